@@ -112,6 +112,7 @@ export function uhpKeepCount(n: number, size: number): number {
 
 // Reused by every group: mask computation runs every k training steps and must not allocate per group.
 const scores = new Float64Array(16);
+const ranked = new Float64Array(16);
 
 /**
  * The UHP mask of one layer (1 = keep). `keep` replaces `N` while a gradual
@@ -127,34 +128,32 @@ export function uhpMask(layer: LayerWeight, pattern: UhpPattern, keep = pattern.
   const data = layer.data;
   const mask = new Uint8Array(data.length);
   for (let o0 = 0; o0 < rows; o0 += pattern.block) {
-    const o1 = Math.min(rows, o0 + pattern.block);
+    const end = Math.min(rows, o0 + pattern.block) * rowLength;
     for (let lane = 0; lane < lanes; lane++) {
       for (let first = 0; first < laneLength; first += m) {
         const size = Math.min(m, laneLength - first);
-        const start = first * stride + lane;
+        const start = o0 * rowLength + first * stride + lane;
         const kept = Math.min(keep, size);
-        if (kept === size) {
-          for (let o = o0; o < o1; o++) {
-            const row = o * rowLength + start;
-            for (let j = 0; j < size; j++) mask[row + j * stride] = 1;
-          }
-          continue;
-        }
         for (let j = 0; j < size; j++) {
           let sum = 0;
-          for (let o = o0; o < o1; o++) sum += Math.abs(data[o * rowLength + start + j * stride]!);
+          for (let at = start + j * stride; at < end; at += rowLength) sum += Math.abs(data[at]!);
           scores[j] = sum;
         }
+        // Insertion sort, descending: cheapest for at most 16 scores; its kept-th entry is the threshold.
         for (let j = 0; j < size; j++) {
-          // Rank = members that beat j; lower position wins ties, so ranks are a permutation.
           const score = scores[j]!;
-          let rank = 0;
-          for (let i = 0; i < size; i++) {
-            const other = scores[i]!;
-            if (other > score || (other === score && i < j)) rank++;
-          }
-          if (rank < kept) {
-            for (let o = o0; o < o1; o++) mask[o * rowLength + start + j * stride] = 1;
+          let i = j;
+          for (; i > 0 && ranked[i - 1]! < score; i--) ranked[i] = ranked[i - 1]!;
+          ranked[i] = score;
+        }
+        const threshold = ranked[kept - 1]!;
+        let ties = kept;
+        for (let i = 0; i < kept; i++) if (ranked[i]! > threshold) ties--;
+        for (let j = 0; j < size; j++) {
+          const score = scores[j]!;
+          // Equal scores at the threshold go to the lower positions.
+          if (score > threshold || (score === threshold && ties-- > 0)) {
+            for (let at = start + j * stride; at < end; at += rowLength) mask[at] = 1;
           }
         }
       }
