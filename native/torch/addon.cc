@@ -1,0 +1,512 @@
+// Thin Node-API face of LibTorch: a tensor handle plus the operations dst
+// trains and runs CNNs with. Policy (scopes, modules, training) lives in TS.
+#include <napi.h>
+
+#include <ATen/Parallel.h>
+#include <ATen/Version.h>
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include <atomic>
+#include <cstring>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::atomic<int64_t> g_live{0};
+
+class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
+ public:
+  static Napi::FunctionReference ctor;
+
+  static void Init(Napi::Env env, Napi::Object exports) {
+    Napi::Function fn = DefineClass(env, "TensorHandle", {});
+    ctor = Napi::Persistent(fn);
+    ctor.SuppressDestruct();
+    exports.Set("TensorHandle", fn);
+  }
+
+  explicit TensorHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorHandle>(info) {}
+
+  ~TensorHandle() override { Release(); }
+
+  void Set(torch::Tensor t) {
+    Release();
+    tensor_ = std::move(t);
+    held_ = true;
+    g_live++;
+  }
+
+  void Release() {
+    if (held_) {
+      tensor_ = torch::Tensor();
+      held_ = false;
+      g_live--;
+    }
+  }
+
+  bool held() const { return held_; }
+  torch::Tensor& tensor() { return tensor_; }
+
+ private:
+  torch::Tensor tensor_;
+  bool held_ = false;
+};
+
+Napi::FunctionReference TensorHandle::ctor;
+
+// c10 messages carry a C++ backtrace after the first line; users need the first line only.
+[[noreturn]] void Rethrow(Napi::Env env, const c10::Error& e) {
+  throw Napi::Error::New(env, e.what_without_backtrace());
+}
+
+Napi::Object Wrap(Napi::Env env, torch::Tensor t) {
+  Napi::Object obj = TensorHandle::ctor.New({});
+  TensorHandle::Unwrap(obj)->Set(std::move(t));
+  return obj;
+}
+
+torch::Tensor& T(const Napi::Value& v) {
+  Napi::Env env = v.Env();
+  if (!v.IsObject()) throw Napi::TypeError::New(env, "expected a tensor");
+  Napi::Object obj = v.As<Napi::Object>();
+  if (!obj.InstanceOf(TensorHandle::ctor.Value())) throw Napi::TypeError::New(env, "expected a tensor");
+  TensorHandle* h = TensorHandle::Unwrap(obj);
+  if (!h->held()) throw Napi::Error::New(env, "tensor was disposed");
+  return h->tensor();
+}
+
+c10::optional<torch::Tensor> OptT(const Napi::Value& v) {
+  if (v.IsUndefined() || v.IsNull()) return c10::nullopt;
+  return T(v);
+}
+
+std::vector<int64_t> Ints(const Napi::Value& v) {
+  Napi::Env env = v.Env();
+  if (!v.IsArray()) throw Napi::TypeError::New(env, "expected an array of integers");
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<int64_t> out(a.Length());
+  for (uint32_t i = 0; i < a.Length(); i++) out[i] = a.Get(i).As<Napi::Number>().Int64Value();
+  return out;
+}
+
+std::vector<torch::Tensor> Tensors(const Napi::Value& v) {
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<torch::Tensor> out;
+  out.reserve(a.Length());
+  for (uint32_t i = 0; i < a.Length(); i++) out.push_back(T(a.Get(i)));
+  return out;
+}
+
+double Num(const Napi::Value& v) { return v.As<Napi::Number>().DoubleValue(); }
+int64_t Int(const Napi::Value& v) { return v.As<Napi::Number>().Int64Value(); }
+bool Bool(const Napi::Value& v) { return v.ToBoolean().Value(); }
+
+torch::ScalarType Dtype(const Napi::Value& v) {
+  std::string s = v.As<Napi::String>().Utf8Value();
+  if (s == "float32") return torch::kFloat32;
+  if (s == "float64") return torch::kFloat64;
+  if (s == "int64") return torch::kInt64;
+  if (s == "int32") return torch::kInt32;
+  if (s == "uint8") return torch::kUInt8;
+  if (s == "bool") return torch::kBool;
+  throw Napi::TypeError::New(v.Env(), "unknown dtype '" + s + "'");
+}
+
+const char* DtypeName(torch::ScalarType t) {
+  switch (t) {
+    case torch::kFloat32: return "float32";
+    case torch::kFloat64: return "float64";
+    case torch::kInt64: return "int64";
+    case torch::kInt32: return "int32";
+    case torch::kUInt8: return "uint8";
+    case torch::kBool: return "bool";
+    default: return "unsupported";
+  }
+}
+
+// Tensor or JS number on the right-hand side of a binary op.
+bool IsScalar(const Napi::Value& v) { return v.IsNumber() || v.IsBoolean(); }
+torch::Scalar Sc(const Napi::Value& v) {
+  if (v.IsBoolean()) return torch::Scalar(v.As<Napi::Boolean>().Value());
+  return torch::Scalar(Num(v));
+}
+
+using Fn = std::function<Napi::Value(const Napi::CallbackInfo&)>;
+
+void Def(Napi::Env env, Napi::Object exports, const char* name, Fn fn) {
+  exports.Set(name, Napi::Function::New(
+                        env,
+                        [fn](const Napi::CallbackInfo& info) -> Napi::Value {
+                          try {
+                            return fn(info);
+                          } catch (const c10::Error& e) {
+                            Rethrow(info.Env(), e);
+                          } catch (const std::exception& e) {
+                            if (dynamic_cast<const Napi::Error*>(&e) != nullptr) throw;
+                            throw Napi::Error::New(info.Env(), e.what());
+                          }
+                        },
+                        name));
+}
+
+#define DEF(name) Def(env, exports, #name, [](const Napi::CallbackInfo& info) -> Napi::Value
+#define ENV info.Env()
+#define RET(expr) return Wrap(ENV, (expr))
+#define ARG(i) info[i]
+
+// Creates a tensor that owns a copy of a TypedArray's bytes.
+torch::Tensor FromTypedArray(const Napi::TypedArray& arr, const std::vector<int64_t>& shape, torch::ScalarType dtype) {
+  auto t = torch::empty(shape, torch::TensorOptions().dtype(dtype));
+  size_t bytes = static_cast<size_t>(t.nbytes());
+  if (bytes != arr.ByteLength()) {
+    throw Napi::RangeError::New(arr.Env(), "data has " + std::to_string(arr.ByteLength()) + " bytes, shape needs " +
+                                               std::to_string(bytes));
+  }
+  const uint8_t* src = static_cast<const uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+  if (bytes > 0) std::memcpy(t.data_ptr(), src, bytes);
+  return t;
+}
+
+Napi::Value ToTypedArray(Napi::Env env, const torch::Tensor& in) {
+  torch::Tensor t = in.detach().contiguous();
+  size_t n = static_cast<size_t>(t.numel());
+  size_t bytes = static_cast<size_t>(t.nbytes());
+  Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, bytes);
+  if (bytes > 0) std::memcpy(buf.Data(), t.data_ptr(), bytes);
+  switch (t.scalar_type()) {
+    case torch::kFloat32: return Napi::Float32Array::New(env, n, buf, 0);
+    case torch::kFloat64: return Napi::Float64Array::New(env, n, buf, 0);
+    case torch::kInt64: return Napi::BigInt64Array::New(env, n, buf, 0);
+    case torch::kInt32: return Napi::Int32Array::New(env, n, buf, 0);
+    case torch::kUInt8:
+    case torch::kBool: return Napi::Uint8Array::New(env, n, buf, 0);
+    default: throw Napi::TypeError::New(env, "unsupported dtype");
+  }
+}
+
+Napi::Array IntArray(Napi::Env env, c10::IntArrayRef v) {
+  Napi::Array a = Napi::Array::New(env, v.size());
+  for (size_t i = 0; i < v.size(); i++) a.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(v[i])));
+  return a;
+}
+
+Napi::Array Pair(Napi::Env env, torch::Tensor a, torch::Tensor b) {
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Wrap(env, std::move(a)));
+  out.Set(1u, Wrap(env, std::move(b)));
+  return out;
+}
+
+class Sgd : public Napi::ObjectWrap<Sgd> {
+ public:
+  static Napi::FunctionReference ctor;
+  static void Init(Napi::Env env, Napi::Object exports) {
+    Napi::Function fn = DefineClass(env, "Sgd",
+                                    {InstanceMethod("step", &Sgd::Step), InstanceMethod("zeroGrad", &Sgd::ZeroGrad),
+                                     InstanceMethod("setLr", &Sgd::SetLr), InstanceMethod("dispose", &Sgd::Dispose)});
+    ctor = Napi::Persistent(fn);
+    ctor.SuppressDestruct();
+    exports.Set("Sgd", fn);
+  }
+
+  // new Sgd(params, lr, momentum, dampening, weightDecay, nesterov)
+  explicit Sgd(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sgd>(info) {
+    try {
+      params_ = Tensors(info[0]);
+      auto opts = torch::optim::SGDOptions(Num(info[1]))
+                      .momentum(Num(info[2]))
+                      .dampening(Num(info[3]))
+                      .weight_decay(Num(info[4]))
+                      .nesterov(Bool(info[5]));
+      opt_ = std::make_unique<torch::optim::SGD>(params_, opts);
+    } catch (const c10::Error& e) {
+      Rethrow(info.Env(), e);
+    }
+  }
+
+ private:
+  torch::optim::SGD& Opt(Napi::Env env) {
+    if (!opt_) throw Napi::Error::New(env, "optimizer was disposed");
+    return *opt_;
+  }
+  Napi::Value Step(const Napi::CallbackInfo& info) {
+    try {
+      Opt(info.Env()).step();
+    } catch (const c10::Error& e) {
+      Rethrow(info.Env(), e);
+    }
+    return info.Env().Undefined();
+  }
+  // Dropping the gradient (instead of zero-filling it) saves a full pass over every parameter.
+  Napi::Value ZeroGrad(const Napi::CallbackInfo& info) {
+    Opt(info.Env());
+    for (auto& p : params_) p.mutable_grad().reset();
+    return info.Env().Undefined();
+  }
+  Napi::Value SetLr(const Napi::CallbackInfo& info) {
+    double lr = Num(info[0]);
+    for (auto& group : Opt(info.Env()).param_groups())
+      static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+    return info.Env().Undefined();
+  }
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    opt_.reset();
+    params_.clear();
+    return info.Env().Undefined();
+  }
+
+  std::vector<torch::Tensor> params_;
+  std::unique_ptr<torch::optim::SGD> opt_;
+};
+
+Napi::FunctionReference Sgd::ctor;
+
+// The capability getter is not exported by Debian's build; show_config() states it.
+std::string IsaName() {
+  const std::string config = at::show_config();
+  const std::string key = "CPU capability usage: ";
+  size_t at = config.find(key);
+  if (at == std::string::npos) return "unknown";
+  size_t end = config.find('\n', at);
+  return config.substr(at + key.size(), end == std::string::npos ? std::string::npos : end - at - key.size());
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  TensorHandle::Init(env, exports);
+  Sgd::Init(env, exports);
+
+  // ---- lifetime and introspection ----
+  DEF(liveTensors) { return Napi::Number::New(ENV, static_cast<double>(g_live.load())); });
+  DEF(dispose) {
+    TensorHandle::Unwrap(ARG(0).As<Napi::Object>())->Release();
+    return ENV.Undefined();
+  });
+  DEF(isDisposed) { return Napi::Boolean::New(ENV, !TensorHandle::Unwrap(ARG(0).As<Napi::Object>())->held()); });
+  DEF(shape) { return IntArray(ENV, T(ARG(0)).sizes()); });
+  DEF(dtype) { return Napi::String::New(ENV, DtypeName(T(ARG(0)).scalar_type())); });
+  DEF(numel) { return Napi::Number::New(ENV, static_cast<double>(T(ARG(0)).numel())); });
+  DEF(toTypedArray) { return ToTypedArray(ENV, T(ARG(0))); });
+  DEF(item) { return Napi::Number::New(ENV, T(ARG(0)).item().toDouble()); });
+  DEF(toString) {
+    std::ostringstream os;
+    os << T(ARG(0));
+    return Napi::String::New(ENV, os.str());
+  });
+  DEF(fromTypedArray) { RET(FromTypedArray(ARG(0).As<Napi::TypedArray>(), Ints(ARG(1)), Dtype(ARG(2)))); });
+
+  // ---- autograd ----
+  DEF(requiresGrad) { return Napi::Boolean::New(ENV, T(ARG(0)).requires_grad()); });
+  DEF(setRequiresGrad) {
+    T(ARG(0)).requires_grad_(Bool(ARG(1)));
+    return ENV.Undefined();
+  });
+  DEF(backward) {
+    auto g = OptT(ARG(1));
+    T(ARG(0)).backward(g.has_value() ? *g : torch::Tensor());
+    return ENV.Undefined();
+  });
+  DEF(grad) {
+    const torch::Tensor& g = T(ARG(0)).grad();
+    if (!g.defined()) return ENV.Null();
+    RET(g);
+  });
+  DEF(clearGrad) {
+    T(ARG(0)).mutable_grad().reset();
+    return ENV.Undefined();
+  });
+  DEF(isGradEnabled) { return Napi::Boolean::New(ENV, at::GradMode::is_enabled()); });
+  DEF(setGradEnabled) {
+    at::GradMode::set_enabled(Bool(ARG(0)));
+    return ENV.Undefined();
+  });
+  DEF(detach) { RET(T(ARG(0)).detach()); });
+  DEF(clone) { RET(T(ARG(0)).clone()); });
+  DEF(toDtype) { RET(T(ARG(0)).to(Dtype(ARG(1)))); });
+
+  // ---- creation and randomness ----
+  DEF(zeros) { RET(torch::zeros(Ints(ARG(0)), Dtype(ARG(1)))); });
+  DEF(ones) { RET(torch::ones(Ints(ARG(0)), Dtype(ARG(1)))); });
+  DEF(full) { RET(torch::full(Ints(ARG(0)), Sc(ARG(1)), Dtype(ARG(2)))); });
+  DEF(arange) { RET(torch::arange(Sc(ARG(0)), Sc(ARG(1)), Sc(ARG(2)), Dtype(ARG(3)))); });
+  DEF(rand) { RET(torch::rand(Ints(ARG(0)), Dtype(ARG(1)))); });
+  DEF(randn) { RET(torch::randn(Ints(ARG(0)), Dtype(ARG(1)))); });
+  DEF(randint) { RET(torch::randint(Int(ARG(0)), Int(ARG(1)), Ints(ARG(2)), torch::kInt64)); });
+  DEF(randperm) { RET(torch::randperm(Int(ARG(0)), torch::kInt64)); });
+  DEF(manualSeed) {
+    torch::manual_seed(static_cast<uint64_t>(Int(ARG(0))));
+    return ENV.Undefined();
+  });
+
+  // ---- elementwise ----
+  DEF(add) { RET(IsScalar(ARG(1)) ? torch::add(T(ARG(0)), Sc(ARG(1))) : torch::add(T(ARG(0)), T(ARG(1)))); });
+  DEF(sub) { RET(IsScalar(ARG(1)) ? torch::sub(T(ARG(0)), Sc(ARG(1))) : torch::sub(T(ARG(0)), T(ARG(1)))); });
+  DEF(mul) { RET(IsScalar(ARG(1)) ? torch::mul(T(ARG(0)), Sc(ARG(1))) : torch::mul(T(ARG(0)), T(ARG(1)))); });
+  DEF(div) { RET(IsScalar(ARG(1)) ? torch::div(T(ARG(0)), Sc(ARG(1))) : torch::div(T(ARG(0)), T(ARG(1)))); });
+  // In-place variants return nothing: the handle on the JS side already names the result.
+  DEF(add_) {
+    if (IsScalar(ARG(1))) T(ARG(0)).add_(Sc(ARG(1)));
+    else T(ARG(0)).add_(T(ARG(1)), info.Length() > 2 ? Sc(ARG(2)) : torch::Scalar(1));
+    return ENV.Undefined();
+  });
+  DEF(sub_) {
+    if (IsScalar(ARG(1))) T(ARG(0)).sub_(Sc(ARG(1)));
+    else T(ARG(0)).sub_(T(ARG(1)));
+    return ENV.Undefined();
+  });
+  DEF(mul_) {
+    if (IsScalar(ARG(1))) T(ARG(0)).mul_(Sc(ARG(1)));
+    else T(ARG(0)).mul_(T(ARG(1)));
+    return ENV.Undefined();
+  });
+  DEF(div_) {
+    if (IsScalar(ARG(1))) T(ARG(0)).div_(Sc(ARG(1)));
+    else T(ARG(0)).div_(T(ARG(1)));
+    return ENV.Undefined();
+  });
+  DEF(copy_) {
+    T(ARG(0)).copy_(T(ARG(1)));
+    return ENV.Undefined();
+  });
+  DEF(fill_) {
+    T(ARG(0)).fill_(Sc(ARG(1)));
+    return ENV.Undefined();
+  });
+  DEF(relu_) {
+    T(ARG(0)).relu_();
+    return ENV.Undefined();
+  });
+  DEF(neg) { RET(torch::neg(T(ARG(0)))); });
+  DEF(abs) { RET(torch::abs(T(ARG(0)))); });
+  DEF(sqrt) { RET(torch::sqrt(T(ARG(0)))); });
+  DEF(exp) { RET(torch::exp(T(ARG(0)))); });
+  DEF(log) { RET(torch::log(T(ARG(0)))); });
+  DEF(sign) { RET(torch::sign(T(ARG(0)))); });
+  DEF(pow) { RET(IsScalar(ARG(1)) ? torch::pow(T(ARG(0)), Sc(ARG(1))) : torch::pow(T(ARG(0)), T(ARG(1)))); });
+  DEF(clamp) {
+    c10::optional<torch::Scalar> lo, hi;
+    if (!ARG(1).IsNull() && !ARG(1).IsUndefined()) lo = Sc(ARG(1));
+    if (!ARG(2).IsNull() && !ARG(2).IsUndefined()) hi = Sc(ARG(2));
+    RET(torch::clamp(T(ARG(0)), lo, hi));
+  });
+  DEF(eq) { RET(IsScalar(ARG(1)) ? torch::eq(T(ARG(0)), Sc(ARG(1))) : torch::eq(T(ARG(0)), T(ARG(1)))); });
+  DEF(ne) { RET(IsScalar(ARG(1)) ? torch::ne(T(ARG(0)), Sc(ARG(1))) : torch::ne(T(ARG(0)), T(ARG(1)))); });
+  DEF(lt) { RET(IsScalar(ARG(1)) ? torch::lt(T(ARG(0)), Sc(ARG(1))) : torch::lt(T(ARG(0)), T(ARG(1)))); });
+  DEF(le) { RET(IsScalar(ARG(1)) ? torch::le(T(ARG(0)), Sc(ARG(1))) : torch::le(T(ARG(0)), T(ARG(1)))); });
+  DEF(gt) { RET(IsScalar(ARG(1)) ? torch::gt(T(ARG(0)), Sc(ARG(1))) : torch::gt(T(ARG(0)), T(ARG(1)))); });
+  DEF(ge) { RET(IsScalar(ARG(1)) ? torch::ge(T(ARG(0)), Sc(ARG(1))) : torch::ge(T(ARG(0)), T(ARG(1)))); });
+  DEF(where) {
+    const torch::Tensor& c = T(ARG(0));
+    if (IsScalar(ARG(1)) && IsScalar(ARG(2))) {
+      auto a = torch::scalar_tensor(Sc(ARG(1)), torch::kFloat32);
+      RET(torch::where(c, a, torch::scalar_tensor(Sc(ARG(2)), torch::kFloat32)));
+    }
+    if (IsScalar(ARG(1))) RET(torch::where(c, Sc(ARG(1)), T(ARG(2))));
+    if (IsScalar(ARG(2))) RET(torch::where(c, T(ARG(1)), Sc(ARG(2))));
+    RET(torch::where(c, T(ARG(1)), T(ARG(2))));
+  });
+  DEF(matmul) { RET(torch::matmul(T(ARG(0)), T(ARG(1)))); });
+
+  // ---- reductions ----
+  DEF(sum) {
+    if (ARG(1).IsUndefined() || ARG(1).IsNull()) RET(T(ARG(0)).sum());
+    RET(T(ARG(0)).sum(Ints(ARG(1)), Bool(ARG(2))));
+  });
+  DEF(mean) {
+    if (ARG(1).IsUndefined() || ARG(1).IsNull()) RET(T(ARG(0)).mean());
+    RET(T(ARG(0)).mean(Ints(ARG(1)), Bool(ARG(2))));
+  });
+  DEF(maxAll) { RET(T(ARG(0)).max()); });
+  DEF(minAll) { RET(T(ARG(0)).min()); });
+  DEF(maxDim) {
+    auto r = T(ARG(0)).max(Int(ARG(1)), Bool(ARG(2)));
+    return Pair(ENV, std::get<0>(r), std::get<1>(r));
+  });
+  DEF(argmax) { RET(T(ARG(0)).argmax(Int(ARG(1)), Bool(ARG(2)))); });
+  DEF(topk) {
+    auto r = T(ARG(0)).topk(Int(ARG(1)), Int(ARG(2)), Bool(ARG(3)), true);
+    return Pair(ENV, std::get<0>(r), std::get<1>(r));
+  });
+
+  // ---- shape ----
+  DEF(reshape) { RET(T(ARG(0)).reshape(Ints(ARG(1)))); });
+  DEF(view) { RET(T(ARG(0)).view(Ints(ARG(1)))); });
+  DEF(permute) { RET(T(ARG(0)).permute(Ints(ARG(1)))); });
+  DEF(transpose) { RET(T(ARG(0)).transpose(Int(ARG(1)), Int(ARG(2)))); });
+  DEF(contiguous) { RET(T(ARG(0)).contiguous()); });
+  DEF(flatten) { RET(T(ARG(0)).flatten(Int(ARG(1)), Int(ARG(2)))); });
+  DEF(unsqueeze) { RET(T(ARG(0)).unsqueeze(Int(ARG(1)))); });
+  DEF(squeeze) { RET(T(ARG(0)).squeeze(Int(ARG(1)))); });
+  DEF(cat) { RET(torch::cat(Tensors(ARG(0)), Int(ARG(1)))); });
+  DEF(stack) { RET(torch::stack(Tensors(ARG(0)), Int(ARG(1)))); });
+  DEF(narrow) { RET(T(ARG(0)).narrow(Int(ARG(1)), Int(ARG(2)), Int(ARG(3)))); });
+  DEF(indexSelect) { RET(T(ARG(0)).index_select(Int(ARG(1)), T(ARG(2)))); });
+  DEF(pad) { RET(torch::constant_pad_nd(T(ARG(0)), Ints(ARG(1)), Sc(ARG(2)))); });
+  DEF(flip) { RET(T(ARG(0)).flip(Ints(ARG(1)))); });
+
+  // ---- neural network ----
+  // conv2d(x, w, b|null, stride[2], padding[2], dilation[2], groups)
+  DEF(conv2d) {
+    RET(torch::conv2d(T(ARG(0)), T(ARG(1)), OptT(ARG(2)), Ints(ARG(3)), Ints(ARG(4)), Ints(ARG(5)), Int(ARG(6))));
+  });
+  // batchNorm(x, weight|null, bias|null, runningMean|null, runningVar|null, training, momentum, eps)
+  DEF(batchNorm) {
+    RET(torch::batch_norm(T(ARG(0)), OptT(ARG(1)), OptT(ARG(2)), OptT(ARG(3)), OptT(ARG(4)), Bool(ARG(5)), Num(ARG(6)),
+                          Num(ARG(7)), at::globalContext().userEnabledCuDNN()));
+  });
+  DEF(relu) { RET(torch::relu(T(ARG(0)))); });
+  DEF(maxPool2d) {
+    RET(torch::max_pool2d(T(ARG(0)), Ints(ARG(1)), Ints(ARG(2)), Ints(ARG(3)), Ints(ARG(4)), Bool(ARG(5))));
+  });
+  DEF(avgPool2d) {
+    RET(torch::avg_pool2d(T(ARG(0)), Ints(ARG(1)), Ints(ARG(2)), Ints(ARG(3)), Bool(ARG(4)), Bool(ARG(5))));
+  });
+  DEF(adaptiveAvgPool2d) { RET(torch::adaptive_avg_pool2d(T(ARG(0)), Ints(ARG(1)))); });
+  DEF(linear) { RET(torch::linear(T(ARG(0)), T(ARG(1)), OptT(ARG(2)))); });
+  DEF(dropout) { RET(torch::dropout(T(ARG(0)), Num(ARG(1)), Bool(ARG(2)))); });
+  DEF(softmax) { RET(torch::softmax(T(ARG(0)), Int(ARG(1)))); });
+  DEF(logSoftmax) { RET(torch::log_softmax(T(ARG(0)), Int(ARG(1)))); });
+  // crossEntropy(logits, target, reduction: 0 none | 1 mean | 2 sum, labelSmoothing)
+  DEF(crossEntropy) {
+    RET(torch::cross_entropy_loss(T(ARG(0)), T(ARG(1)), {}, Int(ARG(2)), -100, Num(ARG(3))));
+  });
+  // klDiv(input log-probs, target, reduction: 0 none | 1 mean | 2 sum | 3 batchmean, logTarget)
+  DEF(klDiv) {
+    const torch::Tensor& x = T(ARG(0));
+    int64_t red = Int(ARG(2));
+    if (red == 3) RET(torch::kl_div(x, T(ARG(1)), at::Reduction::Sum, Bool(ARG(3))) / x.size(0));
+    RET(torch::kl_div(x, T(ARG(1)), red, Bool(ARG(3))));
+  });
+
+  // ---- optimiser step helpers that must not be recorded by autograd ----
+  DEF(noGradCopy) {
+    torch::NoGradGuard guard;
+    T(ARG(0)).copy_(T(ARG(1)));
+    return ENV.Undefined();
+  });
+
+  // ---- threads and build facts ----
+  DEF(getNumThreads) { return Napi::Number::New(ENV, at::get_num_threads()); });
+  DEF(setNumThreads) {
+    at::set_num_threads(static_cast<int>(Int(ARG(0))));
+    return ENV.Undefined();
+  });
+  DEF(versionInfo) {
+    Napi::Object o = Napi::Object::New(ENV);
+    o.Set("libtorch", TORCH_VERSION);
+    o.Set("onednn", at::hasMKLDNN());
+    o.Set("openmp", at::hasOpenMP());
+    o.Set("threads", at::get_num_threads());
+    o.Set("interopThreads", at::get_num_interop_threads());
+    o.Set("cpuCapability", IsaName());
+    o.Set("config", at::show_config());
+    return o;
+  });
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(dst_torch, Init)

@@ -1,0 +1,216 @@
+import { ConfigError } from '../errors.js';
+import { Tensor, noGrad, ones, zeros } from '../torch/tensor.js';
+import * as F from './functional.js';
+import { defaultWeightInit_, uniform_, fans } from './init.js';
+import { Module } from './module.js';
+import type { Parameter } from './parameter.js';
+
+type Pair = number | readonly [number, number];
+
+function positiveInt(value: number, key: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new ConfigError(key, `must be a positive integer, got ${value}`);
+  return value;
+}
+
+export interface Conv2dOptions {
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+  groups?: number;
+  bias?: boolean;
+}
+
+export class Conv2d extends Module {
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+  readonly stride: Pair;
+  readonly padding: Pair;
+  readonly dilation: Pair;
+  readonly groups: number;
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: Pair,
+    options: Conv2dOptions = {},
+  ) {
+    super();
+    const { stride = 1, padding = 0, dilation = 1, groups = 1, bias = true } = options;
+    positiveInt(inChannels, 'inChannels');
+    positiveInt(outChannels, 'outChannels');
+    positiveInt(groups, 'groups');
+    if (inChannels % groups !== 0 || outChannels % groups !== 0) {
+      throw new ConfigError('groups', `${groups} does not divide inChannels ${inChannels} and outChannels ${outChannels}`);
+    }
+    const [kh, kw] = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
+    this.stride = stride;
+    this.padding = padding;
+    this.dilation = dilation;
+    this.groups = groups;
+    this.weight = this.registerParameter('weight', zeros([outChannels, inChannels / groups, kh, kw]));
+    defaultWeightInit_(this.weight);
+    this.bias = null;
+    if (bias) {
+      this.bias = this.registerParameter('bias', zeros([outChannels]));
+      uniform_(this.bias, 1 / Math.sqrt(fans(this.weight.shape).fanIn));
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+  }
+}
+
+export interface BatchNorm2dOptions {
+  eps?: number;
+  momentum?: number;
+}
+
+export class BatchNorm2d extends Module {
+  readonly weight: Parameter;
+  readonly bias: Parameter;
+  readonly runningMean: Tensor;
+  readonly runningVar: Tensor;
+  readonly numBatchesTracked: Tensor;
+  readonly eps: number;
+  readonly momentum: number;
+
+  constructor(
+    readonly numFeatures: number,
+    options: BatchNorm2dOptions = {},
+  ) {
+    super();
+    positiveInt(numFeatures, 'numFeatures');
+    this.eps = options.eps ?? 1e-5;
+    this.momentum = options.momentum ?? 0.1;
+    this.weight = this.registerParameter('weight', ones([numFeatures]));
+    this.bias = this.registerParameter('bias', zeros([numFeatures]));
+    this.runningMean = this.registerBuffer('running_mean', zeros([numFeatures]));
+    this.runningVar = this.registerBuffer('running_var', ones([numFeatures]));
+    this.numBatchesTracked = this.registerBuffer('num_batches_tracked', zeros([], 'int64'));
+  }
+
+  forward(x: Tensor): Tensor {
+    if (this.training) noGrad(() => this.numBatchesTracked.add_(1));
+    return F.batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, {
+      training: this.training,
+      momentum: this.momentum,
+      eps: this.eps,
+    });
+  }
+}
+
+export class Linear extends Module {
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: { bias?: boolean } = {},
+  ) {
+    super();
+    positiveInt(inFeatures, 'inFeatures');
+    positiveInt(outFeatures, 'outFeatures');
+    this.weight = this.registerParameter('weight', zeros([outFeatures, inFeatures]));
+    defaultWeightInit_(this.weight);
+    this.bias = null;
+    if (options.bias ?? true) {
+      this.bias = this.registerParameter('bias', zeros([outFeatures]));
+      uniform_(this.bias, 1 / Math.sqrt(inFeatures));
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.linear(x, this.weight, this.bias);
+  }
+}
+
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor {
+    return x.relu();
+  }
+}
+
+export class Identity extends Module {
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
+export class MaxPool2d extends Module {
+  constructor(
+    readonly kernelSize: Pair,
+    readonly options: F.PoolOptions = {},
+  ) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.maxPool2d(x, this.kernelSize, this.options);
+  }
+}
+
+export class AvgPool2d extends Module {
+  constructor(
+    readonly kernelSize: Pair,
+    readonly options: F.PoolOptions = {},
+  ) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.avgPool2d(x, this.kernelSize, this.options);
+  }
+}
+
+export class AdaptiveAvgPool2d extends Module {
+  constructor(readonly outputSize: Pair) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.adaptiveAvgPool2d(x, this.outputSize);
+  }
+}
+
+export class Dropout extends Module {
+  constructor(readonly p = 0.5) {
+    super();
+    if (!(p >= 0 && p < 1)) throw new ConfigError('dropout', `probability must be in [0, 1), got ${p}`);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.dropout(x, this.p, this.training);
+  }
+}
+
+export class Flatten extends Module {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return x.flatten(this.startDim, this.endDim);
+  }
+}
+
+/** Children named '0', '1', ... as torch.nn.Sequential, so keys read 'features.0.weight'. */
+export class Sequential extends Module {
+  readonly layers: readonly Module[];
+
+  constructor(...layers: Module[]) {
+    super();
+    this.layers = layers;
+    layers.forEach((layer, i) => this.registerModule(String(i), layer));
+  }
+
+  forward(x: Tensor): Tensor {
+    let out = x;
+    for (const layer of this.layers) out = layer.forward(out);
+    return out;
+  }
+}
