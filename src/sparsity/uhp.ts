@@ -147,12 +147,12 @@ export function uhpMask(layer: LayerWeight, pattern: UhpPattern, keep = pattern.
           ranked[i] = score;
         }
         const threshold = ranked[kept - 1]!;
-        let ties = kept;
-        for (let i = 0; i < kept; i++) if (ranked[i]! > threshold) ties--;
+        let tiesToKeep = kept;
+        for (let i = 0; i < kept; i++) if (ranked[i]! > threshold) tiesToKeep--;
         for (let j = 0; j < size; j++) {
           const score = scores[j]!;
           // Equal scores at the threshold go to the lower positions.
-          if (score > threshold || (score === threshold && ties-- > 0)) {
+          if (score > threshold || (score === threshold && tiesToKeep-- > 0)) {
             for (let at = start + j * stride; at < end; at += rowLength) mask[at] = 1;
           }
         }
