@@ -1,0 +1,157 @@
+/**
+ * Random-access zip reader: the central directory says where each entry is,
+ * so a dataset reads only the members it needs, straight from the archive.
+ * Stored and deflated members, ZIP64 sizes and offsets; CRC-checked.
+ */
+import { promises as fs } from 'node:fs';
+import { inflateRawSync } from 'node:zlib';
+import { FormatError } from '../errors.js';
+
+export interface ZipEntry {
+  name: string;
+  method: number;
+  compressedSize: number;
+  size: number;
+  crc32: number;
+  localHeaderOffset: number;
+}
+
+const EOCD = 0x06054b50;
+const EOCD64 = 0x06064b50;
+const EOCD64_LOCATOR = 0x07064b50;
+const CENTRAL = 0x02014b50;
+const LOCAL = 0x04034b50;
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+export function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+export class ZipReader {
+  private constructor(
+    readonly file: string,
+    private readonly handle: fs.FileHandle,
+    readonly entries: ZipEntry[],
+  ) {}
+
+  static async open(file: string): Promise<ZipReader> {
+    const handle = await fs.open(file, 'r');
+    try {
+      return new ZipReader(file, handle, await readCentralDirectory(file, handle));
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  async read(entry: ZipEntry): Promise<Buffer> {
+    const local = await readAt(this.handle, entry.localHeaderOffset, 30);
+    if (local.length < 30 || local.readUInt32LE(0) !== LOCAL) {
+      throw new FormatError(this.file, `member ${entry.name}: local header missing (corrupt zip)`);
+    }
+    const start = entry.localHeaderOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
+    const raw = await readAt(this.handle, start, entry.compressedSize);
+    if (raw.length < entry.compressedSize) throw new FormatError(this.file, `member ${entry.name} is truncated`);
+    let data: Buffer;
+    if (entry.method === 0) data = raw;
+    else if (entry.method === 8) {
+      try {
+        data = inflateRawSync(raw);
+      } catch (err) {
+        throw new FormatError(this.file, `member ${entry.name}: deflate data is corrupt (${(err as Error).message})`);
+      }
+    } else throw new FormatError(this.file, `member ${entry.name}: compression method ${entry.method} is not supported`);
+    if (data.length !== entry.size || crc32(data) !== entry.crc32) {
+      throw new FormatError(this.file, `member ${entry.name} fails its CRC check (corrupt zip)`);
+    }
+    return data;
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
+
+async function readAt(handle: fs.FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(length);
+  const { bytesRead } = await handle.read(buffer, 0, length, position);
+  return buffer.subarray(0, bytesRead);
+}
+
+async function readCentralDirectory(file: string, handle: fs.FileHandle): Promise<ZipEntry[]> {
+  const { size } = await handle.stat();
+  // The end record sits within the last 22 + 65535 (comment) bytes.
+  const tailLength = Math.min(size, 22 + 65535 + 20);
+  const tail = await readAt(handle, size - tailLength, tailLength);
+  let at = -1;
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (tail.readUInt32LE(i) === EOCD) {
+      at = i;
+      break;
+    }
+  }
+  if (at < 0) throw new FormatError(file, 'not a zip archive (no end of central directory record)');
+  let count = tail.readUInt16LE(at + 10);
+  let dirSize = tail.readUInt32LE(at + 12);
+  let dirOffset = tail.readUInt32LE(at + 16);
+  if (at >= 20 && tail.readUInt32LE(at - 20) === EOCD64_LOCATOR) {
+    const record = await readAt(handle, Number(tail.readBigUInt64LE(at - 20 + 8)), 56);
+    if (record.readUInt32LE(0) !== EOCD64) throw new FormatError(file, 'ZIP64 end record missing (corrupt zip)');
+    count = Number(record.readBigUInt64LE(32));
+    dirSize = Number(record.readBigUInt64LE(40));
+    dirOffset = Number(record.readBigUInt64LE(48));
+  }
+  const dir = await readAt(handle, dirOffset, dirSize);
+  if (dir.length < dirSize) throw new FormatError(file, 'central directory is truncated');
+  const entries: ZipEntry[] = [];
+  let p = 0;
+  for (let i = 0; i < count; i++) {
+    if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL) {
+      throw new FormatError(file, `central directory entry ${i} is corrupt`);
+    }
+    const nameLength = dir.readUInt16LE(p + 28);
+    const extraLength = dir.readUInt16LE(p + 30);
+    const commentLength = dir.readUInt16LE(p + 32);
+    const entry: ZipEntry = {
+      name: dir.toString('utf8', p + 46, p + 46 + nameLength),
+      method: dir.readUInt16LE(p + 10),
+      crc32: dir.readUInt32LE(p + 16),
+      compressedSize: dir.readUInt32LE(p + 20),
+      size: dir.readUInt32LE(p + 24),
+      localHeaderOffset: dir.readUInt32LE(p + 42),
+    };
+    applyZip64Extra(entry, dir.subarray(p + 46 + nameLength, p + 46 + nameLength + extraLength));
+    entries.push(entry);
+    p += 46 + nameLength + extraLength + commentLength;
+  }
+  return entries;
+}
+
+/** ZIP64 stores the real values, in this order, for the fields saturated at 0xffffffff. */
+function applyZip64Extra(entry: ZipEntry, extra: Buffer): void {
+  for (let q = 0; q + 4 <= extra.length; ) {
+    const id = extra.readUInt16LE(q);
+    const length = extra.readUInt16LE(q + 2);
+    if (id === 0x0001) {
+      let r = q + 4;
+      for (const field of ['size', 'compressedSize', 'localHeaderOffset'] as const) {
+        if (entry[field] === 0xffffffff && r + 8 <= q + 4 + length) {
+          entry[field] = Number(extra.readBigUInt64LE(r));
+          r += 8;
+        }
+      }
+    }
+    q += 4 + length;
+  }
+}
