@@ -8,6 +8,7 @@
 #include <torch/version.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <sstream>
 #include <string>
@@ -131,7 +132,10 @@ const char* DtypeName(torch::ScalarType t) {
 bool IsScalar(const Napi::Value& v) { return v.IsNumber() || v.IsBoolean(); }
 torch::Scalar Sc(const Napi::Value& v) {
   if (v.IsBoolean()) return torch::Scalar(v.As<Napi::Boolean>().Value());
-  return torch::Scalar(Num(v));
+  // Integral values stay integral so in-place ops on int64 tensors (step counters) keep their dtype.
+  double d = Num(v);
+  if (std::trunc(d) == d && std::fabs(d) < 9007199254740992.0) return torch::Scalar(static_cast<int64_t>(d));
+  return torch::Scalar(d);
 }
 
 using Fn = std::function<Napi::Value(const Napi::CallbackInfo&)>;

@@ -21,8 +21,11 @@ const byteWidth: Record<DType, number> = { float32: 4, float64: 8, int64: 8, int
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
 function typedView(dtype: DType, bytes: Uint8Array): TypedData {
-  // Copy so the view is aligned regardless of where the tensor sat in the file.
-  const own = bytes.slice().buffer;
+  // Copy so the view is aligned regardless of where the tensor sat in the file
+  // (and so a Buffer's slice, which is a view, does not alias the file data).
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  const own = copy.buffer;
   switch (dtype) {
     case 'float32':
       return new Float32Array(own);
