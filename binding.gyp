@@ -23,6 +23,30 @@
           "libraries": ["-L<(libtorch)/lib", "-Wl,-rpath,<(libtorch)/lib", "-ltorch", "-ltorch_cpu", "-lc10"]
         }]
       ]
+    },
+    {
+      "target_name": "dst_engine",
+      "sources": [
+        "native/engine/node/binding.c",
+        "native/engine/engine.c",
+        "native/engine/reader.c",
+        "native/engine/json.c",
+        "native/engine/crc32.c",
+        "native/engine/cpu.c",
+        "native/engine/threadpool.c",
+        "native/engine/kernels/ops.c",
+        "native/engine/kernels/k_scalar.c",
+        "native/engine/kernels/k_avx2.c",
+        "native/engine/kernels/k_avx512.c",
+        "native/engine/kernels/k_neon.c"
+      ],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags!": ["-O2", "-O3"],
+      "cflags": ["-std=c11", "-O3", "-Wall", "-Wextra", "-Werror", "-pthread"],
+      "ldflags": ["-pthread"],
+      "xcode_settings": {
+        "OTHER_CFLAGS": ["-std=c11", "-O3", "-Wall", "-Wextra"]
+      }
     }
   ]
 }

@@ -1,0 +1,538 @@
+/*
+ * Planner and executor: picks a kernel path per layer, packs its weights for
+ * that path, lays every activation and scratch buffer out in one arena, and
+ * runs the layers over a thread pool. Nothing here allocates during run().
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/kernels.h"
+#include "kernels/ops.h"
+#include "model.h"
+#include "threadpool.h"
+#include "uhp_engine.h"
+
+enum path { PATH_NONE, PATH_DENSE16, PATH_SPARSE16, PATH_SPARSE8, PATH_GATHER8, PATH_CSR, PATH_DEPTHWISE, PATH_GROUPED };
+
+typedef struct step {
+  const dst_node *nd;
+  int path;
+  dst_conv_fn fn;
+  int ob, nblocks;        /* output channels per block, blocks */
+  int pad, im2col, kpad;  /* input preparation */
+  int hp, wp, cin_total;  /* (padded) input geometry */
+  int npix;
+  void *mem;              /* one allocation holding the arrays below */
+  size_t mem_bytes;
+  float *w, *bias;
+  int32_t *off, *idx, *rowptr;
+  size_t w_bstride, off_bstride, idx_bstride; /* per output block */
+  int n_off, cin;
+} step;
+
+struct dst_engine {
+  dst_model model;
+  int isa;
+  const dst_kernels *k;
+  step *steps;
+  float *arena;
+  size_t arena_bytes, weight_bytes;
+  float **val;      /* value id -> buffer */
+  float *padbuf, *colbuf;
+  dst_pool *pool;
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+}
+
+static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+/* Carves 64-byte aligned arrays out of one block: first pass counts, second assigns. */
+typedef struct {
+  char *base;
+  size_t used;
+} carver;
+
+static void *carve(carver *c, size_t bytes) {
+  size_t at = (c->used + 63) & ~(size_t)63;
+  c->used = at + bytes;
+  return c->base ? c->base + at : NULL;
+}
+
+static int choose_path(const dst_node *nd) {
+  if (nd->groups > 1) return nd->cg == 1 && nd->o == nd->groups ? PATH_DEPTHWISE : PATH_GROUPED;
+  if (nd->pattern == DST_PAT_CSR) return PATH_CSR;
+  if (nd->pattern == DST_PAT_DENSE) return PATH_DENSE16;
+  if (nd->block % 16 == 0) return PATH_SPARSE16;
+  if (nd->block % 8 == 0) return PATH_SPARSE8;
+  return PATH_GATHER8;
+}
+
+/* Offset of input (c, tap) from a window origin in the padded NHWC input, or in an im2col row. */
+static int32_t in_offset(const step *s, int c, int tap) {
+  const dst_node *nd = s->nd;
+  if (s->im2col) return c * nd->kh * nd->kw + tap;
+  int i = tap / nd->kw, j = tap % nd->kw;
+  return (int32_t)(((long)i * nd->dh * s->wp + (long)j * nd->dw) * s->cin_total + c);
+}
+
+/* Kept positions (ascending j) of group g for output channel o; returns their count. */
+static int kept(const dst_node *nd, int o, int g, int *js) {
+  const uint8_t *mk = nd->mask + ((size_t)(o / nd->block) * dst_uhp_groups(nd) + g) * nd->m;
+  int n = 0;
+  for (int j = 0; j < nd->m; j++) if (mk[j]) js[n++] = j;
+  return n;
+}
+
+/* Input offset of position j of group g (flat groups index an im2col row directly). */
+static int32_t group_offset(const step *s, int g, int j) {
+  const dst_node *nd = s->nd;
+  if (nd->flat) return g * nd->m + j;
+  int per_tap = nd->cg / nd->m;
+  return in_offset(s, (g % per_tap) * nd->m + j, g / per_tap);
+}
+
+static float weight_at(const dst_node *nd, int o, int pos) {
+  return pos < 0 || o >= nd->o ? 0.0f : nd->dense[(size_t)o * nd->cg * nd->kh * nd->kw + pos];
+}
+
+static int pack(step *s) {
+  const dst_node *nd = s->nd;
+  const int taps = nd->kh * nd->kw, per_out = nd->cg * taps;
+  carver c = {0};
+  for (int pass = 0; pass < 2; pass++) {
+    c.used = 0;
+    switch (s->path) {
+      case PATH_DENSE16:
+        s->n_off = taps, s->cin = nd->cg;
+        s->w_bstride = (size_t)taps * nd->cg * 16;
+        s->w = carve(&c, sizeof(float) * s->w_bstride * s->nblocks);
+        s->off = carve(&c, sizeof(int32_t) * taps);
+        break;
+      case PATH_SPARSE16:
+      case PATH_SPARSE8:
+        s->n_off = dst_uhp_groups(nd) * nd->n;
+        s->w_bstride = (size_t)s->n_off * s->ob;
+        s->off_bstride = (size_t)s->n_off;
+        s->w = carve(&c, sizeof(float) * s->w_bstride * s->nblocks);
+        s->off = carve(&c, sizeof(int32_t) * s->off_bstride * s->nblocks);
+        break;
+      case PATH_GATHER8:
+        s->n_off = dst_uhp_groups(nd), s->cin = nd->n;
+        s->w_bstride = s->idx_bstride = (size_t)s->n_off * nd->n * 8;
+        s->w = carve(&c, sizeof(float) * s->w_bstride * s->nblocks);
+        s->idx = carve(&c, sizeof(int32_t) * s->idx_bstride * s->nblocks);
+        s->off = carve(&c, sizeof(int32_t) * s->n_off);
+        break;
+      case PATH_CSR: {
+        size_t nnz = 0;
+        for (size_t i = 0; i < (size_t)per_out * nd->o; i++) nnz += nd->dense[i] != 0.0f;
+        s->n_off = (int)nnz;
+        s->w = carve(&c, sizeof(float) * nnz);
+        s->off = carve(&c, sizeof(int32_t) * nnz);
+        s->rowptr = carve(&c, sizeof(int32_t) * (nd->o + 1));
+        break;
+      }
+      default: /* depthwise and grouped: [o][tap][c] (depthwise: [tap][o]) */
+        s->w = carve(&c, sizeof(float) * (size_t)per_out * nd->o);
+        s->off = carve(&c, sizeof(int32_t) * taps);
+    }
+    s->bias = carve(&c, sizeof(float) * (size_t)s->nblocks * s->ob);
+    if (pass == 0) {
+      s->mem_bytes = (c.used + 63) & ~(size_t)63;
+      s->mem = aligned_alloc(64, s->mem_bytes);
+      if (!s->mem) return -1;
+      memset(s->mem, 0, s->mem_bytes);
+      c.base = s->mem;
+    }
+  }
+  for (int o = 0; o < nd->o; o++) s->bias[o] = nd->bias[o];
+  if (s->path == PATH_DENSE16 || s->path == PATH_DEPTHWISE || s->path == PATH_GROUPED)
+    for (int t = 0; t < taps; t++) s->off[t] = in_offset(s, 0, t);
+
+  switch (s->path) {
+    case PATH_DENSE16:
+      for (int b = 0; b < s->nblocks; b++)
+        for (int t = 0; t < taps; t++)
+          for (int ch = 0; ch < nd->cg; ch++)
+            for (int l = 0; l < 16; l++)
+              s->w[b * s->w_bstride + ((size_t)t * nd->cg + ch) * 16 + l] = weight_at(nd, b * 16 + l, ch * taps + t);
+      break;
+    case PATH_SPARSE16:
+    case PATH_SPARSE8: {
+      const int groups = dst_uhp_groups(nd);
+      for (int b = 0; b < s->nblocks; b++) {
+        int e = 0;
+        for (int g = 0; g < groups; g++) {
+          int js[16];
+          int n = kept(nd, b * s->ob, g, js);
+          for (int k = 0; k < n; k++, e++) {
+            s->off[b * s->off_bstride + e] = group_offset(s, g, js[k]);
+            for (int l = 0; l < s->ob; l++)
+              s->w[b * s->w_bstride + (size_t)e * s->ob + l] = weight_at(nd, b * s->ob + l, dst_uhp_position(nd, g, js[k]));
+          }
+        }
+      }
+      break;
+    }
+    case PATH_GATHER8: {
+      const int groups = dst_uhp_groups(nd);
+      for (int g = 0; g < groups; g++) s->off[g] = group_offset(s, g, 0);
+      for (int b = 0; b < s->nblocks; b++)
+        for (int l = 0; l < 8; l++) {
+          const int o = b * 8 + l;
+          for (int g = 0; g < groups; g++) {
+            int js[16] = {0};
+            if (o < nd->o) kept(nd, o, g, js);
+            for (int k = 0; k < nd->n; k++) {
+              size_t at = b * s->w_bstride + ((size_t)g * nd->n + k) * 8 + l;
+              s->idx[at] = js[k];
+              s->w[at] = o < nd->o ? weight_at(nd, o, dst_uhp_position(nd, g, js[k])) : 0.0f;
+            }
+          }
+        }
+      break;
+    }
+    case PATH_CSR: {
+      int e = 0;
+      for (int o = 0; o < nd->o; o++) {
+        s->rowptr[o] = e;
+        for (int ch = 0; ch < nd->cg; ch++)
+          for (int t = 0; t < taps; t++) {
+            float v = nd->dense[(size_t)o * per_out + ch * taps + t];
+            if (v == 0.0f) continue;
+            s->w[e] = v;
+            s->off[e++] = in_offset(s, ch, t);
+          }
+      }
+      s->rowptr[nd->o] = e;
+      break;
+    }
+    case PATH_DEPTHWISE:
+      for (int t = 0; t < taps; t++)
+        for (int o = 0; o < nd->o; o++) s->w[(size_t)t * nd->o + o] = nd->dense[(size_t)o * taps + t];
+      break;
+    case PATH_GROUPED:
+      for (int o = 0; o < nd->o; o++)
+        for (int t = 0; t < taps; t++)
+          for (int ch = 0; ch < nd->cg; ch++)
+            s->w[((size_t)o * taps + t) * nd->cg + ch] = nd->dense[(size_t)o * per_out + ch * taps + t];
+      break;
+  }
+  return 0;
+}
+
+static int plan_conv(dst_engine *e, step *s) {
+  const dst_node *nd = s->nd;
+  s->path = choose_path(nd);
+  s->ob = s->path == PATH_SPARSE8 || s->path == PATH_GATHER8 ? 8 : 16;
+  if (s->path == PATH_DEPTHWISE || s->path == PATH_GROUPED) s->ob = nd->o;
+  s->nblocks = (nd->o + s->ob - 1) / s->ob;
+  s->cin_total = nd->in_shape.c;
+  s->pad = nd->ph > 0 || nd->pw > 0;
+  s->hp = nd->in_shape.h + 2 * nd->ph;
+  s->wp = nd->in_shape.w + 2 * nd->pw;
+  s->npix = nd->out_shape.h * nd->out_shape.w;
+  s->im2col = nd->pattern == DST_PAT_UHP && nd->flat && s->path != PATH_DEPTHWISE && s->path != PATH_GROUPED;
+  s->kpad = s->im2col ? dst_uhp_groups(nd) * nd->m : 0;
+  switch (s->path) {
+    case PATH_DENSE16: s->fn = e->k->dense16; break;
+    case PATH_SPARSE16: s->fn = e->k->sparse16; break;
+    case PATH_SPARSE8: s->fn = e->k->sparse8; break;
+    case PATH_GATHER8: s->fn = (e->k->gather_m_mask >> nd->m) & 1 ? e->k->gather8 : dst_kernels_scalar.gather8; break;
+    default: s->fn = NULL;
+  }
+  return pack(s);
+}
+
+/* Greedy buffer reuse: a value's slot returns to the free list after its last reader. */
+static int plan_arena(dst_engine *e, char *err, size_t errlen) {
+  dst_model *m = &e->model;
+  const int nv = m->n_nodes + 1;
+  int *last = calloc((size_t)nv, sizeof *last), *slot_of = calloc((size_t)nv, sizeof *slot_of);
+  size_t *slot_size = calloc((size_t)nv, sizeof *slot_size);
+  int *slot_free = calloc((size_t)nv, sizeof *slot_free);
+  e->val = calloc((size_t)nv, sizeof *e->val);
+  if (!last || !slot_of || !slot_size || !slot_free || !e->val) {
+    free(last), free(slot_of), free(slot_size), free(slot_free);
+    set_err(err, errlen, "out of memory while planning");
+    return -1;
+  }
+  for (int i = 0; i < m->n_nodes; i++)
+    for (int k = 0; k < m->nodes[i].n_in; k++) last[m->nodes[i].in[k]] = i;
+  last[m->output] = m->n_nodes;
+  int n_slots = 0;
+  size_t pad_max = 0, col_max = 0;
+  for (int v = 0; v < nv; v++) {
+    const dst_shape sh = v == 0 ? m->input : m->nodes[v - 1].out_shape;
+    size_t need = round16((size_t)sh.c * sh.h * sh.w);
+    /* the smallest free slot that fits, else the largest free one, grown */
+    int best = -1;
+    for (int s = 0; s < n_slots; s++) {
+      if (!slot_free[s]) continue;
+      if (best < 0) best = s;
+      else if (slot_size[s] >= need) best = slot_size[best] < need || slot_size[s] < slot_size[best] ? s : best;
+      else if (slot_size[best] < need && slot_size[s] > slot_size[best]) best = s;
+    }
+    if (best < 0) best = n_slots++;
+    slot_free[best] = 0;
+    if (slot_size[best] < need) slot_size[best] = need;
+    slot_of[v] = best;
+    if (v > 0) {
+      /* inputs die after the node that last reads them; a value nobody reads dies at once */
+      const dst_node *nd = &m->nodes[v - 1];
+      for (int k = 0; k < nd->n_in; k++) if (last[nd->in[k]] == v - 1) slot_free[slot_of[nd->in[k]]] = 1;
+      if (last[v] < v && v != m->output) slot_free[best] = 1;
+      const step *s = &e->steps[v - 1];
+      if (s->pad) pad_max = pad_max > round16((size_t)s->hp * s->wp * s->cin_total) ? pad_max : round16((size_t)s->hp * s->wp * s->cin_total);
+      if (s->im2col) col_max = col_max > round16((size_t)s->npix * s->kpad) ? col_max : round16((size_t)s->npix * s->kpad);
+    }
+  }
+  size_t total = pad_max + col_max;
+  for (int s = 0; s < n_slots; s++) total += slot_size[s];
+  e->arena_bytes = total * sizeof(float);
+  e->arena = aligned_alloc(64, e->arena_bytes ? e->arena_bytes : 64);
+  if (!e->arena) {
+    free(last), free(slot_of), free(slot_size), free(slot_free);
+    set_err(err, errlen, "cannot allocate a %zu-byte arena", e->arena_bytes);
+    return -1;
+  }
+  memset(e->arena, 0, e->arena_bytes);
+  size_t at = 0;
+  size_t *slot_at = slot_size; /* reuse as offsets after sizes are summed */
+  for (int s = 0; s < n_slots; s++) {
+    size_t sz = slot_size[s];
+    slot_at[s] = at;
+    at += sz;
+  }
+  for (int v = 0; v < nv; v++) e->val[v] = e->arena + slot_at[slot_of[v]];
+  e->padbuf = e->arena + at;
+  e->colbuf = e->arena + at + pad_max;
+  free(last), free(slot_of), free(slot_size), free(slot_free);
+  return 0;
+}
+
+dst_engine *dst_engine_load(const uint8_t *bytes, size_t len, int isa, int threads, char *err, size_t errlen) {
+  if (isa == DST_ISA_AUTO) isa = dst_isa_best();
+  if (!dst_isa_available(isa)) {
+    set_err(err, errlen, "kernel set '%s' is not available on this CPU or build", dst_isa_name(isa) ? dst_isa_name(isa) : "?");
+    return NULL;
+  }
+  if (threads < 1 || threads > 256) {
+    set_err(err, errlen, "threads must be 1..256, got %d", threads);
+    return NULL;
+  }
+  dst_engine *e = calloc(1, sizeof *e);
+  if (!e) {
+    set_err(err, errlen, "out of memory");
+    return NULL;
+  }
+  e->isa = isa;
+  switch (isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+    case DST_ISA_AVX2: e->k = &dst_kernels_avx2; break;
+    case DST_ISA_AVX512: e->k = &dst_kernels_avx512; break;
+#endif
+#if defined(__aarch64__)
+    case DST_ISA_NEON: e->k = &dst_kernels_neon; break;
+#endif
+    default: e->k = &dst_kernels_scalar;
+  }
+  if (dst_model_read(&e->model, bytes, len, err, errlen)) {
+    free(e);
+    return NULL;
+  }
+  dst_model *m = &e->model;
+  e->steps = calloc((size_t)m->n_nodes, sizeof *e->steps);
+  if (!e->steps) goto oom;
+  for (int i = 0; i < m->n_nodes; i++) {
+    step *s = &e->steps[i];
+    dst_node *nd = &m->nodes[i];
+    s->nd = nd;
+    if (nd->op != DST_OP_CONV && nd->op != DST_OP_LINEAR) continue;
+    if (plan_conv(e, s)) goto oom;
+    /* Packed copies replace the decoded weights. */
+    free(nd->dense), free(nd->mask), free(nd->bias);
+    nd->dense = NULL, nd->mask = NULL, nd->bias = NULL;
+  }
+  for (int i = 0; i < m->n_nodes; i++) e->weight_bytes += e->steps[i].mem_bytes;
+  if (plan_arena(e, err, errlen)) {
+    dst_engine_free(e);
+    return NULL;
+  }
+  if (!(e->pool = dst_pool_new(threads))) {
+    dst_engine_free(e);
+    set_err(err, errlen, "cannot start %d threads", threads);
+    return NULL;
+  }
+  return e;
+oom:
+  dst_engine_free(e);
+  set_err(err, errlen, "out of memory while packing weights");
+  return NULL;
+}
+
+/* One layer's parallel loop: tasks are (output block, pixel chunk) pairs, split evenly over threads. */
+typedef struct {
+  const step *s;
+  const float *x;
+  ptrdiff_t x_row, x_col;
+  float *y;
+} layer_ctx;
+
+static void run_layer(void *arg, int thread, int threads) {
+  const layer_ctx *c = arg;
+  const step *s = c->s;
+  const dst_node *nd = s->nd;
+  const int ow = nd->out_shape.w;
+  const dst_conv_geo geo = {c->x, c->x_row, c->x_col, ow, c->y, nd->o, nd->relu, s->bias};
+  if (s->path == PATH_DEPTHWISE || s->path == PATH_GROUPED) {
+    const int p0 = (int)((long)s->npix * thread / threads), p1 = (int)((long)s->npix * (thread + 1) / threads);
+    if (s->path == PATH_DEPTHWISE) dst_conv_depthwise(&geo, p0, p1, nd->o, nd->kh * nd->kw, s->off, s->w);
+    else dst_conv_grouped(&geo, p0, p1, nd->o, nd->o / nd->groups, nd->cg, nd->kh * nd->kw, s->off, s->w);
+    return;
+  }
+  /* Whole blocks per thread keep a block's weights in one core's cache; split pixels only when blocks are few. */
+  const int chunks = s->nblocks >= 2 * threads ? 1 : threads;
+  const int tasks = s->nblocks * chunks;
+  const int t0 = (int)((long)tasks * thread / threads), t1 = (int)((long)tasks * (thread + 1) / threads);
+  for (int t = t0; t < t1; t++) {
+    const int b = t / chunks, ch = t % chunks;
+    const int p0 = (int)((long)s->npix * ch / chunks), p1 = (int)((long)s->npix * (ch + 1) / chunks);
+    if (p0 == p1) continue;
+    if (s->path == PATH_CSR) {
+      const int o0 = b * s->ob, o1 = o0 + s->ob < nd->o ? o0 + s->ob : nd->o;
+      dst_conv_csr(&geo, p0, p1, o0, o1, s->rowptr, s->off, s->w);
+      continue;
+    }
+    dst_conv_task task = {
+      .x = c->x, .x_row = c->x_row, .x_col = c->x_col, .ow = ow, .p0 = p0, .p1 = p1,
+      .y = c->y + (ptrdiff_t)b * s->ob, .y_pix = nd->o,
+      .lanes = nd->o - b * s->ob < s->ob ? nd->o - b * s->ob : s->ob,
+      .relu = nd->relu, .bias = s->bias + (size_t)b * s->ob,
+      .w = s->w + b * s->w_bstride, .off = s->off + b * s->off_bstride, .n_off = s->n_off, .cin = s->cin,
+      .m = nd->m, .idx = s->idx ? s->idx + b * s->idx_bstride : NULL,
+    };
+    s->fn(&task);
+  }
+}
+
+static void run_conv(dst_engine *e, const step *s, const float *in, float *out) {
+  const dst_node *nd = s->nd;
+  const float *src = in;
+  if (s->pad) {
+    dst_pad(in, nd->in_shape.h, nd->in_shape.w, s->cin_total, nd->ph, nd->pw, e->padbuf);
+    src = e->padbuf;
+  }
+  layer_ctx c = {s, src, (ptrdiff_t)nd->sh * s->wp * s->cin_total, (ptrdiff_t)nd->sw * s->cin_total, out};
+  if (s->im2col) {
+    dst_im2col(src, s->wp, s->cin_total, nd->kh, nd->kw, nd->sh, nd->sw, nd->dh, nd->dw, nd->out_shape.h, nd->out_shape.w, s->kpad, e->colbuf);
+    c.x = e->colbuf;
+    c.x_row = (ptrdiff_t)nd->out_shape.w * s->kpad;
+    c.x_col = s->kpad;
+  }
+  dst_pool_run(e->pool, run_layer, &c);
+}
+
+static void preprocess(const dst_model *m, const float *in, float *x) {
+  const int c = m->input.c, h = m->input.h, w = m->input.w;
+  const int top = (m->crop_h - h) / 2, left = (m->crop_w - w) / 2;
+  for (int ch = 0; ch < c; ch++) {
+    const float mean = m->mean ? m->mean[ch] : 0.0f, inv = m->std ? 1.0f / m->std[ch] : 1.0f;
+    for (int i = 0; i < h; i++)
+      for (int j = 0; j < w; j++)
+        x[((size_t)i * w + j) * c + ch] = (in[((size_t)ch * m->crop_h + top + i) * m->crop_w + left + j] - mean) * inv;
+  }
+}
+
+void dst_engine_run(dst_engine *e, const float *in, float *out, int batch) {
+  const dst_model *m = &e->model;
+  const size_t in_size = dst_engine_input_size(e), out_size = dst_engine_output_size(e);
+  for (int b = 0; b < batch; b++) {
+    preprocess(m, in + b * in_size, e->val[0]);
+    for (int i = 0; i < m->n_nodes; i++) {
+      const step *s = &e->steps[i];
+      const dst_node *nd = s->nd;
+      const float *x = e->val[nd->in[0]];
+      float *y = e->val[i + 1];
+      const dst_shape is = nd->in_shape;
+      const size_t n = (size_t)is.c * is.h * is.w;
+      switch (nd->op) {
+        case DST_OP_CONV:
+        case DST_OP_LINEAR: run_conv(e, s, x, y); break;
+        case DST_OP_RELU: dst_relu(x, n, y); break;
+        case DST_OP_ADD: dst_add(x, e->val[nd->in[1]], n, nd->relu, y); break;
+        case DST_OP_MAXPOOL:
+        case DST_OP_AVGPOOL:
+          dst_pool2d(x, is.h, is.w, is.c, nd->kh, nd->kw, nd->sh, nd->sw, nd->ph, nd->pw, nd->out_shape.h, nd->out_shape.w,
+                   nd->op == DST_OP_MAXPOOL, y);
+          break;
+        case DST_OP_GLOBALAVGPOOL: dst_global_avgpool(x, is.h * is.w, is.c, y); break;
+        case DST_OP_FLATTEN: dst_hwc_to_chw(x, is.h, is.w, is.c, y); break;
+        case DST_OP_SOFTMAX: dst_softmax(x, n, y); break;
+      }
+    }
+    const dst_shape os = m->out_shape;
+    float *o = out + b * out_size;
+    if (os.rank == 3) dst_hwc_to_chw(e->val[m->output], os.h, os.w, os.c, o);
+    else memcpy(o, e->val[m->output], out_size * sizeof(float));
+  }
+}
+
+int dst_engine_set_threads(dst_engine *e, int threads, char *err, size_t errlen) {
+  if (threads < 1 || threads > 256) {
+    set_err(err, errlen, "threads must be 1..256, got %d", threads);
+    return -1;
+  }
+  if (threads == dst_pool_threads(e->pool)) return 0;
+  dst_pool *p = dst_pool_new(threads);
+  if (!p) {
+    set_err(err, errlen, "cannot start %d threads", threads);
+    return -1;
+  }
+  dst_pool_free(e->pool);
+  e->pool = p;
+  return 0;
+}
+
+int dst_engine_threads(const dst_engine *e) { return dst_pool_threads(e->pool); }
+int dst_engine_isa(const dst_engine *e) { return e->isa; }
+
+size_t dst_engine_input_size(const dst_engine *e) {
+  return (size_t)e->model.input.c * e->model.crop_h * e->model.crop_w;
+}
+
+size_t dst_engine_output_size(const dst_engine *e) {
+  const dst_shape s = e->model.out_shape;
+  return (size_t)s.c * s.h * s.w;
+}
+
+int dst_engine_input_shape(const dst_engine *e, int shape[3]) {
+  shape[0] = e->model.input.c, shape[1] = e->model.crop_h, shape[2] = e->model.crop_w;
+  return 3;
+}
+
+int dst_engine_output_shape(const dst_engine *e, int shape[3]) {
+  const dst_shape s = e->model.out_shape;
+  shape[0] = s.c, shape[1] = s.h, shape[2] = s.w;
+  return s.rank;
+}
+
+size_t dst_engine_memory(const dst_engine *e) { return e->arena_bytes + e->weight_bytes; }
+
+void dst_engine_free(dst_engine *e) {
+  if (!e) return;
+  dst_pool_free(e->pool);
+  for (int i = 0; e->steps && i < e->model.n_nodes; i++) free(e->steps[i].mem);
+  free(e->steps);
+  free(e->arena);
+  free(e->val);
+  dst_model_free(&e->model);
+  free(e);
+}

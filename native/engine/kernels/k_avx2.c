@@ -1,0 +1,175 @@
+/* AVX2 + FMA kernels: output channels in ymm lanes, pixels in registers, inputs broadcast. */
+#include "kernels.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+#define TGT __attribute__((target("avx2,fma")))
+#define INL static inline __attribute__((always_inline)) TGT
+
+INL const float *pixel(const dst_conv_task *t, int p) {
+  return t->x + (ptrdiff_t)(p / t->ow) * t->x_row + (ptrdiff_t)(p % t->ow) * t->x_col;
+}
+
+INL void store8(const dst_conv_task *t, int p, int lane0, __m256 v) {
+  if (t->relu) v = _mm256_max_ps(v, _mm256_setzero_ps());
+  float *y = t->y + (ptrdiff_t)p * t->y_pix + lane0;
+  int lanes = t->lanes - lane0;
+  if (lanes >= 8) {
+    _mm256_storeu_ps(y, v);
+  } else if (lanes > 0) {
+    float tmp[8];
+    _mm256_storeu_ps(tmp, v);
+    for (int l = 0; l < lanes; l++) y[l] = tmp[l];
+  }
+}
+
+/* P pixels x 16 channels, 12 accumulators; dense walks taps x channels, sparse walks its entries. */
+INL void tile16(const dst_conv_task *t, int p, const int P, const int dense) {
+  const float *xp[6];
+  __m256 a0[6], a1[6];
+  const __m256 b0 = _mm256_loadu_ps(t->bias), b1 = _mm256_loadu_ps(t->bias + 8);
+#pragma GCC unroll 6
+  for (int i = 0; i < P; i++) {
+    xp[i] = pixel(t, p + i);
+    a0[i] = b0;
+    a1[i] = b1;
+  }
+  const float *w = t->w;
+  if (dense) {
+    for (int tap = 0; tap < t->n_off; tap++) {
+      const ptrdiff_t o = t->off[tap];
+      for (int c = 0; c < t->cin; c++, w += 16) {
+        const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
+#pragma GCC unroll 6
+        for (int i = 0; i < P; i++) {
+          const __m256 xv = _mm256_broadcast_ss(xp[i] + o + c);
+          a0[i] = _mm256_fmadd_ps(xv, w0, a0[i]);
+          a1[i] = _mm256_fmadd_ps(xv, w1, a1[i]);
+        }
+      }
+    }
+  } else {
+    for (int e = 0; e < t->n_off; e++, w += 16) {
+      const ptrdiff_t o = t->off[e];
+      const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
+#pragma GCC unroll 6
+      for (int i = 0; i < P; i++) {
+        const __m256 xv = _mm256_broadcast_ss(xp[i] + o);
+        a0[i] = _mm256_fmadd_ps(xv, w0, a0[i]);
+        a1[i] = _mm256_fmadd_ps(xv, w1, a1[i]);
+      }
+    }
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < P; i++) {
+    store8(t, p + i, 0, a0[i]);
+    store8(t, p + i, 8, a1[i]);
+  }
+}
+
+INL void run16(const dst_conv_task *t, const int dense) {
+  int p = t->p0;
+  for (; p + 6 <= t->p1; p += 6) tile16(t, p, 6, dense);
+  switch (t->p1 - p) {
+    case 5: tile16(t, p, 5, dense); break;
+    case 4: tile16(t, p, 4, dense); break;
+    case 3: tile16(t, p, 3, dense); break;
+    case 2: tile16(t, p, 2, dense); break;
+    case 1: tile16(t, p, 1, dense); break;
+    default: break;
+  }
+}
+
+TGT void dst_avx2_dense16(const dst_conv_task *t) { run16(t, 1); }
+TGT static void sparse16(const dst_conv_task *t) { run16(t, 0); }
+
+INL void tile8(const dst_conv_task *t, int p, const int P) {
+  const float *xp[8];
+  __m256 a[8];
+  const __m256 b = _mm256_loadu_ps(t->bias);
+#pragma GCC unroll 8
+  for (int i = 0; i < P; i++) {
+    xp[i] = pixel(t, p + i);
+    a[i] = b;
+  }
+  const float *w = t->w;
+  for (int e = 0; e < t->n_off; e++, w += 8) {
+    const ptrdiff_t o = t->off[e];
+    const __m256 wv = _mm256_loadu_ps(w);
+#pragma GCC unroll 8
+    for (int i = 0; i < P; i++) a[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(xp[i] + o), wv, a[i]);
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < P; i++) store8(t, p + i, 0, a[i]);
+}
+
+TGT void dst_avx2_sparse8(const dst_conv_task *t) {
+  int p = t->p0;
+  for (; p + 8 <= t->p1; p += 8) tile8(t, p, 8);
+  for (; p < t->p1; p++) tile8(t, p, 1);
+}
+
+/*
+ * Own mask per output channel: each lane picks its kept inputs out of the
+ * group's M contiguous floats with an in-register permute, so the kept
+ * positions cost no memory gather.
+ */
+INL void gtile(const dst_conv_task *t, int p, const int P, const int M, const int N) {
+  const float *xp[6];
+  __m256 a[6];
+  const __m256 b = _mm256_loadu_ps(t->bias);
+#pragma GCC unroll 6
+  for (int i = 0; i < P; i++) {
+    xp[i] = pixel(t, p + i);
+    a[i] = b;
+  }
+  const int32_t *idx = t->idx;
+  const float *w = t->w;
+  for (int g = 0; g < t->n_off; g++, idx += N * 8, w += N * 8) {
+    const ptrdiff_t o = t->off[g];
+    __m256i iv[8];
+    __m256 wv[8];
+#pragma GCC unroll 8
+    for (int k = 0; k < N; k++) {
+      iv[k] = _mm256_loadu_si256((const __m256i *)(idx + k * 8));
+      wv[k] = _mm256_loadu_ps(w + k * 8);
+    }
+#pragma GCC unroll 6
+    for (int i = 0; i < P; i++) {
+      const __m256 xg = M == 4 ? _mm256_broadcast_ps((const __m128 *)(xp[i] + o)) : _mm256_loadu_ps(xp[i] + o);
+#pragma GCC unroll 8
+      for (int k = 0; k < N; k++) {
+        const __m256 sel = M == 4 ? _mm256_permutevar_ps(xg, iv[k]) : _mm256_permutevar8x32_ps(xg, iv[k]);
+        a[i] = _mm256_fmadd_ps(sel, wv[k], a[i]);
+      }
+    }
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < P; i++) store8(t, p + i, 0, a[i]);
+}
+
+INL void grun(const dst_conv_task *t, const int M, const int N) {
+  int p = t->p0;
+  for (; p + 6 <= t->p1; p += 6) gtile(t, p, 6, M, N);
+  for (; p < t->p1; p++) gtile(t, p, 1, M, N);
+}
+
+TGT void dst_avx2_gather8(const dst_conv_task *t) {
+  switch (t->m * 16 + t->cin) {
+    case 4 * 16 + 1: grun(t, 4, 1); break;
+    case 4 * 16 + 2: grun(t, 4, 2); break;
+    case 4 * 16 + 3: grun(t, 4, 3); break;
+    case 8 * 16 + 1: grun(t, 8, 1); break;
+    case 8 * 16 + 2: grun(t, 8, 2); break;
+    case 8 * 16 + 3: grun(t, 8, 3); break;
+    case 8 * 16 + 4: grun(t, 8, 4); break;
+    case 8 * 16 + 5: grun(t, 8, 5); break;
+    case 8 * 16 + 6: grun(t, 8, 6); break;
+    case 8 * 16 + 7: grun(t, 8, 7); break;
+    default: break; /* the planner never sends other group sizes here (gather_m_mask) */
+  }
+}
+
+const dst_kernels dst_kernels_avx2 = {dst_avx2_dense16, sparse16, dst_avx2_sparse8, dst_avx2_gather8, (1 << 4) | (1 << 8)};
+#endif

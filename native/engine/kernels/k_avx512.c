@@ -1,0 +1,70 @@
+/*
+ * AVX-512F kernels: 16 output channels fill one zmm, so a tile holds 12
+ * pixels. Blocks of 8 channels (sparse8, gather8) run the AVX2 kernels,
+ * which every AVX-512 CPU also executes.
+ */
+#include "kernels.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+#define TGT __attribute__((target("avx512f,avx2,fma")))
+#define INL static inline __attribute__((always_inline)) TGT
+
+void dst_avx2_sparse8(const dst_conv_task *t);
+void dst_avx2_gather8(const dst_conv_task *t);
+
+INL const float *pixel(const dst_conv_task *t, int p) {
+  return t->x + (ptrdiff_t)(p / t->ow) * t->x_row + (ptrdiff_t)(p % t->ow) * t->x_col;
+}
+
+INL void tile(const dst_conv_task *t, int p, const int P, const int dense) {
+  const float *xp[12];
+  __m512 a[12];
+  const __m512 b = _mm512_loadu_ps(t->bias);
+#pragma GCC unroll 12
+  for (int i = 0; i < P; i++) {
+    xp[i] = pixel(t, p + i);
+    a[i] = b;
+  }
+  const float *w = t->w;
+  if (dense) {
+    for (int tap = 0; tap < t->n_off; tap++) {
+      const ptrdiff_t o = t->off[tap];
+      for (int c = 0; c < t->cin; c++, w += 16) {
+        const __m512 wv = _mm512_loadu_ps(w);
+#pragma GCC unroll 12
+        for (int i = 0; i < P; i++) a[i] = _mm512_fmadd_ps(_mm512_set1_ps(xp[i][o + c]), wv, a[i]);
+      }
+    }
+  } else {
+    for (int e = 0; e < t->n_off; e++, w += 16) {
+      const ptrdiff_t o = t->off[e];
+      const __m512 wv = _mm512_loadu_ps(w);
+#pragma GCC unroll 12
+      for (int i = 0; i < P; i++) a[i] = _mm512_fmadd_ps(_mm512_set1_ps(xp[i][o]), wv, a[i]);
+    }
+  }
+  const __mmask16 keep = (__mmask16)((1u << t->lanes) - 1u);
+#pragma GCC unroll 12
+  for (int i = 0; i < P; i++) {
+    __m512 v = t->relu ? _mm512_max_ps(a[i], _mm512_setzero_ps()) : a[i];
+    _mm512_mask_storeu_ps(t->y + (ptrdiff_t)(p + i) * t->y_pix, keep, v);
+  }
+}
+
+INL void run(const dst_conv_task *t, const int dense) {
+  int p = t->p0;
+  for (; p + 12 <= t->p1; p += 12) tile(t, p, 12, dense);
+  if (t->p1 - p >= 6) {
+    tile(t, p, 6, dense);
+    p += 6;
+  }
+  for (; p < t->p1; p++) tile(t, p, 1, dense);
+}
+
+TGT static void dense16(const dst_conv_task *t) { run(t, 1); }
+TGT static void sparse16(const dst_conv_task *t) { run(t, 0); }
+
+const dst_kernels dst_kernels_avx512 = {dense16, sparse16, dst_avx2_sparse8, dst_avx2_gather8, (1 << 4) | (1 << 8)};
+#endif

@@ -1,0 +1,55 @@
+/* Portable reference kernels: the fallback path and the yardstick every SIMD path is tested against. */
+#include "kernels.h"
+
+static const float *pixel(const dst_conv_task *t, int p) {
+  return t->x + (ptrdiff_t)(p / t->ow) * t->x_row + (ptrdiff_t)(p % t->ow) * t->x_col;
+}
+
+static void dense16(const dst_conv_task *t) {
+  for (int p = t->p0; p < t->p1; p++) {
+    const float *x = pixel(t, p);
+    float acc[16];
+    for (int l = 0; l < 16; l++) acc[l] = t->bias[l];
+    const float *w = t->w;
+    for (int tap = 0; tap < t->n_off; tap++) {
+      const float *xt = x + t->off[tap];
+      for (int c = 0; c < t->cin; c++, w += 16)
+        for (int l = 0; l < 16; l++) acc[l] += xt[c] * w[l];
+    }
+    dst_store_lanes(t->y + (ptrdiff_t)p * t->y_pix, acc, t->lanes, t->relu);
+  }
+}
+
+static void sparse(const dst_conv_task *t, int width) {
+  for (int p = t->p0; p < t->p1; p++) {
+    const float *x = pixel(t, p);
+    float acc[16];
+    for (int l = 0; l < width; l++) acc[l] = t->bias[l];
+    for (int e = 0; e < t->n_off; e++) {
+      float xv = x[t->off[e]];
+      const float *w = t->w + (ptrdiff_t)e * width;
+      for (int l = 0; l < width; l++) acc[l] += xv * w[l];
+    }
+    dst_store_lanes(t->y + (ptrdiff_t)p * t->y_pix, acc, t->lanes, t->relu);
+  }
+}
+
+static void sparse16(const dst_conv_task *t) { sparse(t, 16); }
+static void sparse8(const dst_conv_task *t) { sparse(t, 8); }
+
+static void gather8(const dst_conv_task *t) {
+  for (int p = t->p0; p < t->p1; p++) {
+    const float *x = pixel(t, p);
+    float acc[8];
+    for (int l = 0; l < 8; l++) acc[l] = t->bias[l];
+    for (int g = 0; g < t->n_off; g++) {
+      const float *xg = x + t->off[g];
+      const int32_t *idx = t->idx + (ptrdiff_t)g * t->cin * 8;
+      const float *w = t->w + (ptrdiff_t)g * t->cin * 8;
+      for (int k = 0; k < t->cin * 8; k++) acc[k & 7] += xg[idx[k]] * w[k];
+    }
+    dst_store_lanes(t->y + (ptrdiff_t)p * t->y_pix, acc, t->lanes, t->relu);
+  }
+}
+
+const dst_kernels dst_kernels_scalar = {dense16, sparse16, sparse8, gather8, 0x1fffc};

@@ -1,0 +1,63 @@
+/*
+ * Conv micro-kernels, one set per ISA. Self-contained C (no allocation, no
+ * globals) so the C code generator can copy these files verbatim.
+ *
+ * Activations are NHWC: one pixel's channels are contiguous. A task computes
+ * output pixels [p0, p1) (row-major) for one block of output channels, which
+ * sit in vector lanes; the input of output pixel p starts at
+ * x + (p / ow) * x_row + (p % ow) * x_col, and a weight entry reads the float
+ * at that start plus its offset.
+ */
+#ifndef DST_KERNELS_H
+#define DST_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct dst_conv_task {
+  const float *x;
+  ptrdiff_t x_row, x_col;
+  int ow, p0, p1;
+  float *y;           /* output pixel 0, first channel of the block */
+  ptrdiff_t y_pix;    /* floats per output pixel */
+  int lanes;          /* valid output channels in the block (<= block width) */
+  int relu;
+  const float *bias;  /* block width values */
+  const float *w;     /* packed weights of the block */
+  const int32_t *off; /* dense: tap offsets; sparse: entry offsets; gather: group offsets */
+  int n_off;
+  int cin;            /* dense: channels per tap; gather: kept per group (N) */
+  int m;              /* gather: group size (M) */
+  const int32_t *idx; /* gather: position in the group per (group, kept, lane) */
+} dst_conv_task;
+
+/*
+ * dense16:  w[(tap * cin + c) * 16 + lane], input offset off[tap] + c.
+ * sparse16: w[e * 16 + lane] at input offset off[e]  (UHP with 16 output channels sharing a mask).
+ * sparse8:  w[e * 8 + lane] at input offset off[e]   (UHP with 8 sharing a mask).
+ * gather8:  group g starts at input offset off[g]; kept k of lane l reads position
+ *           idx[(g * cin + k) * 8 + l] of it with weight w[(g * cin + k) * 8 + l] (UHP, own mask per channel).
+ */
+typedef void (*dst_conv_fn)(const dst_conv_task *t);
+
+typedef struct dst_kernels {
+  dst_conv_fn dense16, sparse16, sparse8, gather8;
+  /* Group sizes the gather8 kernel handles; others fall back to scalar. */
+  int gather_m_mask;
+} dst_kernels;
+
+extern const dst_kernels dst_kernels_scalar;
+#if defined(__x86_64__) || defined(_M_X64)
+extern const dst_kernels dst_kernels_avx2;
+extern const dst_kernels dst_kernels_avx512;
+#endif
+#if defined(__aarch64__)
+extern const dst_kernels dst_kernels_neon;
+#endif
+
+/* Shared epilogue helper: bias is added at tile start; relu and partial blocks at store. */
+static inline void dst_store_lanes(float *y, const float *acc, int lanes, int relu) {
+  for (int l = 0; l < lanes; l++) y[l] = relu && acc[l] < 0.0f ? 0.0f : acc[l];
+}
+
+#endif

@@ -1,0 +1,147 @@
+#include "ops.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+void dst_pad(const float *x, int h, int w, int c, int ph, int pw, float *out) {
+  const int wp = w + 2 * pw;
+  const size_t row = (size_t)wp * c;
+  memset(out, 0, row * ph * sizeof(float));
+  for (int i = 0; i < h; i++) {
+    float *o = out + (size_t)(i + ph) * row;
+    memset(o, 0, (size_t)pw * c * sizeof(float));
+    memcpy(o + (size_t)pw * c, x + (size_t)i * w * c, (size_t)w * c * sizeof(float));
+    memset(o + (size_t)(pw + w) * c, 0, (size_t)pw * c * sizeof(float));
+  }
+  memset(out + (size_t)(h + ph) * row, 0, row * ph * sizeof(float));
+}
+
+void dst_im2col(const float *x, int wp, int c, int kh, int kw, int sh, int sw, int dh, int dw,
+                int oh, int ow, int kpad, float *out) {
+  const int k = c * kh * kw;
+  for (int oy = 0; oy < oh; oy++) {
+    for (int ox = 0; ox < ow; ox++) {
+      float *o = out + ((size_t)oy * ow + ox) * kpad;
+      for (int ch = 0; ch < c; ch++)
+        for (int i = 0; i < kh; i++)
+          for (int j = 0; j < kw; j++)
+            *o++ = x[((size_t)(oy * sh + i * dh) * wp + (size_t)(ox * sw + j * dw)) * c + ch];
+      for (int r = k; r < kpad; r++) *o++ = 0.0f;
+    }
+  }
+}
+
+static const float *pixel(const dst_conv_geo *g, int p) {
+  return g->x + (ptrdiff_t)(p / g->ow) * g->x_row + (ptrdiff_t)(p % g->ow) * g->x_col;
+}
+
+void dst_conv_csr(const dst_conv_geo *g, int p0, int p1, int o0, int o1,
+                  const int32_t *rowptr, const int32_t *off, const float *val) {
+  enum { P = 8 };
+  for (int p = p0; p < p1; p += P) {
+    const int np = p1 - p < P ? p1 - p : P;
+    const float *xp[P];
+    for (int i = 0; i < np; i++) xp[i] = pixel(g, p + i);
+    for (int o = o0; o < o1; o++) {
+      float acc[P];
+      for (int i = 0; i < P; i++) acc[i] = g->bias[o];
+      for (int e = rowptr[o]; e < rowptr[o + 1]; e++) {
+        const float v = val[e];
+        const int32_t f = off[e];
+        for (int i = 0; i < np; i++) acc[i] += v * xp[i][f];
+      }
+      for (int i = 0; i < np; i++) g->y[(ptrdiff_t)(p + i) * g->y_pix + o] = g->relu && acc[i] < 0.0f ? 0.0f : acc[i];
+    }
+  }
+}
+
+void dst_conv_depthwise(const dst_conv_geo *g, int p0, int p1, int channels, int taps, const int32_t *tap_off, const float *w) {
+  for (int p = p0; p < p1; p++) {
+    const float *x = pixel(g, p);
+    float *y = g->y + (ptrdiff_t)p * g->y_pix;
+    for (int c = 0; c < channels; c++) y[c] = g->bias[c];
+    for (int t = 0; t < taps; t++) {
+      const float *xt = x + tap_off[t], *wt = w + (size_t)t * channels;
+      for (int c = 0; c < channels; c++) y[c] += wt[c] * xt[c];
+    }
+    if (g->relu)
+      for (int c = 0; c < channels; c++) y[c] = y[c] < 0.0f ? 0.0f : y[c];
+  }
+}
+
+void dst_conv_grouped(const dst_conv_geo *g, int p0, int p1, int o, int og, int cg, int taps, const int32_t *tap_off, const float *w) {
+  for (int p = p0; p < p1; p++) {
+    const float *x = pixel(g, p);
+    float *y = g->y + (ptrdiff_t)p * g->y_pix;
+    for (int oc = 0; oc < o; oc++) {
+      const float *xg = x + (ptrdiff_t)(oc / og) * cg, *wo = w + (size_t)oc * taps * cg;
+      float acc = g->bias[oc];
+      for (int t = 0; t < taps; t++)
+        for (int c = 0; c < cg; c++) acc += wo[t * cg + c] * xg[tap_off[t] + c];
+      y[oc] = g->relu && acc < 0.0f ? 0.0f : acc;
+    }
+  }
+}
+
+void dst_pool2d(const float *x, int h, int w, int c, int kh, int kw, int sh, int sw, int ph, int pw,
+              int oh, int ow, int is_max, float *y) {
+  const float scale = 1.0f / (float)(kh * kw);
+  for (int oy = 0; oy < oh; oy++) {
+    for (int ox = 0; ox < ow; ox++) {
+      float *o = y + ((size_t)oy * ow + ox) * c;
+      for (int ch = 0; ch < c; ch++) o[ch] = is_max ? -FLT_MAX : 0.0f;
+      for (int i = 0; i < kh; i++) {
+        const int iy = oy * sh - ph + i;
+        if (iy < 0 || iy >= h) continue;
+        for (int j = 0; j < kw; j++) {
+          const int ix = ox * sw - pw + j;
+          if (ix < 0 || ix >= w) continue;
+          const float *xi = x + ((size_t)iy * w + ix) * c;
+          if (is_max)
+            for (int ch = 0; ch < c; ch++) o[ch] = xi[ch] > o[ch] ? xi[ch] : o[ch];
+          else
+            for (int ch = 0; ch < c; ch++) o[ch] += xi[ch];
+        }
+      }
+      if (!is_max)
+        for (int ch = 0; ch < c; ch++) o[ch] *= scale;
+    }
+  }
+}
+
+void dst_global_avgpool(const float *x, int hw, int c, float *y) {
+  for (int ch = 0; ch < c; ch++) y[ch] = 0.0f;
+  for (int p = 0; p < hw; p++)
+    for (int ch = 0; ch < c; ch++) y[ch] += x[(size_t)p * c + ch];
+  for (int ch = 0; ch < c; ch++) y[ch] /= (float)hw;
+}
+
+void dst_add(const float *a, const float *b, size_t n, int relu, float *y) {
+  for (size_t i = 0; i < n; i++) {
+    const float v = a[i] + b[i];
+    y[i] = relu && v < 0.0f ? 0.0f : v;
+  }
+}
+
+void dst_relu(const float *x, size_t n, float *y) {
+  for (size_t i = 0; i < n; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+}
+
+void dst_softmax(const float *x, size_t n, float *y) {
+  float mx = -FLT_MAX;
+  for (size_t i = 0; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+  double sum = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    y[i] = expf(x[i] - mx);
+    sum += y[i];
+  }
+  const float inv = (float)(1.0 / sum);
+  for (size_t i = 0; i < n; i++) y[i] *= inv;
+}
+
+void dst_hwc_to_chw(const float *x, int h, int w, int c, float *y) {
+  const size_t hw = (size_t)h * w;
+  for (size_t p = 0; p < hw; p++)
+    for (int ch = 0; ch < c; ch++) y[(size_t)ch * hw + p] = x[p * c + ch];
+}

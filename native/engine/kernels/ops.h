@@ -1,0 +1,53 @@
+/*
+ * Portable layer kernels besides the conv micro-kernels: padding, im2col,
+ * CSR and grouped convs, pooling and element-wise ops. NHWC, no allocation;
+ * the ranged ones let a caller split the work over threads.
+ */
+#ifndef DST_OPS_H
+#define DST_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Copies an h x w x c image into an (h + 2ph) x (w + 2pw) x c buffer with zero borders. */
+void dst_pad(const float *x, int h, int w, int c, int ph, int pw, float *out);
+
+/*
+ * One row of kpad floats per output pixel in (c, kh, kw) order, zero past
+ * c * kh * kw. x is the (padded) input of width wp and c channels.
+ */
+void dst_im2col(const float *x, int wp, int c, int kh, int kw, int sh, int sw, int dh, int dw,
+                int oh, int ow, int kpad, float *out);
+
+/* Shared geometry of the ranged convs below; offsets in floats from a pixel's window origin. */
+typedef struct dst_conv_geo {
+  const float *x;
+  ptrdiff_t x_row, x_col;
+  int ow;
+  float *y;
+  ptrdiff_t y_pix;
+  int relu;
+  const float *bias;
+} dst_conv_geo;
+
+/* Unstructured sparse rows: channel o uses entries rowptr[o]..rowptr[o+1] of (off, val). */
+void dst_conv_csr(const dst_conv_geo *g, int p0, int p1, int o0, int o1,
+                  const int32_t *rowptr, const int32_t *off, const float *val);
+
+/* Depthwise: channel c of the output reads channel c of the input; w[tap * c_total + c]. */
+void dst_conv_depthwise(const dst_conv_geo *g, int p0, int p1, int channels, int taps, const int32_t *tap_off, const float *w);
+
+/* Any group count: w[(o * taps + tap) * cg + c]; group of o reads input channels from (o / og) * cg. */
+void dst_conv_grouped(const dst_conv_geo *g, int p0, int p1, int o, int og, int cg, int taps, const int32_t *tap_off, const float *w);
+
+/* avg divides by kh * kw (padding counts, as PyTorch's default). */
+void dst_pool2d(const float *x, int h, int w, int c, int kh, int kw, int sh, int sw, int ph, int pw,
+              int oh, int ow, int is_max, float *y);
+void dst_global_avgpool(const float *x, int hw, int c, float *y);
+void dst_add(const float *a, const float *b, size_t n, int relu, float *y);
+void dst_relu(const float *x, size_t n, float *y);
+void dst_softmax(const float *x, size_t n, float *y);
+/* h x w x c to c x h x w. */
+void dst_hwc_to_chw(const float *x, int h, int w, int c, float *y);
+
+#endif

@@ -1,0 +1,54 @@
+/* The validated content of a .uhp file, as the reader hands it to the planner. */
+#ifndef DST_MODEL_H
+#define DST_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum dst_op {
+  DST_OP_CONV, DST_OP_LINEAR, DST_OP_RELU, DST_OP_ADD, DST_OP_MAXPOOL, DST_OP_AVGPOOL,
+  DST_OP_GLOBALAVGPOOL, DST_OP_FLATTEN, DST_OP_SOFTMAX
+};
+
+enum dst_pattern { DST_PAT_DENSE, DST_PAT_UHP, DST_PAT_CSR };
+
+/* Shape of one activation: rank 3 is [C, H, W]; rank 1 is [F], held as C = F, H = W = 1. */
+typedef struct dst_shape {
+  int rank;
+  int c, h, w;
+} dst_shape;
+
+typedef struct dst_node {
+  int op;
+  int in[2], n_in; /* value ids: 0 is the graph input, node i writes value i + 1 */
+  dst_shape in_shape, out_shape;
+  int relu;
+  /* conv (linear: as a 1x1 conv on a 1x1 image with C = I) and pooling windows */
+  int o, cg, kh, kw, sh, sw, ph, pw, dh, dw, groups;
+  /* weights: `dense` is [O][Cg][kh][kw], zeros where pruned */
+  int pattern;
+  int n, m, block, flat; /* UHP */
+  float *dense;
+  uint8_t *mask;   /* UHP: kept positions, one byte per (block, group, position) */
+  float *bias;     /* O values, zeros when the file has none */
+} dst_node;
+
+typedef struct dst_model {
+  int n_nodes;
+  dst_node *nodes;
+  int output;              /* value id */
+  dst_shape input;         /* after preprocessing */
+  int crop_h, crop_w;      /* uncropped input size (== input when not cropping) */
+  float *mean, *std;       /* C values each, or NULL */
+  dst_shape out_shape;
+} dst_model;
+
+/* Groups per output channel of a UHP layer, and the flat (c, kh, kw) index of position j of group g (-1: padding). */
+int dst_uhp_groups(const dst_node *nd);
+int dst_uhp_position(const dst_node *nd, int g, int j);
+
+/* Parses and validates; 0 or -1 with err set. The model owns its memory and keeps no pointer into bytes. */
+int dst_model_read(dst_model *m, const uint8_t *bytes, size_t len, char *err, size_t errlen);
+void dst_model_free(dst_model *m);
+
+#endif

@@ -1,0 +1,53 @@
+/* dst UHP inference engine: public C API. Portable C11, no allocation per inference. */
+#ifndef DST_UHP_ENGINE_H
+#define DST_UHP_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum dst_isa { DST_ISA_AUTO = -1, DST_ISA_SCALAR = 0, DST_ISA_AVX2 = 1, DST_ISA_AVX512 = 2, DST_ISA_NEON = 3 };
+#define DST_ISA_COUNT 4
+
+typedef struct dst_engine dst_engine;
+
+/* 1 when this build and this CPU can run `isa`. */
+int dst_isa_available(int isa);
+/* "scalar", "avx2", "avx512", "neon"; NULL for an unknown value. */
+const char *dst_isa_name(int isa);
+/* The best available ISA. */
+int dst_isa_best(void);
+
+/*
+ * Validates a .uhp file held in memory and plans it: packed weights, one
+ * arena for all activations and scratch, `threads` workers (>= 1). The bytes
+ * are not referenced after return. On failure returns NULL and writes one
+ * line into err.
+ */
+dst_engine *dst_engine_load(const uint8_t *bytes, size_t len, int isa, int threads, char *err, size_t errlen);
+
+/* Runs `batch` images: in holds batch * input_size floats, out batch * output_size. */
+void dst_engine_run(dst_engine *e, const float *in, float *out, int batch);
+
+/* Starts or stops workers; returns 0, or -1 with err set. */
+int dst_engine_set_threads(dst_engine *e, int threads, char *err, size_t errlen);
+
+int dst_engine_threads(const dst_engine *e);
+int dst_engine_isa(const dst_engine *e);
+size_t dst_engine_input_size(const dst_engine *e);
+size_t dst_engine_output_size(const dst_engine *e);
+/* Shape of what run() reads per image ([C, H0, W0]) and writes ([C, H, W] or [F]). */
+int dst_engine_input_shape(const dst_engine *e, int shape[3]);
+int dst_engine_output_shape(const dst_engine *e, int shape[3]);
+/* Bytes of the arena and packed weights, for reports. */
+size_t dst_engine_memory(const dst_engine *e);
+
+void dst_engine_free(dst_engine *e);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

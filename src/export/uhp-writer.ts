@@ -1,0 +1,250 @@
+/**
+ * Writes the .uhp model file (docs/uhp-format.md): a fixed header, a JSON
+ * description of the graph and 64-byte aligned binary sections with the
+ * compact weights. Dense weights with zeros arrive; the compact layout is
+ * derived here, and a weight whose zeros break its declared pattern is refused.
+ */
+import { ShapeError } from '../errors.js';
+import { writeFileAtomic } from '../fsutil.js';
+import { crc32 } from './uhp-crc32.js';
+import { inferShapes } from './uhp-shapes.js';
+import {
+  checkUhpParams,
+  groupingOf,
+  groupPosition,
+  groupsPerChannel,
+  patternBits,
+  patternRanks,
+  type WeightGeometry,
+} from './uhp-pattern.js';
+import { nodeInputs, type ConvNode, type Graph, type LinearNode } from './ir.js';
+
+export const UHP_MAGIC = Uint8Array.of(0x89, 0x55, 0x48, 0x50, 0x0d, 0x0a, 0x1a, 0x0a);
+export const UHP_VERSION = 1;
+export const UHP_HEADER_BYTES = 32;
+export const UHP_ALIGN = 64;
+
+type Json = Record<string, unknown>;
+
+class Sections {
+  readonly parts: Uint8Array[] = [];
+  add(bytes: Uint8Array): number {
+    this.parts.push(bytes);
+    return this.parts.length - 1;
+  }
+  f32(values: Float32Array): number {
+    return this.add(new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice());
+  }
+  u32(values: Uint32Array): number {
+    return this.add(new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice());
+  }
+}
+
+function geometry(node: ConvNode | LinearNode): WeightGeometry {
+  return node.op === 'conv'
+    ? { outChannels: node.weightShape[0], inPerGroup: node.weightShape[1], taps: node.weightShape[2] * node.weightShape[3] }
+    : { outChannels: node.weightShape[0], inPerGroup: node.weightShape[1], taps: 1 };
+}
+
+function describeGroup(node: ConvNode | LinearNode, geo: WeightGeometry, m: number, g: number): string {
+  if (groupingOf(geo, m) === 'flat') return `flattened weights ${g * m}..${g * m + m - 1}`;
+  const perTap = geo.inPerGroup / m;
+  const tap = Math.floor(g / perTap);
+  const c0 = (g % perTap) * m;
+  const where = node.op === 'conv' ? `tap (${Math.floor(tap / node.weightShape[3])}, ${tap % node.weightShape[3]}), ` : '';
+  return `${where}input channels ${c0}..${c0 + m - 1}`;
+}
+
+/** Kept values, per output channel and group in position order, and the packed pattern indices per block and group. */
+function packUhp(node: ConvNode | LinearNode, n: number, m: number, block: number) {
+  const geo = geometry(node);
+  const perOut = geo.inPerGroup * geo.taps;
+  const groups = groupsPerChannel(geo, m);
+  const blocks = Math.ceil(geo.outChannels / block);
+  const bits = patternBits(m, n);
+  const ranks = patternRanks(m, n);
+  const values = new Float32Array(geo.outChannels * groups * n);
+  const indices = new Uint8Array(Math.ceil((blocks * groups * bits) / 8));
+  let bitPos = 0;
+  for (let b = 0; b < blocks; b++) {
+    const o0 = b * block;
+    const o1 = Math.min(geo.outChannels, o0 + block);
+    for (let g = 0; g < groups; g++) {
+      let mask = 0;
+      for (let j = 0; j < m; j++) {
+        const pos = groupPosition(geo, m, g, j);
+        if (pos < 0) continue;
+        for (let o = o0; o < o1; o++) {
+          if (node.weight[o * perOut + pos] !== 0) {
+            mask |= 1 << j;
+            break;
+          }
+        }
+      }
+      let count = 0;
+      for (let j = 0; j < m; j++) count += (mask >> j) & 1;
+      if (count > n) {
+        const outs = o1 - o0 > 1 ? `output channels ${o0}..${o1 - 1}` : `output channel ${o0}`;
+        throw new ShapeError(
+          `${node.name}: ${outs}, ${describeGroup(node, geo, m, g)} hold ${count} non-zeros; pattern ${n}:${m} keeps at most ${n}`,
+        );
+      }
+      // Fewer non-zeros than N: keep zeros too, real positions before padding.
+      for (let j = 0; j < m && count < n; j++) {
+        if (!((mask >> j) & 1)) {
+          mask |= 1 << j;
+          count++;
+        }
+      }
+      for (let o = o0; o < o1; o++) {
+        let k = 0;
+        for (let j = 0; j < m; j++) {
+          if (!((mask >> j) & 1)) continue;
+          const pos = groupPosition(geo, m, g, j);
+          values[(o * groups + g) * n + k++] = pos < 0 ? 0 : node.weight[o * perOut + pos];
+        }
+      }
+      const rank = ranks[mask];
+      for (let i = 0; i < bits; i++, bitPos++) {
+        if ((rank >> i) & 1) indices[bitPos >> 3] |= 1 << (bitPos & 7);
+      }
+    }
+  }
+  return { values, indices, bits, grouping: groupingOf(geo, m) };
+}
+
+function packCsr(node: ConvNode | LinearNode) {
+  const geo = geometry(node);
+  const perOut = geo.inPerGroup * geo.taps;
+  const rowptr = new Uint32Array(geo.outChannels + 1);
+  let nnz = 0;
+  for (let i = 0; i < node.weight.length; i++) if (node.weight[i] !== 0) nnz++;
+  const colidx = new Uint32Array(nnz);
+  const values = new Float32Array(nnz);
+  let k = 0;
+  for (let o = 0; o < geo.outChannels; o++) {
+    for (let i = 0; i < perOut; i++) {
+      const v = node.weight[o * perOut + i];
+      if (v === 0) continue;
+      colidx[k] = i;
+      values[k++] = v;
+    }
+    rowptr[o + 1] = k;
+  }
+  return { rowptr, colidx, values, nnz };
+}
+
+function weightedNode(node: ConvNode | LinearNode, sections: Sections): Json {
+  const data: Json = {};
+  let pattern: Json;
+  const p = node.pattern;
+  if (p.kind === 'dense') {
+    pattern = { kind: 'dense' };
+    data.values = sections.f32(node.weight);
+  } else if (p.kind === 'uhp') {
+    checkUhpParams(node.name, p.n, p.m, p.block);
+    const packed = packUhp(node, p.n, p.m, p.block);
+    pattern = { kind: 'uhp', n: p.n, m: p.m, block: p.block, grouping: packed.grouping, bits: packed.bits };
+    data.values = sections.f32(packed.values);
+    data.indices = sections.add(packed.indices);
+  } else {
+    const csr = packCsr(node);
+    pattern = { kind: 'unstructured', nnz: csr.nnz };
+    data.values = sections.f32(csr.values);
+    data.rowptr = sections.u32(csr.rowptr);
+    data.colidx = sections.u32(csr.colidx);
+  }
+  if (node.bias) data.bias = sections.f32(node.bias);
+  const attrs: Json = { weightShape: node.weightShape, relu: node.relu, pattern, data };
+  if (node.op === 'conv') {
+    Object.assign(attrs, { stride: node.stride, padding: node.padding, dilation: node.dilation, groups: node.groups });
+  }
+  return attrs;
+}
+
+const align = (n: number): number => Math.ceil(n / UHP_ALIGN) * UHP_ALIGN;
+
+/** The .uhp bytes of a graph; throws ShapeError for a misfit graph or a weight that breaks its pattern. */
+export function writeUhp(graph: Graph): Uint8Array {
+  const shapes = inferShapes(graph);
+  const c = graph.inputShape[0];
+  const pre = graph.preprocess;
+  for (const [key, v] of [['mean', pre.mean], ['std', pre.std]] as const) {
+    if (v && (v.length !== c || !v.every((x) => Number.isFinite(x) && (key === 'mean' || x !== 0)))) {
+      throw new ShapeError(`preprocess.${key}: needs ${c} finite values${key === 'std' ? ', none zero' : ''}`);
+    }
+  }
+  if (pre.cropFrom && !(pre.cropFrom[0] >= graph.inputShape[1] && pre.cropFrom[1] >= graph.inputShape[2])) {
+    throw new ShapeError(`preprocess.cropFrom [${pre.cropFrom.join(', ')}] is smaller than the input [${graph.inputShape.slice(1).join(', ')}]`);
+  }
+  const sections = new Sections();
+  const nodes = graph.nodes.map((node): Json => {
+    const base: Json = { op: node.op, name: node.name, inputs: nodeInputs(node), output: node.output, shape: shapes.get(node.output) };
+    switch (node.op) {
+      case 'conv':
+      case 'linear':
+        return { ...base, ...weightedNode(node, sections) };
+      case 'add':
+        return { ...base, relu: node.relu };
+      case 'maxpool':
+      case 'avgpool':
+        return { ...base, kernel: node.kernel, stride: node.stride, padding: node.padding };
+      default:
+        return base;
+    }
+  });
+
+  // Section offsets depend on the JSON length, which depends on the offsets:
+  // settle by re-serialising until the length stops changing.
+  let jsonBytes = new Uint8Array(0);
+  let table: Json[] = [];
+  for (let guess = 0; ; ) {
+    let offset = align(UHP_HEADER_BYTES + guess);
+    table = sections.parts.map((part) => {
+      const entry = { offset, length: part.length, crc32: crc32(part) };
+      offset = align(offset + part.length);
+      return entry;
+    });
+    const header = {
+      format: 'dst-uhp',
+      version: UHP_VERSION,
+      input: { shape: graph.inputShape, cropFrom: pre.cropFrom, mean: pre.mean, std: pre.std },
+      output: graph.output,
+      outputShape: shapes.get(graph.output),
+      nodes,
+      sections: table,
+    };
+    jsonBytes = new TextEncoder().encode(JSON.stringify(header));
+    if (align(UHP_HEADER_BYTES + jsonBytes.length) === align(UHP_HEADER_BYTES + guess)) break;
+    guess = jsonBytes.length;
+  }
+  const last = table.at(-1) as { offset: number; length: number } | undefined;
+  const total = last ? last.offset + last.length : UHP_HEADER_BYTES + jsonBytes.length;
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  out.set(UHP_MAGIC, 0);
+  view.setUint32(8, UHP_VERSION, true);
+  view.setUint32(12, jsonBytes.length, true);
+  view.setUint32(16, crc32(jsonBytes), true);
+  view.setUint32(20, sections.parts.length, true);
+  view.setBigUint64(24, BigInt(total), true);
+  out.set(jsonBytes, UHP_HEADER_BYTES);
+  sections.parts.forEach((part, i) => out.set(part, (table[i] as { offset: number }).offset));
+  return out;
+}
+
+/** Writes a graph to `file` atomically; returns the bytes written. */
+export async function writeUhpFile(file: string, graph: Graph): Promise<Uint8Array> {
+  const bytes = writeUhp(graph);
+  await writeFileAtomic(file, bytes);
+  return bytes;
+}
+
+/** Bytes of the graph's weights and biases as dense fp32: the yardstick for .uhp file sizes. */
+export function denseWeightBytes(graph: Graph): number {
+  let n = 0;
+  for (const node of graph.nodes) {
+    if (node.op === 'conv' || node.op === 'linear') n += node.weight.length + (node.bias?.length ?? 0);
+  }
+  return n * 4;
+}

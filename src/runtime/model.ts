@@ -1,0 +1,96 @@
+/** Runs .uhp models on the C engine: `const m = await loadModel('model.uhp', { threads: 2 }); m.run(x)`. */
+import { promises as fs } from 'node:fs';
+import { ConfigError, FormatError, ShapeError } from '../errors.js';
+import { nativeEngine, type EngineHandle } from './native.js';
+
+/** Kernel sets; 'auto' picks the best this CPU runs. */
+export type Isa = 'auto' | 'scalar' | 'avx2' | 'avx512' | 'neon';
+
+export interface LoadOptions {
+  threads?: number;
+  isa?: Isa;
+}
+
+export interface Model {
+  /** What run() reads per image: [C, H, W] before crop. */
+  readonly inputShape: number[];
+  /** What run() writes per image. */
+  readonly outputShape: number[];
+  /** The kernel set in use. */
+  readonly isa: string;
+  readonly threads: number;
+  /** Bytes of packed weights plus the activation arena. */
+  readonly memoryBytes: number;
+  /** Runs `batch` images stored one after another in CHW order. */
+  run(input: Float32Array, batch?: number): Float32Array;
+  setThreads(threads: number): void;
+  dispose(): void;
+}
+
+/** Kernel sets this CPU runs, best first. */
+export function availableIsas(): string[] {
+  return nativeEngine().isas();
+}
+
+function checkThreads(threads: number): void {
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new ConfigError('threads', `must be an integer 1..256, got ${threads}`);
+}
+
+/** Loads model bytes already in memory; `name` labels errors. */
+export function loadModelBytes(bytes: Uint8Array, name: string, options: LoadOptions = {}): Model {
+  const threads = options.threads ?? 1;
+  const isa = options.isa ?? 'auto';
+  checkThreads(threads);
+  const native = nativeEngine();
+  if (isa !== 'auto' && !native.isas().includes(isa)) {
+    throw new ConfigError('isa', `'${isa}' is not available on this CPU (available: ${native.isas().join(', ')})`);
+  }
+  let handle: EngineHandle | null;
+  try {
+    handle = native.load(bytes, isa, threads);
+  } catch (err) {
+    throw new FormatError(name, (err as Error).message);
+  }
+  const info = native.info(handle);
+  const perImage = info.inputShape.reduce((a, b) => a * b, 1);
+  const live = (): EngineHandle => {
+    if (!handle) throw new ConfigError('model', `${name} was disposed`);
+    return handle;
+  };
+  return {
+    inputShape: info.inputShape,
+    outputShape: info.outputShape,
+    isa: info.isa,
+    get threads() {
+      return native.info(live()).threads;
+    },
+    memoryBytes: info.memoryBytes,
+    run(input: Float32Array, batch = 1) {
+      if (!Number.isInteger(batch) || batch < 1) throw new ConfigError('batch', `must be a positive integer, got ${batch}`);
+      if (!(input instanceof Float32Array) || input.length !== perImage * batch) {
+        const got = input instanceof Float32Array ? `${input.length} values` : 'not a Float32Array';
+        throw new ShapeError(`${name}: input is ${got}; batch ${batch} of [${info.inputShape.join(', ')}] needs ${perImage * batch}`);
+      }
+      return native.run(live(), input, batch);
+    },
+    setThreads(n: number) {
+      checkThreads(n);
+      native.setThreads(live(), n);
+    },
+    dispose() {
+      if (handle) native.dispose(handle);
+      handle = null;
+    },
+  };
+}
+
+/** Reads and validates a .uhp file; a malformed file throws FormatError naming the file and the fault. */
+export async function loadModel(file: string, options: LoadOptions = {}): Promise<Model> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await fs.readFile(file);
+  } catch (err) {
+    throw new FormatError(file, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return loadModelBytes(bytes, file, options);
+}

@@ -1,0 +1,38 @@
+/** Loads build/Release/dst_engine.node once; the engine's raw Node-API surface. */
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DstError } from '../errors.js';
+
+export type EngineHandle = { readonly __engine: unique symbol };
+
+export interface EngineInfo {
+  inputShape: number[];
+  outputShape: number[];
+  isa: string;
+  threads: number;
+  memoryBytes: number;
+}
+
+export interface NativeEngine {
+  load(bytes: Uint8Array, isa: string, threads: number): EngineHandle;
+  run(handle: EngineHandle, input: Float32Array, batch: number): Float32Array;
+  info(handle: EngineHandle): EngineInfo;
+  setThreads(handle: EngineHandle, threads: number): void;
+  dispose(handle: EngineHandle): void;
+  isas(): string[];
+}
+
+let cached: NativeEngine | undefined;
+
+export function nativeEngine(): NativeEngine {
+  if (cached) return cached;
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const file = path.join(root, 'build', 'Release', 'dst_engine.node');
+  try {
+    cached = createRequire(import.meta.url)(file) as NativeEngine;
+  } catch (err) {
+    throw new DstError('E_NATIVE', `cannot load the engine addon ${file} (build it with node-gyp): ${(err as Error).message}`);
+  }
+  return cached;
+}
