@@ -1,0 +1,66 @@
+/**
+ * Engine latency per weight path, measured side by side in one process
+ * (DESIGN §7): median of >= 200 runs after warm-up, batch 1, random weights.
+ * Run: npx vite-node bench/engine-speed.ts [--runs 300] [--threads 1,2] [--isa auto]
+ */
+import * as os from 'node:os';
+import type { Graph } from '../src/export/ir.js';
+import { denseWeightBytes, writeUhp } from '../src/export/uhp-writer.js';
+import { loadModelBytes, type Isa } from '../src/runtime/index.js';
+import { aconvnet, pruned, randomInput, resnet20, type PruneSpec } from '../test/engine/graphs.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+const runs = Math.max(200, Number(arg('runs', '300')));
+const threadList = arg('threads', '1,2').split(',').map(Number);
+const isa = arg('isa', 'auto') as Isa;
+
+const rows: [string, PruneSpec][] = [
+  ['engine dense', { kind: 'dense' }],
+  ['engine CSR 50%', { kind: 'unstructured' }],
+  ['engine UHP 2:4 B=1', { kind: 'uhp', n: 2, m: 4, block: 1 }],
+  ['engine UHP 2:4 B=16', { kind: 'uhp', n: 2, m: 4, block: 16 }],
+  ['engine UHP 2:4 B=8', { kind: 'uhp', n: 2, m: 4, block: 8 }],
+];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function bench(models: { name: string; bytes: Uint8Array }[], threads: number): number[] {
+  const loaded = models.map((m) => loadModelBytes(m.bytes, m.name, { threads, isa }));
+  const per = loaded[0].inputShape.reduce((a, b) => a * b, 1);
+  const x = randomInput(per, 1);
+  for (const m of loaded) for (let i = 0; i < 50; i++) m.run(x);
+  // Interleave the rows run by run so drifting clocks or neighbours hit every row alike.
+  const times = loaded.map(() => [] as number[]);
+  for (let r = 0; r < runs; r++) {
+    loaded.forEach((m, i) => {
+      const t0 = process.hrtime.bigint();
+      m.run(x);
+      times[i].push(Number(process.hrtime.bigint() - t0) / 1e6);
+    });
+  }
+  const isaUsed = loaded[0].isa;
+  loaded.forEach((m) => m.dispose());
+  if (threads === threadList[0]) console.log(`kernels: ${isaUsed}`);
+  return times.map(median);
+}
+
+const pad = (s: string, n: number): string => s.padEnd(n);
+console.log(`CPU: ${os.cpus()[0]?.model ?? 'unknown'} (${os.cpus().length} logical cores), batch 1, median of ${runs} runs after 50 warm-up`);
+for (const [name, graph] of [['ResNet-20 (10 classes, 3x32x32)', resnet20(1, 32)], ['A-ConvNets (1x88x88)', aconvnet()]] as [string, Graph][]) {
+  const models = rows.map(([row, spec]) => ({ name: row, bytes: writeUhp(pruned(graph, spec)) }));
+  const denseBytes = denseWeightBytes(graph);
+  const perThreads = threadList.map((t) => bench(models, t));
+  console.log(`\n${name}; dense fp32 weights ${(denseBytes / 1024).toFixed(1)} KiB`);
+  console.log(pad('row', 22) + threadList.map((t) => pad(`${t} thr ms`, 11) + pad('speedup', 9)).join('') + 'file KiB  file/dense');
+  models.forEach((m, i) => {
+    const cells = perThreads.map((ts) => pad(ts[i].toFixed(3), 11) + pad(`${(ts[0] / ts[i]).toFixed(2)}x`, 9)).join('');
+    console.log(pad(m.name, 22) + cells + pad((m.bytes.length / 1024).toFixed(1), 10) + (m.bytes.length / denseBytes).toFixed(3));
+  });
+}

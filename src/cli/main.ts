@@ -1,0 +1,40 @@
+import { Command, CommanderError } from 'commander';
+import { DstError } from '../errors.js';
+import { dstVersion } from '../version.js';
+import { registerDoctor } from './commands/doctor.js';
+import { registerModels } from './commands/models.js';
+
+function print(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('dst')
+    .description('Distillation Sparsity Training: distil, half-prune (UHP) and deploy CNNs for embedded targets')
+    .version(dstVersion)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerDoctor(program, print);
+  registerModels(program, print);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; every user error is one line on stderr. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof DstError) {
+      process.stderr.write(`dst: error: ${err.message}\n`);
+      return 1;
+    }
+    const e = err as Error;
+    process.stderr.write(`dst: internal error: ${e.message}\n`);
+    if (process.env.DST_DEBUG) process.stderr.write(`${e.stack}\n`);
+    else process.stderr.write('(set DST_DEBUG=1 for the stack trace)\n');
+    return 2;
+  }
+}
