@@ -204,69 +204,6 @@ Napi::Array Pair(Napi::Env env, torch::Tensor a, torch::Tensor b) {
   return out;
 }
 
-class Sgd : public Napi::ObjectWrap<Sgd> {
- public:
-  static Napi::FunctionReference ctor;
-  static void Init(Napi::Env env, Napi::Object exports) {
-    Napi::Function fn = DefineClass(env, "Sgd",
-                                    {InstanceMethod("step", &Sgd::Step), InstanceMethod("zeroGrad", &Sgd::ZeroGrad),
-                                     InstanceMethod("setLr", &Sgd::SetLr), InstanceMethod("dispose", &Sgd::Dispose)});
-    ctor = Napi::Persistent(fn);
-    ctor.SuppressDestruct();
-    exports.Set("Sgd", fn);
-  }
-
-  // new Sgd(params, lr, momentum, dampening, weightDecay, nesterov)
-  explicit Sgd(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sgd>(info) {
-    try {
-      params_ = Tensors(info[0]);
-      auto opts = torch::optim::SGDOptions(Num(info[1]))
-                      .momentum(Num(info[2]))
-                      .dampening(Num(info[3]))
-                      .weight_decay(Num(info[4]))
-                      .nesterov(Bool(info[5]));
-      opt_ = std::make_unique<torch::optim::SGD>(params_, opts);
-    } catch (const c10::Error& e) {
-      Rethrow(info.Env(), e);
-    }
-  }
-
- private:
-  torch::optim::SGD& Opt(Napi::Env env) {
-    if (!opt_) throw Napi::Error::New(env, "optimizer was disposed");
-    return *opt_;
-  }
-  Napi::Value Step(const Napi::CallbackInfo& info) {
-    try {
-      Opt(info.Env()).step();
-    } catch (const c10::Error& e) {
-      Rethrow(info.Env(), e);
-    }
-    return info.Env().Undefined();
-  }
-  // Dropping the gradient (instead of zero-filling it) saves a full pass over every parameter.
-  Napi::Value ZeroGrad(const Napi::CallbackInfo& info) {
-    Opt(info.Env());
-    for (auto& p : params_) p.mutable_grad().reset();
-    return info.Env().Undefined();
-  }
-  Napi::Value SetLr(const Napi::CallbackInfo& info) {
-    double lr = Num(info[0]);
-    for (auto& group : Opt(info.Env()).param_groups())
-      static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
-    return info.Env().Undefined();
-  }
-  Napi::Value Dispose(const Napi::CallbackInfo& info) {
-    opt_.reset();
-    params_.clear();
-    return info.Env().Undefined();
-  }
-
-  std::vector<torch::Tensor> params_;
-  std::unique_ptr<torch::optim::SGD> opt_;
-};
-
-Napi::FunctionReference Sgd::ctor;
 
 // The capability getter is not exported by Debian's build; show_config() states it.
 std::string IsaName() {
@@ -280,7 +217,6 @@ std::string IsaName() {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   TensorHandle::Init(env, exports);
-  Sgd::Init(env, exports);
 
   // ---- lifetime and introspection ----
   DEF(liveTensors) { return Napi::Number::New(ENV, static_cast<double>(g_live.load())); });
@@ -482,13 +418,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     int64_t red = Int(ARG(2));
     if (red == 3) RET(torch::kl_div(x, T(ARG(1)), at::Reduction::Sum, Bool(ARG(3))) / x.size(0));
     RET(torch::kl_div(x, T(ARG(1)), red, Bool(ARG(3))));
-  });
-
-  // ---- optimiser step helpers that must not be recorded by autograd ----
-  DEF(noGradCopy) {
-    torch::NoGradGuard guard;
-    T(ARG(0)).copy_(T(ARG(1)));
-    return ENV.Undefined();
   });
 
   // ---- threads and build facts ----

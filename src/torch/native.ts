@@ -9,19 +9,11 @@ export interface NativeHandle {
   readonly __brand: 'TensorHandle';
 }
 
-export interface NativeSgd {
-  step(): void;
-  zeroGrad(): void;
-  setLr(lr: number): void;
-  dispose(): void;
-}
-
 type H = NativeHandle;
 type Operand = H | number | boolean;
 
 /** The functions of native/torch/addon.cc, as the TS side sees them. */
 export interface TorchAddon {
-  Sgd: new (params: H[], lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: boolean) => NativeSgd;
   liveTensors(): number;
   dispose(h: H): void;
   isDisposed(h: H): boolean;
@@ -111,7 +103,6 @@ export interface TorchAddon {
   logSoftmax(h: H, dim: number): H;
   crossEntropy(logits: H, target: H, reduction: number, labelSmoothing: number): H;
   klDiv(input: H, target: H, reduction: number, logTarget: boolean): H;
-  noGradCopy(dst: H, src: H): void;
   getNumThreads(): number;
   setNumThreads(n: number): void;
   versionInfo(): {
