@@ -25,11 +25,14 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: 
   const y = new Tensor(
     native.conv2d(x.handle, weight.handle, bias?.handle ?? null, pair(stride, 'stride'), pair(padding, 'padding'), pair(dilation, 'dilation'), groups),
   );
-  recordMacs(() => {
-    const [n, , h, w] = y.shape;
-    const [o, cPerGroup, kh, kw] = weight.shape;
-    return n! * o! * h! * w! * cPerGroup! * kh! * kw!;
-  });
+  recordMacs(
+    weight,
+    () => {
+      const [n, , h, w] = y.shape;
+      return n! * h! * w! * weight.size;
+    },
+    () => y.shape[2]! * y.shape[3]!,
+  );
   return y;
 }
 
@@ -55,7 +58,7 @@ export function batchNorm(
 
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   const y = new Tensor(native.linear(x.handle, weight.handle, bias?.handle ?? null));
-  recordMacs(() => (y.size / weight.shape[0]!) * weight.size);
+  recordMacs(weight, () => (y.size / weight.shape[0]!) * weight.size, () => 1);
   return y;
 }
 

@@ -16,6 +16,7 @@ export {
   type BatchNorm2dOptions,
 } from './layers.js';
 export * as F from './functional.js';
-export { countMacs } from './macs.js';
+export { countMacs, traceOutputPositions } from './macs.js';
 export { kaimingNormal_, defaultWeightInit_, uniform_, normal_, fans } from './init.js';
 export { encodeSafetensors, decodeSafetensors, saveSafetensors, readSafetensors, loadSafetensors, type RawTensor } from './safetensors.js';
+export { weightLayers, outputPositions, type WeightLayer } from './inspect.js';

@@ -1,0 +1,60 @@
+import { DataLoader } from '../data/loader.js';
+import type { ArrayDataset, ChannelStats } from '../data/dataset.js';
+import type { TransformSpec } from '../data/transforms.js';
+import * as F from '../nn/functional.js';
+import type { Module } from '../nn/module.js';
+import { noGrad, tensor, type Tensor } from '../torch/tensor.js';
+import { tidy } from '../torch/scope.js';
+import { ClassificationMeter } from './metrics.js';
+
+export interface EvalResult {
+  loss: number;
+  top1: number;
+  top5: number;
+  count: number;
+  perClassAccuracy: number[];
+  confusion: number[][];
+}
+
+export interface EvalOptions {
+  batchSize: number;
+  transforms: readonly TransformSpec[];
+  stats: ChannelStats;
+  workers?: number;
+  /** Called after each batch with (done, total) images. */
+  onBatch?: (done: number, total: number) => void;
+}
+
+/** Batch tensors from a loader batch: images NCHW float32, labels int64. */
+export function batchTensors(batch: { x: Float32Array; y: Int32Array; n: number; c: number; h: number; w: number }): { x: Tensor; y: Tensor } {
+  return tidy(() => ({ x: tensor(batch.x, [batch.n, batch.c, batch.h, batch.w]), y: tensor(batch.y, [batch.n], 'int32').to('int64') }));
+}
+
+/** Top-1/top-5, loss and confusion of `model` on `dataset` in eval mode; restores the model's mode. */
+export async function evaluate(model: Module, dataset: ArrayDataset, numClasses: number, options: EvalOptions): Promise<EvalResult> {
+  const loader = new DataLoader(dataset, {
+    batchSize: options.batchSize,
+    transforms: options.transforms,
+    stats: options.stats,
+    workers: options.workers ?? 1,
+  });
+  const wasTraining = model.training;
+  model.eval();
+  const meter = new ClassificationMeter(numClasses);
+  try {
+    for await (const batch of loader) {
+      noGrad(() =>
+        tidy(() => {
+          const { x, y } = batchTensors(batch);
+          const logits = model.forward(x);
+          meter.add(logits, batch.y, F.crossEntropy(logits, y).item());
+        }),
+      );
+      options.onBatch?.(meter.count, dataset.length);
+    }
+  } finally {
+    await loader.close();
+    model.train(wasTraining);
+  }
+  return { loss: meter.loss, top1: meter.top1, top5: meter.top5, count: meter.count, perClassAccuracy: meter.perClassAccuracy(), confusion: meter.confusion };
+}

@@ -1,0 +1,194 @@
+import { DstError } from '../errors.js';
+import type { DataSplits } from '../data/open.js';
+import { DataLoader } from '../data/loader.js';
+import type { TransformSpec } from '../data/transforms.js';
+import * as F from '../nn/functional.js';
+import type { Module } from '../nn/module.js';
+import { SGD } from '../torch/optim.js';
+import { tidy } from '../torch/scope.js';
+import { manualSeed, type Tensor } from '../torch/tensor.js';
+import { setNumThreads } from '../torch/threads.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { batchTensors, evaluate, type EvalResult } from './evaluate.js';
+import { ClassificationMeter } from './metrics.js';
+import type { TrainRecipe } from './recipe.js';
+import type { RunDir } from './run-dir.js';
+import { learningRateAt } from './schedule.js';
+
+export interface EpochRecord {
+  epoch: number;
+  lr: number;
+  trainLoss: number;
+  trainTop1: number;
+  testLoss: number;
+  testTop1: number;
+  testTop5: number;
+  seconds: number;
+  imagesPerSecond: number;
+  [extra: string]: number;
+}
+
+export interface StepInfo {
+  epoch: number;
+  /** Step within the epoch. */
+  step: number;
+  globalStep: number;
+  stepsPerEpoch: number;
+}
+
+/** Where distillation and pruning plug into the loop. */
+export interface TrainHooks {
+  /** The batch loss; default cross-entropy (with the recipe's label smoothing). */
+  loss?(logits: Tensor, labels: Tensor, inputs: Tensor, info: StepInfo): Tensor;
+  /** Before the optimizer step, gradients in place (e.g. SR-STE decay). */
+  beforeStep?(info: StepInfo): void;
+  /** After the optimizer step (e.g. masks re-applied or re-chosen). */
+  afterStep?(info: StepInfo): void;
+  beforeEpoch?(epoch: number): void;
+  /** Extra numbers for the epoch's metrics line (e.g. current sparsity). */
+  epochMetrics?(epoch: number): Record<string, number>;
+}
+
+export type TrainEvent =
+  | { kind: 'start'; startEpoch: number; epochs: number; stepsPerEpoch: number; trainSize: number; testSize: number }
+  | { kind: 'step'; epoch: number; epochs: number; step: number; stepsPerEpoch: number; loss: number; accuracy: number; imagesPerSecond: number; lr: number; etaSeconds: number }
+  | { kind: 'eval'; epoch: number; done: number; total: number }
+  | { kind: 'epoch'; record: EpochRecord; epochs: number };
+
+export interface TrainOptions {
+  recipe: TrainRecipe;
+  model: Module;
+  data: DataSplits;
+  runDir: RunDir;
+  transforms: { train: TransformSpec[]; test: TransformSpec[] };
+  resume: boolean;
+  hooks?: TrainHooks;
+  onEvent?: (event: TrainEvent) => void;
+}
+
+export interface TrainResult {
+  history: EpochRecord[];
+  final: EvalResult;
+  seconds: number;
+}
+
+/** Loss turned NaN or infinite: training stops, the last good checkpoint stays. */
+export class DivergedError extends DstError {
+  constructor(message: string) {
+    super('E_DIVERGED', message);
+    this.name = 'DivergedError';
+  }
+}
+
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const { recipe, model, data, runDir, hooks = {}, onEvent = () => {} } = options;
+  setNumThreads(recipe.threads);
+  const numClasses = data.train.classes.length;
+  const stats = { mean: data.info.mean, std: data.info.std };
+  const optimizer = new SGD(model.parameters(), { ...recipe.optimizer, lr: recipe.optimizer.lr });
+  const loader = new DataLoader(data.train, {
+    batchSize: recipe.batchSize,
+    shuffle: true,
+    seed: recipe.seed,
+    dropLast: data.train.length > recipe.batchSize,
+    transforms: options.transforms.train,
+    stats,
+    workers: recipe.workers,
+  });
+  const stepsPerEpoch = loader.length;
+  let history: EpochRecord[] = [];
+  let startEpoch = 0;
+  let globalStep = 0;
+  const began = performance.now();
+  try {
+    if (options.resume && runDir.hasCheckpoint()) {
+      const state = await loadCheckpoint(runDir.lastCheckpoint, model, optimizer);
+      startEpoch = state.epoch;
+      globalStep = state.step;
+      history = state.history as EpochRecord[];
+    }
+    let final: EvalResult | undefined;
+    onEvent({ kind: 'start', startEpoch, epochs: recipe.epochs, stepsPerEpoch, trainSize: data.train.length, testSize: data.test.length });
+    for (let epoch = startEpoch; epoch < recipe.epochs; epoch++) {
+      // Reseeded per epoch so a resumed run draws the same dropout masks as an uninterrupted one.
+      manualSeed(recipe.seed * 100_003 + epoch);
+      hooks.beforeEpoch?.(epoch);
+      model.train();
+      const meter = new ClassificationMeter(numClasses);
+      const epochStart = performance.now();
+      let step = 0;
+      let lr = optimizer.lr;
+      for await (const batch of loader.batches(epoch)) {
+        const info: StepInfo = { epoch, step, globalStep, stepsPerEpoch };
+        lr = learningRateAt(recipe.optimizer.lr, recipe.schedule, epoch + step / stepsPerEpoch, recipe.epochs);
+        optimizer.lr = lr;
+        const lossValue = tidy(() => {
+          const { x, y } = batchTensors(batch);
+          optimizer.zeroGrad();
+          const logits = model.forward(x);
+          const loss = hooks.loss ? hooks.loss(logits, y, x, info) : F.crossEntropy(logits, y, { labelSmoothing: recipe.labelSmoothing });
+          const value = loss.item();
+          if (!Number.isFinite(value)) return value;
+          loss.backward();
+          hooks.beforeStep?.(info);
+          optimizer.step();
+          meter.add(logits.detach(), batch.y, value);
+          return value;
+        });
+        if (!Number.isFinite(lossValue)) {
+          const last = runDir.hasCheckpoint() ? `the last good checkpoint (epoch ${epoch}) is ${runDir.lastCheckpoint}` : 'no checkpoint was written yet';
+          throw new DivergedError(`loss became ${lossValue} at epoch ${epoch + 1}, step ${step + 1}; lower the learning rate (now ${lr.toPrecision(3)}); ${last}`);
+        }
+        hooks.afterStep?.(info);
+        step++;
+        globalStep++;
+        const elapsed = (performance.now() - epochStart) / 1000;
+        const imagesPerSecond = meter.count / Math.max(elapsed, 1e-9);
+        const remainingSteps = (recipe.epochs - epoch) * stepsPerEpoch - step;
+        onEvent({
+          kind: 'step',
+          epoch,
+          epochs: recipe.epochs,
+          step,
+          stepsPerEpoch,
+          loss: meter.loss,
+          accuracy: meter.top1,
+          imagesPerSecond,
+          lr,
+          etaSeconds: (remainingSteps * recipe.batchSize) / Math.max(imagesPerSecond, 1e-9),
+        });
+      }
+      const trainSeconds = (performance.now() - epochStart) / 1000;
+      const test = await evaluate(model, data.test, numClasses, {
+        batchSize: recipe.evalBatchSize,
+        transforms: options.transforms.test,
+        stats,
+        workers: recipe.workers,
+        onBatch: (done, total) => onEvent({ kind: 'eval', epoch, done, total }),
+      });
+      const record: EpochRecord = {
+        epoch: epoch + 1,
+        lr,
+        trainLoss: meter.loss,
+        trainTop1: meter.top1,
+        testLoss: test.loss,
+        testTop1: test.top1,
+        testTop5: test.top5,
+        seconds: (performance.now() - epochStart) / 1000,
+        imagesPerSecond: meter.count / Math.max(trainSeconds, 1e-9),
+        ...hooks.epochMetrics?.(epoch),
+      };
+      final = test;
+      history.push(record);
+      await runDir.writeMetrics(history);
+      await saveCheckpoint(runDir.lastCheckpoint, model, optimizer, { epoch: epoch + 1, step: globalStep, history });
+      onEvent({ kind: 'epoch', record, epochs: recipe.epochs });
+    }
+    // A resumed run whose epochs were all done evaluates once more for the per-class figures.
+    final ??= await evaluate(model, data.test, numClasses, { batchSize: recipe.evalBatchSize, transforms: options.transforms.test, stats, workers: recipe.workers });
+    return { history, final, seconds: (performance.now() - began) / 1000 };
+  } finally {
+    await loader.close();
+    optimizer.dispose();
+  }
+}
