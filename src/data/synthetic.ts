@@ -4,7 +4,7 @@
  * layout of point scatterers; every chip draws a random pose (any rotation,
  * ±15% scale, a few pixels of shift), drops and dims some scatterers, adds weak
  * clutter points and 4-look speckle, and is scaled like a raw MSTAR chip (peak
- * amplitude -> 255). Rotation makes L, T, V and the triangle differ only in
+ * amplitude -> 255). Rotation makes the L, T, Z and the triangle differ only in
  * their internal geometry, so the task needs a CNN yet stays learnable.
  */
 import { ArrayDataset, sharedInt32, sharedUint8 } from './dataset.js';
@@ -29,11 +29,12 @@ export const SYNTHETIC_CLASSES: readonly { name: string; points: readonly Point[
   { name: 'cross', points: [...segment([-0.6, 0], [0.6, 0], 5), ...segment([0, -0.6], [0, 0.6], 5).filter((_, i) => i !== 2)] },
   { name: 'ell', points: [...segment([-0.45, -0.6], [-0.45, 0.5], 6), ...segment([-0.25, 0.5], [0.55, 0.5], 4)] },
   { name: 'tee', points: [...segment([-0.6, -0.5], [0.6, -0.5], 6), ...segment([0, -0.28], [0, 0.65], 5)] },
-  { name: 'ring', points: Array.from({ length: 10 }, (_, i) => [0.55 * Math.cos((i * Math.PI) / 5), 0.55 * Math.sin((i * Math.PI) / 5)] as const) },
+  { name: 'ring', points: Array.from({ length: 9 }, (_, i) => [0.45 * Math.cos((i * 2 * Math.PI) / 9), 0.45 * Math.sin((i * 2 * Math.PI) / 9)] as const) },
   { name: 'triangle', points: polygon([[0, -0.65], [0.6, 0.45], [-0.6, 0.45]], 3) },
-  { name: 'square', points: polygon([[-0.5, -0.5], [0.5, -0.5], [0.5, 0.5], [-0.5, 0.5]], 3) },
+  // Corners listed twice: bright corner reflections, as on real box-shaped targets.
+  { name: 'square', points: [...polygon([[-0.55, -0.55], [0.55, -0.55], [0.55, 0.55], [-0.55, 0.55]], 3), [-0.55, -0.55], [0.55, -0.55], [0.55, 0.55], [-0.55, 0.55]] },
   { name: 'twin-bars', points: [...segment([-0.6, -0.3], [0.6, -0.3], 5), ...segment([-0.6, 0.3], [0.6, 0.3], 5)] },
-  { name: 'chevron', points: [...segment([-0.6, -0.45], [0, 0.45], 5), ...segment([0, 0.45], [0.6, -0.45], 5).slice(1)] },
+  { name: 'zigzag', points: [...segment([-0.55, -0.5], [0.55, -0.5], 4), ...segment([0.3, -0.27], [-0.3, 0.27], 3), ...segment([-0.55, 0.5], [0.55, 0.5], 4)] },
   { name: 'dipole', points: [[-0.62, 0], [-0.5, 0.05], [0.62, 0], [0.5, -0.05]] },
 ];
 
