@@ -1,6 +1,10 @@
 /** Image decoding through sharp (libvips) into 8-bit CHW, and fitting to a fixed size. */
+import { promises as fs } from 'node:fs';
 import sharp, { type OutputInfo } from 'sharp';
 import { FormatError } from '../errors.js';
+
+// Every image is decoded once (then cached by src/data), so libvips' operation cache only costs time.
+sharp.cache(false);
 
 export type ColorMode = 'gray' | 'rgb';
 
@@ -42,8 +46,10 @@ export async function decodeImage(
   resizeTo?: readonly [number, number],
 ): Promise<DecodedImage> {
   let raw: { data: Buffer; info: OutputInfo };
+  // Handing libvips the bytes is faster than letting it open small files itself.
+  const bytes = typeof input === 'string' ? await fs.readFile(input) : input;
   try {
-    let pipeline = sharp(input);
+    let pipeline = sharp(bytes);
     if (resizeTo) pipeline = pipeline.resize(resizeTo[1], resizeTo[0], { fit: 'fill' });
     pipeline = color === 'gray' ? pipeline.toColourspace('b-w') : pipeline.removeAlpha().toColourspace('srgb');
     raw = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });

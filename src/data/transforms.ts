@@ -246,6 +246,9 @@ export function defaultTransforms(kind: string, shape: ImageShape): { train: Tra
         train: [{ op: 'randomCrop', size: [shape.height, shape.width], padding: 4 }, { op: 'hflip' }, ...normalize],
         test: normalize,
       };
+    case 'synthetic':
+      // Poses already cover every rotation; a mirror would turn L and Z into shapes the test set never shows.
+      return { train: [{ op: 'randomCrop', size: [shape.height, shape.width], padding: 2 }, ...normalize], test: normalize };
     default:
       return { train: [{ op: 'hflip' }, ...normalize], test: normalize };
   }
