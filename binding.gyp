@@ -41,7 +41,6 @@
         "native/engine/kernels/k_neon.c"
       ],
       "defines": ["NAPI_VERSION=8"],
-      "cflags!": ["-O2", "-O3"],
       "cflags": ["-std=c11", "-O3", "-Wall", "-Wextra", "-Werror", "-pthread"],
       "ldflags": ["-pthread"],
       "xcode_settings": {

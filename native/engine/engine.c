@@ -232,7 +232,7 @@ static int plan_conv(dst_engine *e, step *s) {
   const dst_node *nd = s->nd;
   s->path = choose_path(nd);
   s->ob = s->path == PATH_SPARSE8 || s->path == PATH_GATHER8 ? 8 : 16;
-  if (s->path == PATH_DEPTHWISE || s->path == PATH_GROUPED) s->ob = nd->o;
+  if (s->path == PATH_DEPTHWISE || s->path == PATH_GROUPED) s->ob = nd->o; /* one block: split over pixels */
   s->nblocks = (nd->o + s->ob - 1) / s->ob;
   s->cin_total = nd->in_shape.c;
   s->pad = nd->ph > 0 || nd->pw > 0;
@@ -378,49 +378,56 @@ oom:
   return NULL;
 }
 
-/* One layer's parallel loop: tasks are (output block, pixel chunk) pairs, split evenly over threads. */
+/* One layer's parallel loop: tasks are (output block, pixel chunk) pairs, claimed dynamically by the threads. */
 typedef struct {
   const step *s;
   const float *x;
   ptrdiff_t x_row, x_col;
   float *y;
+  int chunks;
 } layer_ctx;
 
-static void run_layer(void *arg, int thread, int threads) {
+static void run_task(void *arg, int task) {
   const layer_ctx *c = arg;
   const step *s = c->s;
   const dst_node *nd = s->nd;
   const int ow = nd->out_shape.w;
   const dst_conv_geo geo = {c->x, c->x_row, c->x_col, ow, c->y, nd->o, nd->relu, s->bias};
-  if (s->path == PATH_DEPTHWISE || s->path == PATH_GROUPED) {
-    const int p0 = (int)((long)s->npix * thread / threads), p1 = (int)((long)s->npix * (thread + 1) / threads);
-    if (s->path == PATH_DEPTHWISE) dst_conv_depthwise(&geo, p0, p1, nd->o, nd->kh * nd->kw, s->off, s->w);
-    else dst_conv_grouped(&geo, p0, p1, nd->o, nd->o / nd->groups, nd->cg, nd->kh * nd->kw, s->off, s->w);
-    return;
-  }
-  /* Whole blocks per thread keep a block's weights in one core's cache; split pixels only when blocks are few. */
-  const int chunks = s->nblocks >= 2 * threads ? 1 : threads;
-  const int tasks = s->nblocks * chunks;
-  const int t0 = (int)((long)tasks * thread / threads), t1 = (int)((long)tasks * (thread + 1) / threads);
-  for (int t = t0; t < t1; t++) {
-    const int b = t / chunks, ch = t % chunks;
-    const int p0 = (int)((long)s->npix * ch / chunks), p1 = (int)((long)s->npix * (ch + 1) / chunks);
-    if (p0 == p1) continue;
-    if (s->path == PATH_CSR) {
+  const int b = task / c->chunks, ch = task % c->chunks;
+  const int p0 = (int)((long)s->npix * ch / c->chunks), p1 = (int)((long)s->npix * (ch + 1) / c->chunks);
+  if (p0 == p1) return;
+  switch (s->path) {
+    case PATH_DEPTHWISE: dst_conv_depthwise(&geo, p0, p1, nd->o, nd->kh * nd->kw, s->off, s->w); return;
+    case PATH_GROUPED: dst_conv_grouped(&geo, p0, p1, nd->o, nd->o / nd->groups, nd->cg, nd->kh * nd->kw, s->off, s->w); return;
+    case PATH_CSR: {
       const int o0 = b * s->ob, o1 = o0 + s->ob < nd->o ? o0 + s->ob : nd->o;
       dst_conv_csr(&geo, p0, p1, o0, o1, s->rowptr, s->off, s->w);
-      continue;
+      return;
     }
-    dst_conv_task task = {
-      .x = c->x, .x_row = c->x_row, .x_col = c->x_col, .ow = ow, .p0 = p0, .p1 = p1,
-      .y = c->y + (ptrdiff_t)b * s->ob, .y_pix = nd->o,
-      .lanes = nd->o - b * s->ob < s->ob ? nd->o - b * s->ob : s->ob,
-      .relu = nd->relu, .bias = s->bias + (size_t)b * s->ob,
-      .w = s->w + b * s->w_bstride, .off = s->off + b * s->off_bstride, .n_off = s->n_off, .cin = s->cin,
-      .m = nd->m, .idx = s->idx ? s->idx + b * s->idx_bstride : NULL,
-    };
-    s->fn(&task);
+    default: {
+      dst_conv_task t = {
+        .x = c->x, .x_row = c->x_row, .x_col = c->x_col, .ow = ow, .p0 = p0, .p1 = p1,
+        .y = c->y + (ptrdiff_t)b * s->ob, .y_pix = nd->o,
+        .lanes = nd->o - b * s->ob < s->ob ? nd->o - b * s->ob : s->ob,
+        .relu = nd->relu, .bias = s->bias + (size_t)b * s->ob,
+        .w = s->w + b * s->w_bstride, .off = s->off + b * s->off_bstride, .n_off = s->n_off, .cin = s->cin,
+        .m = nd->m, .idx = s->idx ? s->idx + b * s->idx_bstride : NULL,
+      };
+      s->fn(&t);
+    }
   }
+}
+
+/*
+ * Tasks per layer: one per output block on one thread; with more threads,
+ * about four per thread so a late or preempted thread costs little, cut
+ * along pixels only when blocks are too few, each chunk kept >= 16 pixels.
+ */
+static int pixel_chunks(const step *s, int threads) {
+  if (threads == 1) return 1;
+  int want = (4 * threads + s->nblocks - 1) / s->nblocks;
+  int most = s->npix / 16 > 1 ? s->npix / 16 : 1;
+  return want < most ? want : most;
 }
 
 static void run_conv(dst_engine *e, const step *s, const float *in, float *out) {
@@ -430,14 +437,15 @@ static void run_conv(dst_engine *e, const step *s, const float *in, float *out) 
     dst_pad(in, nd->in_shape.h, nd->in_shape.w, s->cin_total, nd->ph, nd->pw, e->padbuf);
     src = e->padbuf;
   }
-  layer_ctx c = {s, src, (ptrdiff_t)nd->sh * s->wp * s->cin_total, (ptrdiff_t)nd->sw * s->cin_total, out};
+  layer_ctx c = {s, src, (ptrdiff_t)nd->sh * s->wp * s->cin_total, (ptrdiff_t)nd->sw * s->cin_total, out,
+                 pixel_chunks(s, dst_pool_threads(e->pool))};
   if (s->im2col) {
     dst_im2col(src, s->wp, s->cin_total, nd->kh, nd->kw, nd->sh, nd->sw, nd->dh, nd->dw, nd->out_shape.h, nd->out_shape.w, s->kpad, e->colbuf);
     c.x = e->colbuf;
     c.x_row = (ptrdiff_t)nd->out_shape.w * s->kpad;
     c.x_col = s->kpad;
   }
-  dst_pool_run(e->pool, run_layer, &c);
+  dst_pool_run(e->pool, run_task, &c, s->nblocks * c.chunks);
 }
 
 static void preprocess(const dst_model *m, const float *in, float *x) {

@@ -194,7 +194,7 @@ static int read_weights(reader *r, dst_node *nd, const dst_json *node) {
   }
   if (kind && strcmp(kind, "unstructured") == 0) {
     nd->pattern = DST_PAT_CSR;
-    int nnz;
+    int nnz = 0;
     if (get_int(r, pat, "nnz", 0, (int)(total < 0x7fffffff ? total : 0x7fffffff), &nnz)) return -1;
     const uint8_t *rp = section(r, data, "rowptr", ((uint64_t)nd->o + 1) * 4, 1, &missing);
     if (!rp) return -1;
@@ -217,7 +217,7 @@ static int read_weights(reader *r, dst_node *nd, const dst_json *node) {
   }
   if (!kind || strcmp(kind, "uhp") != 0) return fail(r, "pattern kind must be 'dense', 'uhp' or 'unstructured'");
   nd->pattern = DST_PAT_UHP;
-  int bits;
+  int bits = 0;
   if (get_int(r, pat, "m", 2, 16, &nd->m) || get_int(r, pat, "n", 1, nd->m - 1, &nd->n) ||
       get_int(r, pat, "block", 1, 1 << 20, &nd->block) || get_int(r, pat, "bits", 1, 16, &bits))
     return -1;

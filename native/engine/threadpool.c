@@ -4,27 +4,24 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 
-/* Spin this many rounds before sleeping: layers at batch 1 last microseconds, a futex wake-up costs as much. */
-#define SPIN_ROUNDS 200000
+/* Spin briefly before sleeping: consecutive layers follow within microseconds, a futex wake-up costs as much. */
+#define SPIN_ROUNDS 4000
 
 struct dst_pool {
   int threads;
   pthread_t *ids;
   pthread_mutex_t mu;
   pthread_cond_t wake;
-  atomic_uint generation;
-  atomic_int pending;
+  /* generation << 32 | tasks not yet claimed; a claim is a CAS, so it can never take a task of a newer loop */
+  _Atomic uint64_t state;
+  atomic_int done;
   atomic_int stop;
-  dst_pool_fn fn;
+  dst_task_fn fn;
   void *ctx;
 };
-
-typedef struct {
-  dst_pool *pool;
-  int index;
-} worker_arg;
 
 static inline void relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -34,28 +31,36 @@ static inline void relax(void) {
 #endif
 }
 
+/* Claims and runs tasks of generation `gen` until none are left. */
+static void work(dst_pool *p, uint32_t gen) {
+  uint64_t s = atomic_load_explicit(&p->state, memory_order_acquire);
+  while ((uint32_t)(s >> 32) == gen && (uint32_t)s > 0) {
+    if (!atomic_compare_exchange_weak_explicit(&p->state, &s, s - 1, memory_order_acq_rel, memory_order_acquire)) continue;
+    /* The loop cannot end before this task is done, so fn and ctx still belong to it. */
+    p->fn(p->ctx, (int)(uint32_t)s - 1);
+    atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
+    s = atomic_load_explicit(&p->state, memory_order_acquire);
+  }
+}
+
 static void *worker(void *arg) {
-  worker_arg *wa = arg;
-  dst_pool *p = wa->pool;
-  int index = wa->index;
-  free(wa);
-  unsigned seen = 0;
+  dst_pool *p = arg;
+  uint32_t seen = 0;
   for (;;) {
-    unsigned gen;
+    uint32_t gen;
     int spins = 0;
-    while ((gen = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen && !atomic_load(&p->stop)) {
+    while ((gen = (uint32_t)(atomic_load_explicit(&p->state, memory_order_acquire) >> 32)) == seen && !atomic_load(&p->stop)) {
       if (++spins < SPIN_ROUNDS) {
         relax();
         continue;
       }
       pthread_mutex_lock(&p->mu);
-      while (atomic_load(&p->generation) == seen && !atomic_load(&p->stop)) pthread_cond_wait(&p->wake, &p->mu);
+      while ((uint32_t)(atomic_load(&p->state) >> 32) == seen && !atomic_load(&p->stop)) pthread_cond_wait(&p->wake, &p->mu);
       pthread_mutex_unlock(&p->mu);
     }
     if (atomic_load(&p->stop)) return NULL;
     seen = gen;
-    p->fn(p->ctx, index, p->threads);
-    atomic_fetch_sub_explicit(&p->pending, 1, memory_order_acq_rel);
+    work(p, gen);
   }
 }
 
@@ -71,10 +76,7 @@ dst_pool *dst_pool_new(int threads) {
     return NULL;
   }
   for (int i = 1; i < p->threads; i++) {
-    worker_arg *wa = malloc(sizeof *wa);
-    if (wa) *wa = (worker_arg){p, i};
-    if (!wa || pthread_create(&p->ids[i], NULL, worker, wa) != 0) {
-      free(wa);
+    if (pthread_create(&p->ids[i], NULL, worker, p) != 0) {
       p->threads = i;
       dst_pool_free(p);
       return NULL;
@@ -85,20 +87,21 @@ dst_pool *dst_pool_new(int threads) {
 
 int dst_pool_threads(const dst_pool *p) { return p->threads; }
 
-void dst_pool_run(dst_pool *p, dst_pool_fn fn, void *ctx) {
-  if (p->threads == 1) {
-    fn(ctx, 0, 1);
+void dst_pool_run(dst_pool *p, dst_task_fn fn, void *ctx, int tasks) {
+  if (p->threads == 1 || tasks <= 1) {
+    for (int t = 0; t < tasks; t++) fn(ctx, t);
     return;
   }
   p->fn = fn;
   p->ctx = ctx;
-  atomic_store(&p->pending, p->threads - 1);
+  atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+  uint32_t gen = (uint32_t)(atomic_load(&p->state) >> 32) + 1;
   pthread_mutex_lock(&p->mu);
-  atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
+  atomic_store_explicit(&p->state, (uint64_t)gen << 32 | (uint32_t)tasks, memory_order_release);
   pthread_cond_broadcast(&p->wake);
   pthread_mutex_unlock(&p->mu);
-  fn(ctx, 0, p->threads);
-  for (int spins = 0; atomic_load_explicit(&p->pending, memory_order_acquire) > 0; spins++) {
+  work(p, gen);
+  for (int spins = 0; atomic_load_explicit(&p->done, memory_order_acquire) < tasks; spins++) {
     if (spins < SPIN_ROUNDS) relax();
     else sched_yield();
   }

@@ -1,16 +1,20 @@
-/* A fixed set of worker threads that run one parallel loop at a time (fork-join). */
+/*
+ * Fork-join over a fixed set of worker threads. Tasks are claimed one by one,
+ * so the caller finishes a loop alone when workers are descheduled (a busy or
+ * oversubscribed machine) instead of waiting for them.
+ */
 #ifndef DST_THREADPOOL_H
 #define DST_THREADPOOL_H
 
 typedef struct dst_pool dst_pool;
 
-/* Runs fn(ctx, thread, threads) on `threads` threads, the caller being thread 0. */
-typedef void (*dst_pool_fn)(void *ctx, int thread, int threads);
+typedef void (*dst_task_fn)(void *ctx, int task);
 
 /* NULL when threads cannot be started; threads == 1 starts none. */
 dst_pool *dst_pool_new(int threads);
 int dst_pool_threads(const dst_pool *p);
-void dst_pool_run(dst_pool *p, dst_pool_fn fn, void *ctx);
+/* Runs fn(ctx, t) for every t in [0, tasks) and returns when all are done. */
+void dst_pool_run(dst_pool *p, dst_task_fn fn, void *ctx, int tasks);
 void dst_pool_free(dst_pool *p);
 
 #endif
