@@ -30,6 +30,8 @@ export async function readFusar(dir: string, options: FusarOptions): Promise<{ t
   await requireDir(dir, 'FUSAR-Ship folder');
   const classes = options.classes ? [...options.classes] : await subfolders(dir);
   if (classes.length === 0) throw new FormatError(dir, 'holds no category folders');
+  const nested = classes.find((a) => classes.some((b) => a !== b && a.startsWith(`${b}/`)));
+  if (nested) throw new ConfigError('classes', `"${nested}" lies inside another listed class, so its chips would count twice`);
   const files: ImageFile[] = [];
   for (const [label, name] of classes.entries()) {
     const folder = path.join(dir, ...name.split('/'));

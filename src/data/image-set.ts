@@ -30,7 +30,7 @@ export interface ImageSetOptions {
 /** Decodes several files at once: libvips works on libuv's thread pool. */
 const CONCURRENCY = 8;
 
-export async function statAll(files: readonly string[]): Promise<{ size: number; mtimeMs: number }[]> {
+async function statAll(files: readonly string[]): Promise<{ size: number; mtimeMs: number }[]> {
   const stats = new Array<{ size: number; mtimeMs: number }>(files.length);
   let next = 0;
   await Promise.all(

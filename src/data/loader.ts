@@ -113,17 +113,13 @@ export class DataLoader implements AsyncIterable<Batch> {
     this.startWorkers();
     const inFlight: Promise<Batch>[] = [];
     let next = 0;
-    try {
-      while (next < ranges.length || inFlight.length > 0) {
-        while (next < ranges.length && inFlight.length < this.prefetch) {
-          inFlight.push(this.request(next % this.threads.length, epoch, ranges[next]!));
-          next++;
-        }
-        yield await inFlight.shift()!;
+    // A consumer that stops early leaves requests in flight; their replies settle promises nobody awaits.
+    while (next < ranges.length || inFlight.length > 0) {
+      while (next < ranges.length && inFlight.length < this.prefetch) {
+        inFlight.push(this.request(next % this.threads.length, epoch, ranges[next]!));
+        next++;
       }
-    } finally {
-      // A consumer that stops early leaves requests behind; their replies are ignored.
-      for (const p of inFlight) p.catch(() => undefined);
+      yield await inFlight.shift()!;
     }
   }
 
@@ -168,6 +164,8 @@ export class DataLoader implements AsyncIterable<Batch> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     const promise = new Promise<Batch>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    // Marked handled: a batch nobody awaits any more (loader closed mid-epoch) must not raise an unhandled rejection.
+    promise.catch(() => undefined);
     // Referenced only while a reply is awaited, so an idle loader never keeps the process alive.
     this.threads[thread]!.ref();
     this.threads[thread]!.postMessage({ id, epoch, indices: indices.slice() } satisfies PrefetchRequest);

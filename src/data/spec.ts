@@ -112,7 +112,8 @@ function fromText(key: string, value: string): unknown {
  */
 export function resolveDataOptions(spec: DataSpec, options: Record<string, unknown>): DataOptionValues {
   const fromSpec = Object.fromEntries(Object.entries(spec.query).map(([k, v]) => [k, fromText(k, v)]));
-  const merged: Record<string, unknown> = { ...options, ...fromSpec };
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const merged: Record<string, unknown> = { ...given, ...fromSpec };
   const result = dataOptionsSchema.safeParse(merged);
   if (!result.success) {
     const issue = result.error.issues[0]!;

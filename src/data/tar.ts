@@ -72,7 +72,7 @@ export function readTar(archive: Uint8Array, file: string): TarEntry[] {
   return entries;
 }
 
-export function isGzip(bytes: Uint8Array): boolean {
+function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 

@@ -86,7 +86,7 @@ function window(img: Image, top: number, left: number, h: number, w: number): Im
 }
 
 /** Centre window (crops when smaller than the image, zero-pads when larger). */
-export function centerWindow(img: Image, h: number, w: number): Image {
+function centerWindow(img: Image, h: number, w: number): Image {
   return window(img, Math.floor((img.h - h) / 2), Math.floor((img.w - w) / 2), h, w);
 }
 
