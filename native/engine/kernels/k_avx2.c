@@ -7,10 +7,6 @@
 #define TGT __attribute__((target("avx2,fma")))
 #define INL static inline __attribute__((always_inline)) TGT
 
-INL const float *pixel(const dst_conv_task *t, int p) {
-  return t->x + (ptrdiff_t)(p / t->ow) * t->x_row + (ptrdiff_t)(p % t->ow) * t->x_col;
-}
-
 INL void store8(const dst_conv_task *t, int p, int lane0, __m256 v) {
   if (t->relu) v = _mm256_max_ps(v, _mm256_setzero_ps());
   float *y = t->y + (ptrdiff_t)p * t->y_pix + lane0;
@@ -27,11 +23,11 @@ INL void store8(const dst_conv_task *t, int p, int lane0, __m256 v) {
 /* P pixels x 16 channels, 12 accumulators; dense walks taps x channels, sparse walks its entries. */
 INL void tile16(const dst_conv_task *t, int p, const int P, const int dense) {
   const float *xp[6];
+  dst_tile_pixels(t, p, P, xp);
   __m256 a0[6], a1[6];
   const __m256 b0 = _mm256_loadu_ps(t->bias), b1 = _mm256_loadu_ps(t->bias + 8);
 #pragma GCC unroll 6
   for (int i = 0; i < P; i++) {
-    xp[i] = pixel(t, p + i);
     a0[i] = b0;
     a1[i] = b1;
   }
@@ -86,11 +82,11 @@ TGT static void sparse16(const dst_conv_task *t) { run16(t, 0); }
 
 INL void tile8(const dst_conv_task *t, int p, const int P) {
   const float *xp[8];
+  dst_tile_pixels(t, p, P, xp);
   __m256 a[8];
   const __m256 b = _mm256_loadu_ps(t->bias);
 #pragma GCC unroll 8
   for (int i = 0; i < P; i++) {
-    xp[i] = pixel(t, p + i);
     a[i] = b;
   }
   const float *w = t->w;
@@ -113,45 +109,45 @@ TGT void dst_avx2_sparse8(const dst_conv_task *t) {
 /*
  * Own mask per output channel: each lane picks its kept inputs out of the
  * group's M contiguous floats with an in-register permute, so the kept
- * positions cost no memory gather.
+ * positions cost no memory gather. Kept entries alternate between two
+ * accumulator sets so consecutive FMAs of a pixel do not wait on each other.
  */
 INL void gtile(const dst_conv_task *t, int p, const int P, const int M, const int N) {
-  const float *xp[6];
-  __m256 a[6];
+  const float *xp[4];
+  dst_tile_pixels(t, p, P, xp);
+  __m256 a[4][2];
   const __m256 b = _mm256_loadu_ps(t->bias);
-#pragma GCC unroll 6
+#pragma GCC unroll 4
   for (int i = 0; i < P; i++) {
-    xp[i] = pixel(t, p + i);
-    a[i] = b;
+    a[i][0] = b;
+    a[i][1] = _mm256_setzero_ps();
   }
   const int32_t *idx = t->idx;
   const float *w = t->w;
   for (int g = 0; g < t->n_off; g++, idx += N * 8, w += N * 8) {
     const ptrdiff_t o = t->off[g];
-    __m256i iv[8];
-    __m256 wv[8];
 #pragma GCC unroll 8
-    for (int k = 0; k < N; k++) {
-      iv[k] = _mm256_loadu_si256((const __m256i *)(idx + k * 8));
-      wv[k] = _mm256_loadu_ps(w + k * 8);
-    }
-#pragma GCC unroll 6
-    for (int i = 0; i < P; i++) {
-      const __m256 xg = M == 4 ? _mm256_broadcast_ps((const __m128 *)(xp[i] + o)) : _mm256_loadu_ps(xp[i] + o);
-#pragma GCC unroll 8
-      for (int k = 0; k < N; k++) {
-        const __m256 sel = M == 4 ? _mm256_permutevar_ps(xg, iv[k]) : _mm256_permutevar8x32_ps(xg, iv[k]);
-        a[i] = _mm256_fmadd_ps(sel, wv[k], a[i]);
+    for (int k0 = 0; k0 < N; k0 += 2) {
+      const int pair = k0 + 1 < N;
+      const __m256i i0 = _mm256_loadu_si256((const __m256i *)(idx + k0 * 8));
+      const __m256 w0 = _mm256_loadu_ps(w + k0 * 8);
+      const __m256i i1 = pair ? _mm256_loadu_si256((const __m256i *)(idx + k0 * 8 + 8)) : i0;
+      const __m256 w1 = pair ? _mm256_loadu_ps(w + k0 * 8 + 8) : w0;
+#pragma GCC unroll 4
+      for (int i = 0; i < P; i++) {
+        const __m256 xg = M == 4 ? _mm256_broadcast_ps((const __m128 *)(xp[i] + o)) : _mm256_loadu_ps(xp[i] + o);
+        a[i][0] = _mm256_fmadd_ps(M == 4 ? _mm256_permutevar_ps(xg, i0) : _mm256_permutevar8x32_ps(xg, i0), w0, a[i][0]);
+        if (pair) a[i][1] = _mm256_fmadd_ps(M == 4 ? _mm256_permutevar_ps(xg, i1) : _mm256_permutevar8x32_ps(xg, i1), w1, a[i][1]);
       }
     }
   }
-#pragma GCC unroll 6
-  for (int i = 0; i < P; i++) store8(t, p + i, 0, a[i]);
+#pragma GCC unroll 4
+  for (int i = 0; i < P; i++) store8(t, p + i, 0, _mm256_add_ps(a[i][0], a[i][1]));
 }
 
 INL void grun(const dst_conv_task *t, const int M, const int N) {
   int p = t->p0;
-  for (; p + 6 <= t->p1; p += 6) gtile(t, p, 6, M, N);
+  for (; p + 4 <= t->p1; p += 4) gtile(t, p, 4, M, N);
   for (; p < t->p1; p++) gtile(t, p, 1, M, N);
 }
 

@@ -14,17 +14,13 @@
 void dst_avx2_sparse8(const dst_conv_task *t);
 void dst_avx2_gather8(const dst_conv_task *t);
 
-INL const float *pixel(const dst_conv_task *t, int p) {
-  return t->x + (ptrdiff_t)(p / t->ow) * t->x_row + (ptrdiff_t)(p % t->ow) * t->x_col;
-}
-
 INL void tile(const dst_conv_task *t, int p, const int P, const int dense) {
   const float *xp[12];
+  dst_tile_pixels(t, p, P, xp);
   __m512 a[12];
   const __m512 b = _mm512_loadu_ps(t->bias);
 #pragma GCC unroll 12
   for (int i = 0; i < P; i++) {
-    xp[i] = pixel(t, p + i);
     a[i] = b;
   }
   const float *w = t->w;

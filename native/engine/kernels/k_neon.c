@@ -6,10 +6,6 @@
 
 #define INL static inline __attribute__((always_inline))
 
-INL const float *pixel(const dst_conv_task *t, int p) {
-  return t->x + (ptrdiff_t)(p / t->ow) * t->x_row + (ptrdiff_t)(p % t->ow) * t->x_col;
-}
-
 INL void store4(const dst_conv_task *t, int p, int lane0, float32x4_t v) {
   if (t->relu) v = vmaxq_f32(v, vdupq_n_f32(0.0f));
   float *y = t->y + (ptrdiff_t)p * t->y_pix + lane0;
@@ -26,10 +22,10 @@ INL void store4(const dst_conv_task *t, int p, int lane0, float32x4_t v) {
 /* P pixels x (4 * Q) channels; dense walks taps x channels, sparse walks entries. */
 INL void tile(const dst_conv_task *t, int p, const int P, const int Q, const int dense) {
   const float *xp[8];
+  dst_tile_pixels(t, p, P, xp);
   float32x4_t a[8][4];
 #pragma GCC unroll 8
   for (int i = 0; i < P; i++) {
-    xp[i] = pixel(t, p + i);
 #pragma GCC unroll 4
     for (int q = 0; q < Q; q++) a[i][q] = vld1q_f32(t->bias + 4 * q);
   }
@@ -82,10 +78,10 @@ INL uint8x16_t lanes_table(const int32_t *idx) {
 /* Own mask per output channel: lanes pick kept inputs from the group's M floats with tbl. */
 INL void gtile(const dst_conv_task *t, int p, const int P, const int M, const int N) {
   const float *xp[4];
+  dst_tile_pixels(t, p, P, xp);
   float32x4_t a[4][2];
 #pragma GCC unroll 4
   for (int i = 0; i < P; i++) {
-    xp[i] = pixel(t, p + i);
     a[i][0] = vld1q_f32(t->bias);
     a[i][1] = vld1q_f32(t->bias + 4);
   }

@@ -55,6 +55,15 @@ extern const dst_kernels dst_kernels_avx512;
 extern const dst_kernels dst_kernels_neon;
 #endif
 
+/* Input starts of output pixels p .. p + P - 1: one division per tile, not per pixel. */
+static inline void dst_tile_pixels(const dst_conv_task *t, int p, int P, const float **xp) {
+  int oy = p / t->ow, ox = p % t->ow;
+  for (int i = 0; i < P; i++) {
+    xp[i] = t->x + (ptrdiff_t)oy * t->x_row + (ptrdiff_t)ox * t->x_col;
+    if (++ox == t->ow) ox = 0, oy++;
+  }
+}
+
 /* Shared epilogue helper: bias is added at tile start; relu and partial blocks at store. */
 static inline void dst_store_lanes(float *y, const float *acc, int lanes, int relu) {
   for (int l = 0; l < lanes; l++) y[l] = relu && acc[l] < 0.0f ? 0.0f : acc[l];
