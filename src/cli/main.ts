@@ -3,6 +3,9 @@ import { DstError } from '../errors.js';
 import { dstVersion } from '../version.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerModels } from './commands/models.js';
+import { registerTrain } from './commands/train.js';
+import { registerEval } from './commands/eval.js';
+import { registerInfo } from './commands/info.js';
 
 function print(text: string): void {
   process.stdout.write(`${text}\n`);
@@ -16,6 +19,9 @@ export function buildProgram(): Command {
     .exitOverride();
   registerDoctor(program, print);
   registerModels(program, print);
+  registerTrain(program, print);
+  registerEval(program, print);
+  registerInfo(program, print);
   return program;
 }
 

@@ -54,11 +54,24 @@ export interface PipelineInput extends ImageShape {
   dtype: 'uint8' | 'float32';
 }
 
+/**
+ * `data` starts as the dataset's own array (read-only); geometric ops read it
+ * in place, so a crop never converts pixels it drops. Ops that change values
+ * in place first take a Float32 copy through `writable`.
+ */
 interface Image {
-  data: Float32Array;
+  data: PixelArray;
   c: number;
   h: number;
   w: number;
+  owned: boolean;
+}
+
+function writable(img: Image): Float32Array {
+  if (img.owned && img.data instanceof Float32Array) return img.data;
+  img.data = Float32Array.from(img.data);
+  img.owned = true;
+  return img.data;
 }
 
 type Step = (img: Image, rng: Rng) => Image;
@@ -82,7 +95,7 @@ function window(img: Image, top: number, left: number, h: number, w: number): Im
       }
     }
   }
-  return { data: out, c: img.c, h, w };
+  return { data: out, c: img.c, h, w, owned: true };
 }
 
 /** Centre window (crops when smaller than the image, zero-pads when larger). */
@@ -113,7 +126,7 @@ function bilinear(img: Image, h: number, w: number): Image {
       }
     }
   }
-  return { data: out, c: img.c, h, w };
+  return { data: out, c: img.c, h, w, owned: true };
 }
 
 function flipHorizontal(img: Image): Image {
@@ -122,7 +135,7 @@ function flipHorizontal(img: Image): Image {
     const base = row * img.w;
     for (let x = 0; x < img.w; x++) out[base + x] = img.data[base + img.w - 1 - x]!;
   }
-  return { ...img, data: out };
+  return { ...img, data: out, owned: true };
 }
 
 function perChannel(values: readonly number[], channels: number, key: string): number[] {
@@ -183,7 +196,8 @@ export class Pipeline {
         case 'toFloat': {
           const scale = spec.scale ?? (input.dtype === 'uint8' ? 1 / 255 : 1);
           this.steps.push((img) => {
-            for (let j = 0; j < img.data.length; j++) img.data[j]! *= scale;
+            const data = writable(img);
+            for (let j = 0; j < data.length; j++) data[j]! *= scale;
             return img;
           });
           scaled = true;
@@ -200,11 +214,12 @@ export class Pipeline {
           const mean = perChannel(spec.mean ?? stats!.mean, c, `${at}.mean`);
           const invStd = perChannel(spec.std ?? stats!.std, c, `${at}.std`).map((s) => 1 / s);
           this.steps.push((img) => {
+            const data = writable(img);
             const plane = img.h * img.w;
             for (let ch = 0; ch < img.c; ch++) {
               const m = mean[ch]!;
               const k = invStd[ch]!;
-              for (let j = ch * plane; j < (ch + 1) * plane; j++) img.data[j] = (img.data[j]! - m) * k;
+              for (let j = ch * plane; j < (ch + 1) * plane; j++) data[j] = (data[j]! - m) * k;
             }
             return img;
           });
@@ -217,7 +232,7 @@ export class Pipeline {
 
   /** Runs the pipeline on one CHW image and writes the result at `out[offset..]`. */
   apply(image: PixelArray, rng: Rng, out: Float32Array, offset: number): void {
-    let img: Image = { data: Float32Array.from(image), c: this.input.channels, h: this.input.height, w: this.input.width };
+    let img: Image = { data: image, c: this.input.channels, h: this.input.height, w: this.input.width, owned: false };
     for (const step of this.steps) img = step(img, rng);
     out.set(img.data, offset);
   }

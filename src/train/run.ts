@@ -5,7 +5,8 @@ import type { ProgressCallback } from '../data/progress.js';
 import { Pipeline, type TransformSpec } from '../data/transforms.js';
 import { createModel } from '../models/registry.js';
 import type { Module } from '../nn/module.js';
-import { manualSeed } from '../torch/tensor.js';
+import { manualSeed, noGrad, zeros } from '../torch/tensor.js';
+import { tidy } from '../torch/scope.js';
 import { saveModelFile, type ModelFileInfo } from './model-file.js';
 import type { TrainRecipe } from './recipe.js';
 import { RunDir } from './run-dir.js';
@@ -58,6 +59,17 @@ export function modelFileInfo(recipe: TrainRecipe, data: DataSplits, transforms:
   };
 }
 
+/** Fails early, naming model and input, where LibTorch would fail mid-epoch with a kernel-size message. */
+export function checkModelFitsInput(model: Module, name: string, input: [number, number, number]): void {
+  try {
+    noGrad(() => tidy(() => void model.eval().forward(zeros([1, ...input]))));
+  } catch (err) {
+    throw new ConfigError('model', `${name} cannot take ${input.join('x')} inputs (${(err as Error).message})`);
+  } finally {
+    model.train();
+  }
+}
+
 export interface TrainRunResult {
   summary: RunSummary;
   runDir: RunDir;
@@ -72,6 +84,7 @@ export async function trainRun(recipe: TrainRecipe, outDir: string, control: Run
   manualSeed(recipe.seed);
   const net = model ?? createModel(recipe.model, { numClasses: data.train.classes.length, inChannels: data.info.channels });
   try {
+    checkModelFitsInput(net, recipe.model, networkInput(data, transforms.test));
     await runDir.writeRecipe({ ...recipe, transforms });
     const result = await train({ recipe, model: net, data, runDir, transforms, resume, hooks, onEvent: control.onEvent });
     const info = modelFileInfo(recipe, data, transforms);

@@ -1,0 +1,18 @@
+import type { Command } from 'commander';
+import { trainRecipeSchema, validateRecipe } from '../../train/recipe.js';
+import { trainRun } from '../../train/run.js';
+import { ProgressPrinter } from '../progress.js';
+import { addTrainingFlags, recipeFromFlags } from '../recipe-flags.js';
+import { formatRunResult } from '../run-report.js';
+
+export function registerTrain(program: Command, print: (text: string) => void): void {
+  addTrainingFlags(program.command('train').description('train a model from scratch with cross-entropy (a teacher, or a baseline)')).action(
+    async (opts: Record<string, unknown>) => {
+      const { raw, source } = await recipeFromFlags(opts);
+      const recipe = validateRecipe(trainRecipeSchema, raw, source);
+      const progress = new ProgressPrinter();
+      const { summary, runDir } = await trainRun(recipe, opts.out as string, { resume: Boolean(opts.resume), force: Boolean(opts.force), onEvent: progress.train, onDataProgress: progress.data });
+      print(formatRunResult(summary, runDir.root));
+    },
+  );
+}

@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { readRecipeFile, setPath } from '../train/recipe.js';
+import { nonNegativeNumber, positiveInt } from './parse.js';
+
+/** Flags shared by `dst train` and `dst distill`; each maps to a recipe key. */
+const flagKeys: [flag: string, key: string][] = [
+  ['model', 'model'],
+  ['data', 'data'],
+  ['epochs', 'epochs'],
+  ['batchSize', 'batchSize'],
+  ['lr', 'optimizer.lr'],
+  ['momentum', 'optimizer.momentum'],
+  ['wd', 'optimizer.weightDecay'],
+  ['schedule', 'schedule.kind'],
+  ['warmup', 'schedule.warmupEpochs'],
+  ['labelSmoothing', 'labelSmoothing'],
+  ['seed', 'seed'],
+  ['threads', 'threads'],
+  ['workers', 'workers'],
+  ['name', 'name'],
+];
+
+export function addTrainingFlags(cmd: Command): Command {
+  return cmd
+    .option('--config <file>', 'recipe file (YAML or JSON); flags override its keys')
+    .option('--model <name>', 'model from `dst models`')
+    .option('--data <spec>', 'data spec, e.g. synthetic, mstar:<dir>, cifar10:<path>, folder:<dir>, opensarship:<dir>')
+    .option('--epochs <n>', 'training epochs', positiveInt('--epochs'))
+    .option('--batch-size <n>', 'training batch size', positiveInt('--batch-size'))
+    .option('--lr <rate>', 'base learning rate', nonNegativeNumber('--lr'))
+    .option('--momentum <m>', 'SGD momentum', nonNegativeNumber('--momentum'))
+    .option('--wd <decay>', 'weight decay', nonNegativeNumber('--wd'))
+    .option('--schedule <kind>', 'learning-rate schedule: cosine, step or constant')
+    .option('--warmup <epochs>', 'linear warm-up epochs', nonNegativeNumber('--warmup'))
+    .option('--label-smoothing <e>', 'label smoothing of the cross-entropy', nonNegativeNumber('--label-smoothing'))
+    .option('--seed <n>', 'seed of initialisation, shuffling and augmentation', nonNegativeNumber('--seed'))
+    .option('--threads <n>', 'LibTorch intra-op threads', positiveInt('--threads'))
+    .option('--workers <n>', 'data worker threads (0: none)', nonNegativeNumber('--workers'))
+    .option('--name <name>', 'run name recorded in summary.json')
+    .requiredOption('--out <dir>', 'run directory to write, e.g. runs/mstar-aconvnet')
+    .option('--resume', 'continue the run in --out from its last checkpoint')
+    .option('--force', 'overwrite a finished or unfinished run in --out');
+}
+
+/** The recipe as plain data: the file's keys (if any) with the flags written over them. */
+export async function recipeFromFlags(opts: Record<string, unknown>): Promise<{ raw: Record<string, unknown>; source: string }> {
+  const raw = typeof opts.config === 'string' ? await readRecipeFile(opts.config) : {};
+  for (const [flag, key] of flagKeys) {
+    if (opts[flag] !== undefined) setPath(raw, key, opts[flag]);
+  }
+  return { raw, source: typeof opts.config === 'string' ? opts.config : '' };
+}
