@@ -63,7 +63,9 @@ describe('image folders', () => {
     const root = await tempDir('folder-cache');
     const cacheDir = path.join(root, 'cache');
     const written = await writeTree(root, 1, 'png');
-    await openData(`folder:${root}`, { cacheDir });
+    const progress: string[] = [];
+    await openData(`folder:${root}`, { cacheDir, onProgress: (p) => progress.push(`${p.stage} ${p.done}/${p.total}`) });
+    expect(progress).toEqual([`decode ${path.basename(root)}/train 0/6`, `decode ${path.basename(root)}/train 6/6`, `decode ${path.basename(root)}/test 0/2`, `decode ${path.basename(root)}/test 2/2`]);
     const cacheFiles = await fs.readdir(cacheDir);
     expect(cacheFiles.length).toBe(2);
     // A cache hit serves the file's bytes: planting a marker in them proves the second load did not decode.
