@@ -6,6 +6,7 @@ import { registerModels } from './commands/models.js';
 import { registerTrain } from './commands/train.js';
 import { registerEval } from './commands/eval.js';
 import { registerInfo } from './commands/info.js';
+import { registerDemo } from './commands/demo.js';
 
 function print(text: string): void {
   process.stdout.write(`${text}\n`);
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerTrain(program, print);
   registerEval(program, print);
   registerInfo(program, print);
+  registerDemo(program, print);
   return program;
 }
 

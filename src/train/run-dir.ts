@@ -34,7 +34,7 @@ export class RunDir {
   }
 
   async writeRecipe(recipe: unknown): Promise<void> {
-    await writeFileAtomic(this.recipe, YAML.stringify(recipe));
+    await writeFileAtomic(this.recipe, YAML.stringify(recipe, { aliasDuplicateObjects: false }));
   }
 
   /** Rewrites the whole file so a reader never sees a half line. */
