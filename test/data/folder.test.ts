@@ -101,7 +101,7 @@ describe('image folders', () => {
     for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) expect(image[y * 4 + x]).toBe(odd[(y + 2) * 10 + x + 3]);
   });
 
-  it('gives one-line errors for a missing folder, missing splits and an empty class folder', async () => {
+  it('gives one-line errors for a missing folder, missing splits, an empty class folder, corrupt and truncated images', async () => {
     const root = await tempDir('folder-errors');
     await expect(openData(`folder:${path.join(root, 'nope')}`)).rejects.toThrow(/nope: image folder not found/);
     await expect(openData(`folder:${root}`)).rejects.toThrow(/needs train\/ and test\/ sub-folders/);
@@ -111,5 +111,9 @@ describe('image folders', () => {
     await fs.rmdir(path.join(root, 'train', 'empty'));
     await fs.writeFile(path.join(root, 'train', 'cat', 'broken.png'), Buffer.from('\x89PNG\r\n\x1a\nnot really'));
     await expect(openData(`folder:${root}`, { cacheDir: false })).rejects.toThrow(/broken.png: cannot decode image/);
+    await fs.rm(path.join(root, 'train', 'cat', 'broken.png'));
+    const jpeg = await encodeImage(bytes(36, 3), 1, 6, 6, 'jpeg');
+    await fs.writeFile(path.join(root, 'test', 'dog', 'cut.jpg'), jpeg.subarray(0, jpeg.length - 20));
+    await expect(openData(`folder:${root}`, { cacheDir: false })).rejects.toThrow(/cut.jpg: cannot decode image \(VipsJpeg: premature end of JPEG image\)/);
   });
 });
