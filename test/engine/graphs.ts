@@ -64,12 +64,12 @@ class Builder {
   }
 }
 
-/** ResNet-20 for CIFAR (3 stages x 3 basic blocks, 16/32/64 channels, 1x1 strided downsample convs), 10 classes. */
-export function resnet20(seed = 1, size = 32): Graph {
+/** ResNet-20 for CIFAR (3 stages x 3 basic blocks, 16/32/64 channels, 1x1 strided downsample convs), 10 classes; `base` narrows it for quick tests. */
+export function resnet20(seed = 1, size = 32, base = 16): Graph {
   const b = new Builder(rng(seed));
-  let x = b.conv('input', 3, 16, 3, { padding: [1, 1], relu: true });
-  let c = 16;
-  for (const [stage, width] of [16, 32, 64].entries()) {
+  let x = b.conv('input', 3, base, 3, { padding: [1, 1], relu: true });
+  let c = base;
+  for (const [stage, width] of [base, 2 * base, 4 * base].entries()) {
     for (let i = 0; i < 3; i++) {
       const stride = stage > 0 && i === 0 ? 2 : 1;
       const h = b.conv(x, c, width, 3, { stride: [stride, stride], padding: [1, 1], relu: true });
@@ -79,7 +79,7 @@ export function resnet20(seed = 1, size = 32): Graph {
       c = width;
     }
   }
-  const logits = b.linear(b.simple('flatten', b.simple('globalavgpool', x)), 64, 10);
+  const logits = b.linear(b.simple('flatten', b.simple('globalavgpool', x)), 4 * base, 10);
   return { inputShape: [3, size, size], preprocess: { cropFrom: null, mean: null, std: null }, nodes: b.nodes, output: logits };
 }
 
