@@ -25,7 +25,10 @@ export interface ImageProbe {
 }
 
 function decodeError(file: string, err: unknown): FormatError {
-  return new FormatError(file, `cannot decode image (${(err as Error).message.split('\n')[0]})`);
+  // libvips lists several lines; the generic failOn notice says nothing about the file.
+  const lines = (err as Error).message.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  const detail = lines.find((l) => !l.startsWith('Warning treated as error')) ?? 'corrupt or truncated data';
+  return new FormatError(file, `cannot decode image (${detail})`);
 }
 
 export async function probeImage(input: string | Uint8Array, file: string): Promise<ImageProbe> {
@@ -47,7 +50,12 @@ export async function decodeImage(
 ): Promise<DecodedImage> {
   let raw: { data: Buffer; info: OutputInfo };
   // Handing libvips the bytes is faster than letting it open small files itself.
-  const bytes = typeof input === 'string' ? await fs.readFile(input) : input;
+  let bytes: Uint8Array;
+  try {
+    bytes = typeof input === 'string' ? await fs.readFile(input) : input;
+  } catch (err) {
+    throw new FormatError(file, `cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
   try {
     let pipeline = sharp(bytes);
     if (resizeTo) pipeline = pipeline.resize(resizeTo[1], resizeTo[0], { fit: 'fill' });

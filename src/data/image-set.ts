@@ -1,7 +1,7 @@
 /** Decodes a labelled list of image files into one ArrayDataset, through the image cache. */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { FormatError } from '../errors.js';
+import { ConfigError, FormatError } from '../errors.js';
 import { ArrayDataset, sharedInt32, sharedUint8 } from './dataset.js';
 import type { DecodedImage } from './decode.js';
 import { cacheFile, hashOf, readImageCache, writeImageCache } from './image-cache.js';
@@ -87,7 +87,14 @@ export async function loadImageSet(files: readonly ImageFile[], options: ImageSe
     }),
   );
   const dataset = new ArrayDataset(name, classes, channels, height, width, images, labels);
-  if (cache) await writeImageCache(cache.file, cache.fingerprint, dataset);
+  if (cache) {
+    try {
+      await writeImageCache(cache.file, cache.fingerprint, dataset);
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new ConfigError('cacheDir', `cannot write the image cache in ${options.cacheDir} (${reason}): choose another folder or cacheDir=off`);
+    }
+  }
   return dataset;
 }
 
