@@ -2,6 +2,7 @@ import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, MaxPool2d } from '../n
 import { Module } from '../nn/module.js';
 import type { Tensor } from '../torch/tensor.js';
 import { heInitConvs } from './init.js';
+import { defaultWeightInit_ } from '../nn/init.js';
 
 /**
  * A-ConvNets (Chen et al., TGRS 2016): all-convolutional, no fully connected
@@ -37,6 +38,8 @@ export class AConvNet extends Module {
     this.conv5 = this.registerModule('conv5', new Conv2d(128, numClasses, 3));
     this.registerModule('dropout', this.dropout);
     heInitConvs(this);
+    // conv5 is the classifier: He fan-out init would start it with logits of std ~4 (initial loss ~4 instead of ln 10).
+    defaultWeightInit_(this.conv5.weight);
   }
 
   forward(x: Tensor): Tensor {
