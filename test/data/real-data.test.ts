@@ -41,7 +41,7 @@ describe('real data', () => {
     expect(both.train.channels).toBe(2);
   });
 
-  it.runIf(!existsSync(mstar) && !existsSync(opensarship))(`skipped: no real data at ${dataRoot} (set DST_DATA)`, () => {
-    expect(existsSync(dataRoot)).toBe(false);
-  });
+  for (const folder of [mstar, opensarship]) {
+    if (!existsSync(folder)) console.warn(`real-data test skipped: ${folder} not found (set DST_DATA to the data folder)`);
+  }
 });
