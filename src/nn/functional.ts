@@ -18,6 +18,8 @@ export interface Conv2dOptions {
   padding?: Pair;
   dilation?: Pair;
   groups?: number;
+  /** The layer's own weight when `weight` is a masked copy, so statistics find the layer. */
+  layerWeight?: Tensor;
 }
 
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv2dOptions = {}): Tensor {
@@ -26,7 +28,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: 
     native.conv2d(x.handle, weight.handle, bias?.handle ?? null, pair(stride, 'stride'), pair(padding, 'padding'), pair(dilation, 'dilation'), groups),
   );
   recordMacs(
-    weight,
+    options.layerWeight ?? weight,
     () => {
       const [n, , h, w] = y.shape;
       return n! * h! * w! * weight.size;
@@ -56,9 +58,9 @@ export function batchNorm(
   );
 }
 
-export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, layerWeight?: Tensor): Tensor {
   const y = new Tensor(native.linear(x.handle, weight.handle, bias?.handle ?? null));
-  recordMacs(weight, () => (y.size / weight.shape[0]!) * weight.size, () => 1);
+  recordMacs(layerWeight ?? weight, () => (y.size / weight.shape[0]!) * weight.size, () => 1);
   return y;
 }
 
