@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors.js';
 import { torchAddon } from '../torch/native.js';
 import { Tensor } from '../torch/tensor.js';
+import { opTracer } from '../torch/trace-hook.js';
 import { recordMacs } from './macs.js';
 
 const native = torchAddon();
@@ -35,6 +36,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: 
     },
     () => y.shape[2]! * y.shape[3]!,
   );
+  opTracer?.record('conv2d', y, [x, weight, bias, options.layerWeight ?? weight], { stride, padding, dilation, groups });
   return y;
 }
 
@@ -53,14 +55,17 @@ export function batchNorm(
   options: BatchNormOptions,
 ): Tensor {
   const { training, momentum = 0.1, eps = 1e-5 } = options;
-  return new Tensor(
+  const y = new Tensor(
     native.batchNorm(x.handle, weight?.handle ?? null, bias?.handle ?? null, runningMean?.handle ?? null, runningVar?.handle ?? null, training, momentum, eps),
   );
+  opTracer?.record('batchNorm', y, [x, runningMean, runningVar, weight, bias], { training, eps });
+  return y;
 }
 
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, layerWeight?: Tensor): Tensor {
   const y = new Tensor(native.linear(x.handle, weight.handle, bias?.handle ?? null));
   recordMacs(layerWeight ?? weight, () => (y.size / weight.shape[0]!) * weight.size, () => 1);
+  opTracer?.record('linear', y, [x, weight, bias, layerWeight ?? weight]);
   return y;
 }
 
@@ -76,21 +81,29 @@ export interface PoolOptions {
 
 export function maxPool2d(x: Tensor, kernel: Pair, options: PoolOptions & { dilation?: Pair } = {}): Tensor {
   const { stride = kernel, padding = 0, dilation = 1, ceilMode = false } = options;
-  return new Tensor(native.maxPool2d(x.handle, pair(kernel, 'kernel'), pair(stride, 'stride'), pair(padding, 'padding'), pair(dilation, 'dilation'), ceilMode));
+  const y = new Tensor(native.maxPool2d(x.handle, pair(kernel, 'kernel'), pair(stride, 'stride'), pair(padding, 'padding'), pair(dilation, 'dilation'), ceilMode));
+  opTracer?.record('maxPool2d', y, [x], { kernel, stride, padding, dilation, ceilMode });
+  return y;
 }
 
 export function avgPool2d(x: Tensor, kernel: Pair, options: PoolOptions & { countIncludePad?: boolean } = {}): Tensor {
   const { stride = kernel, padding = 0, ceilMode = false, countIncludePad = true } = options;
-  return new Tensor(native.avgPool2d(x.handle, pair(kernel, 'kernel'), pair(stride, 'stride'), pair(padding, 'padding'), ceilMode, countIncludePad));
+  const y = new Tensor(native.avgPool2d(x.handle, pair(kernel, 'kernel'), pair(stride, 'stride'), pair(padding, 'padding'), ceilMode, countIncludePad));
+  opTracer?.record('avgPool2d', y, [x], { kernel, stride, padding, ceilMode, countIncludePad });
+  return y;
 }
 
 export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
-  return new Tensor(native.adaptiveAvgPool2d(x.handle, pair(outputSize, 'outputSize')));
+  const y = new Tensor(native.adaptiveAvgPool2d(x.handle, pair(outputSize, 'outputSize')));
+  opTracer?.record('adaptiveAvgPool2d', y, [x], { outputSize });
+  return y;
 }
 
 export function dropout(x: Tensor, p: number, training: boolean): Tensor {
   if (!(p >= 0 && p < 1)) throw new ConfigError('dropout', `probability must be in [0, 1), got ${p}`);
-  return new Tensor(native.dropout(x.handle, p, training));
+  const y = new Tensor(native.dropout(x.handle, p, training));
+  opTracer?.record('dropout', y, [x], { training });
+  return y;
 }
 
 export function flatten(x: Tensor, startDim = 1, endDim = -1): Tensor {

@@ -1,6 +1,7 @@
 import { DstError, ShapeError } from '../errors.js';
 import { torchAddon, type NativeHandle } from './native.js';
 import { track } from './scope.js';
+import { opTracer } from './trace-hook.js';
 
 export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool';
 export type TypedData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
@@ -110,7 +111,9 @@ export class Tensor {
 
   // ---- elementwise ----
   add(other: Operand): Tensor {
-    return new Tensor(native.add(this.handle, operand(other)));
+    const y = new Tensor(native.add(this.handle, operand(other)));
+    opTracer?.record('add', y, [this, other], { alpha: 1 });
+    return y;
   }
   sub(other: Operand): Tensor {
     return new Tensor(native.sub(this.handle, operand(other)));
@@ -124,6 +127,7 @@ export class Tensor {
   /** In place: this += alpha * other. */
   add_(other: Operand, alpha = 1): this {
     native.add_(this.handle, operand(other), alpha);
+    opTracer?.record('add', this, [this, other], { alpha });
     return this;
   }
   sub_(other: Operand): this {
@@ -148,6 +152,7 @@ export class Tensor {
   }
   relu_(): this {
     native.relu_(this.handle);
+    opTracer?.record('relu', this, [this]);
     return this;
   }
   neg(): Tensor {
@@ -175,7 +180,9 @@ export class Tensor {
     return new Tensor(native.clamp(this.handle, min, max));
   }
   relu(): Tensor {
-    return new Tensor(native.relu(this.handle));
+    const y = new Tensor(native.relu(this.handle));
+    opTracer?.record('relu', y, [this]);
+    return y;
   }
   eq(other: Operand): Tensor {
     return new Tensor(native.eq(this.handle, operand(other)));
@@ -226,10 +233,14 @@ export class Tensor {
 
   // ---- shape ----
   reshape(shape: readonly number[]): Tensor {
-    return new Tensor(native.reshape(this.handle, [...shape]));
+    const y = new Tensor(native.reshape(this.handle, [...shape]));
+    opTracer?.record('reshape', y, [this]);
+    return y;
   }
   view(shape: readonly number[]): Tensor {
-    return new Tensor(native.view(this.handle, [...shape]));
+    const y = new Tensor(native.view(this.handle, [...shape]));
+    opTracer?.record('reshape', y, [this]);
+    return y;
   }
   permute(dims: readonly number[]): Tensor {
     return new Tensor(native.permute(this.handle, [...dims]));
@@ -241,7 +252,9 @@ export class Tensor {
     return new Tensor(native.contiguous(this.handle));
   }
   flatten(startDim = 0, endDim = -1): Tensor {
-    return new Tensor(native.flatten(this.handle, startDim, endDim));
+    const y = new Tensor(native.flatten(this.handle, startDim, endDim));
+    opTracer?.record('reshape', y, [this]);
+    return y;
   }
   unsqueeze(dim: number): Tensor {
     return new Tensor(native.unsqueeze(this.handle, dim));
@@ -263,7 +276,9 @@ export class Tensor {
     return new Tensor(native.flip(this.handle, [...dims]));
   }
   softmax(dim: number): Tensor {
-    return new Tensor(native.softmax(this.handle, dim));
+    const y = new Tensor(native.softmax(this.handle, dim));
+    opTracer?.record('softmax', y, [this], { dim });
+    return y;
   }
   logSoftmax(dim: number): Tensor {
     return new Tensor(native.logSoftmax(this.handle, dim));

@@ -1,0 +1,62 @@
+/**
+ * Executes an IR graph with LibTorch ops: the reference the exporters are
+ * checked against, and the LibTorch row of a benchmark when only the graph
+ * is at hand. Preprocessing is not applied: `input` is the network input.
+ */
+import * as F from '../nn/functional.js';
+import { tidy } from '../torch/scope.js';
+import { noGrad, tensor, type Tensor } from '../torch/tensor.js';
+import { GRAPH_INPUT, type Graph, type GraphNode } from './ir.js';
+
+function weightTensor(node: Extract<GraphNode, { op: 'conv' | 'linear' }>): { weight: Tensor; bias: Tensor | null } {
+  return { weight: tensor(node.weight, node.weightShape), bias: node.bias ? tensor(node.bias) : null };
+}
+
+/** Runs `batch` images of graph.inputShape (NCHW, float32); returns [batch, ...output] flattened. */
+export function runGraph(graph: Graph, input: Float32Array, batch = 1): Float32Array {
+  return noGrad(() =>
+    tidy(() => {
+      const values = new Map<string, Tensor>([[GRAPH_INPUT, tensor(input, [batch, ...graph.inputShape])]]);
+      const get = (name: string): Tensor => values.get(name)!;
+      for (const node of graph.nodes) {
+        let y: Tensor;
+        switch (node.op) {
+          case 'conv': {
+            const { weight, bias } = weightTensor(node);
+            y = F.conv2d(get(node.input), weight, bias, { stride: node.stride, padding: node.padding, dilation: node.dilation, groups: node.groups });
+            break;
+          }
+          case 'linear': {
+            const { weight, bias } = weightTensor(node);
+            y = F.linear(get(node.input), weight, bias);
+            break;
+          }
+          case 'relu':
+            y = get(node.input).relu();
+            break;
+          case 'add':
+            y = get(node.inputs[0]).add(get(node.inputs[1]));
+            break;
+          case 'maxpool':
+            y = F.maxPool2d(get(node.input), node.kernel, { stride: node.stride, padding: node.padding });
+            break;
+          case 'avgpool':
+            y = F.avgPool2d(get(node.input), node.kernel, { stride: node.stride, padding: node.padding });
+            break;
+          case 'globalavgpool':
+            y = F.adaptiveAvgPool2d(get(node.input), 1);
+            break;
+          case 'flatten':
+            y = get(node.input).flatten(1);
+            break;
+          case 'softmax':
+            y = get(node.input).softmax(1);
+            break;
+        }
+        if ((node.op === 'conv' || node.op === 'linear' || node.op === 'add') && node.relu) y = y.relu();
+        values.set(node.output, y);
+      }
+      return get(graph.output).data() as Float32Array;
+    }),
+  );
+}
