@@ -20,7 +20,47 @@ export interface Conv2dOptions {
   bias?: boolean;
 }
 
-export class Conv2d extends Module {
+/**
+ * Pruning state shared by Conv2d and Linear. The forward pass uses
+ * weight·mask, so a pruned weight is zero in every forward pass. With
+ * straight-through on, pruned weights still receive their dense gradient (the
+ * mask is applied as w - stopgrad(w·(1-mask))), so a connection can come back
+ * when masks are re-chosen; with it off, their gradient is zero.
+ */
+export abstract class MaskableModule extends Module {
+  abstract readonly weight: Parameter;
+  #mask: Tensor | null = null;
+  straightThrough = false;
+
+  /** The installed mask; it lives in the state dict as `weight_mask`, so checkpoints restore it. */
+  get weightMask(): Tensor | null {
+    return this.#mask;
+  }
+
+  /** Installs (or overwrites) the 0/1 mask. */
+  setWeightMask(mask: Tensor): void {
+    if (mask.shape.join('x') !== this.weight.shape.join('x')) {
+      throw new ConfigError('mask', `shape [${mask.shape.join(', ')}] does not match weight [${this.weight.shape.join(', ')}]`);
+    }
+    if (this.#mask === null) this.#mask = this.registerBuffer('weight_mask', mask.to('float32'));
+    else noGrad(() => this.#mask!.copy_(mask));
+  }
+
+  /** Zeroes the pruned weights in place (used once masks are fixed). */
+  applyMaskToWeight(): void {
+    if (this.#mask !== null) noGrad(() => this.weight.mul_(this.#mask!));
+  }
+
+  protected effectiveWeight(): Tensor {
+    if (this.#mask === null) return this.weight;
+    if (!this.straightThrough) return this.weight.mul(this.#mask);
+    // Value w·mask, gradient 1: the detached correction carries the masking.
+    const frozen = this.weight.detach();
+    return this.weight.add(frozen.mul(this.#mask).sub_(frozen));
+  }
+}
+
+export class Conv2d extends MaskableModule {
   readonly weight: Parameter;
   readonly bias: Parameter | null;
   readonly stride: Pair;
@@ -57,7 +97,13 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return F.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    return F.conv2d(x, this.effectiveWeight(), this.bias, {
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      groups: this.groups,
+      layerWeight: this.weight,
+    });
   }
 }
 
@@ -100,7 +146,7 @@ export class BatchNorm2d extends Module {
   }
 }
 
-export class Linear extends Module {
+export class Linear extends MaskableModule {
   readonly weight: Parameter;
   readonly bias: Parameter | null;
 
@@ -122,7 +168,7 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return F.linear(x, this.weight, this.bias);
+    return F.linear(x, this.effectiveWeight(), this.bias, this.weight);
   }
 }
 

@@ -45,6 +45,8 @@ export interface TrainHooks {
   /** After the optimizer step (e.g. masks re-applied or re-chosen). */
   afterStep?(info: StepInfo): void;
   beforeEpoch?(epoch: number): void;
+  /** Once training starts or resumes, with the next global step. */
+  onStart?(globalStep: number): void;
   /** Extra numbers for the epoch's metrics line (e.g. current sparsity). */
   epochMetrics?(epoch: number): Record<string, number>;
 }
@@ -107,6 +109,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       globalStep = state.step;
       history = state.history as EpochRecord[];
     }
+    hooks.onStart?.(globalStep);
     let final: EvalResult | undefined;
     onEvent({ kind: 'start', startEpoch, epochs: recipe.epochs, stepsPerEpoch, trainSize: data.train.length, testSize: data.test.length });
     for (let epoch = startEpoch; epoch < recipe.epochs; epoch++) {

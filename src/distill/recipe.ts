@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { parsePattern } from '../sparsity/pattern.js';
+import { optimizerSchema, scheduleSchema, trainRecipeSchema } from '../train/recipe.js';
+
+export const METHODS = ['scratch', 'kd', 'prune', 'unstructured-kd', 'dst'] as const;
+export type Method = (typeof METHODS)[number];
+
+const patternString = z.string().superRefine((value, ctx) => {
+  try {
+    parsePattern(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^sparsity: /, '') });
+  }
+});
+
+export const kdSchema = z
+  .object({
+    temperature: z.number().positive().default(4),
+    alpha: z.number().min(0).max(1).default(0.9),
+  })
+  .strict();
+
+export const pruneSchema = z
+  .object({
+    /** Epochs of the pruning stage (ramp + fixed-mask fine-tuning). */
+    epochs: z.number().int().positive().default(15),
+    /** Epochs of the ramp (N:M keep count M -> N, or the cubic schedule); 0 = one-shot. */
+    gradualEpochs: z.number().min(0).default(4),
+    updateEvery: z.number().int().positive().default(32),
+    straightThrough: z.boolean().default(true),
+    srSteDecay: z.number().min(0).default(0.0002),
+    include: z.array(z.string()).optional(),
+    exclude: z.array(z.string()).optional(),
+    optimizer: optimizerSchema.partial().default({}),
+    schedule: scheduleSchema.partial().default({}),
+  })
+  .strict();
+
+/**
+ * A distillation recipe: a training recipe (the dense stage) plus the method,
+ * the teacher, the loss weights and the pruning stage. Pruning methods start
+ * from a dense run: `init` names one, otherwise the dense stage runs first
+ * (cross-entropy for `prune`, KD for `unstructured-kd` and `dst`).
+ */
+export const distillRecipeSchema = trainRecipeSchema.extend({
+  method: z.enum(METHODS),
+  teacher: z.string().min(1).optional(),
+  /** Architecture of a teacher given as a bare safetensors file (dst runs name their own). */
+  teacherModel: z.string().min(1).optional(),
+  init: z.string().min(1).optional(),
+  sparsity: patternString.optional(),
+  kd: kdSchema.default(kdSchema.parse({})),
+  dst: z.object({ beta: z.number().min(0).default(0.5) }).strict().default({ beta: 0.5 }),
+  prune: pruneSchema.default(pruneSchema.parse({})),
+});
+
+export type DistillRecipe = z.output<typeof distillRecipeSchema>;
+
+export function defaultSparsity(method: Method): string | undefined {
+  switch (method) {
+    case 'prune':
+    case 'dst':
+      return 'uhp:2:4';
+    case 'unstructured-kd':
+      return 'unstructured:0.5';
+    default:
+      return undefined;
+  }
+}
+
+export function needsTeacher(method: Method): boolean {
+  return method === 'kd' || method === 'unstructured-kd' || method === 'dst';
+}
