@@ -1,0 +1,127 @@
+/**
+ * `dst bench`: one model, five ways to run it, measured side by side in one
+ * process (DESIGN §7): LibTorch dense, onnxruntime dense, and the engine
+ * dense, unstructured-50% (CSR) and UHP.
+ */
+import { toOnnxModel } from '../export/onnx.js';
+import type { Graph } from '../export/ir.js';
+import { writeUhp } from '../export/uhp-writer.js';
+import type { Module } from '../nn/module.js';
+import { loadModelBytes, type Model } from '../runtime/model.js';
+import { formatPattern, type UhpPattern } from '../sparsity/pattern.js';
+import { tidy } from '../torch/scope.js';
+import { setNumThreads } from '../torch/threads.js';
+import { noGrad, randn, tensor, type Tensor } from '../torch/tensor.js';
+import { measureRoundRobin, type Contender } from './measure.js';
+import { pruneGraph } from './prune.js';
+
+export interface BenchSubject {
+  /** The trained model, run by LibTorch in eval mode. */
+  model: Module;
+  /** Bytes of the model file LibTorch loads. */
+  modelBytes: number;
+  /** The exported graph with the model's own patterns (zeros where pruned). */
+  graph: Graph;
+  /** Node names of the model's conv and linear layers: what the pruned rows prune. */
+  layers: ReadonlySet<string>;
+}
+
+export interface BenchOptions {
+  batch: number;
+  threads: number;
+  runs: number;
+  warmup?: number;
+}
+
+export interface BenchRow {
+  name: string;
+  /** Median latency of one batch. */
+  ms: number;
+  speedupVsLibtorch: number;
+  speedupVsOrt: number;
+  bytes: number;
+}
+
+export interface BenchResult {
+  batch: number;
+  threads: number;
+  runs: number;
+  rows: BenchRow[];
+  /** How rows were derived where the model itself did not have what they need. */
+  notes: string[];
+}
+
+/** The pattern the UHP row uses when the model is dense. */
+export const BENCH_UHP: UhpPattern = { kind: 'uhp', n: 2, m: 4, block: 16 };
+
+const noPreprocess = { cropFrom: null, mean: null, std: null };
+
+function dense(graph: Graph): Graph {
+  return { ...graph, preprocess: noPreprocess, nodes: graph.nodes.map((n) => (n.op === 'conv' || n.op === 'linear' ? { ...n, pattern: { kind: 'dense' as const } } : n)) };
+}
+
+export async function benchModel(subject: BenchSubject, options: BenchOptions): Promise<BenchResult> {
+  const { batch, threads, runs } = options;
+  const warmup = options.warmup ?? Math.max(10, Math.ceil(runs / 10));
+  const notes: string[] = [];
+  const base = dense(subject.graph);
+  const own = subject.graph.nodes.find((n) => (n.op === 'conv' || n.op === 'linear') && n.pattern.kind === 'uhp');
+  let uhpGraph: Graph;
+  if (own) {
+    uhpGraph = { ...subject.graph, preprocess: noPreprocess };
+  } else {
+    uhpGraph = pruneGraph(base, subject.layers, { kind: 'uhp', pattern: BENCH_UHP });
+    notes.push(`the model is dense: the engine UHP row prunes it by magnitude to ${formatPattern(BENCH_UHP)} (speed only; accuracy is not kept)`);
+  }
+  notes.push('the unstructured row prunes each layer by magnitude to 50% and runs CSR');
+  const csrGraph = pruneGraph(base, subject.layers, { kind: 'unstructured', sparsity: 0.5 });
+
+  const perImage = subject.graph.inputShape.reduce((a, b) => a * b, 1);
+  const input = tidy(() => randn([batch * perImage]).data() as Float32Array);
+  const shape = [batch, ...subject.graph.inputShape];
+
+  setNumThreads(threads);
+  const ort = await import('onnxruntime-node');
+  const onnx = toOnnxModel(base);
+  const session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+  const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', input, shape) };
+
+  const engines: { name: string; bytes: Uint8Array; model: Model }[] = [];
+  const x: Tensor = tensor(input, shape);
+  try {
+    for (const [name, graph] of [
+      ['engine dense', base],
+      ['engine unstructured 50% (CSR)', csrGraph],
+      [`engine UHP ${describeUhp(uhpGraph)}`, uhpGraph],
+    ] as const) {
+      const bytes = writeUhp(graph);
+      engines.push({ name, bytes, model: loadModelBytes(bytes, name, { threads }) });
+    }
+    const model = subject.model.eval();
+    const contenders: Contender[] = [
+      { name: 'LibTorch dense', run: () => noGrad(() => tidy(() => model.forward(x).data())) },
+      { name: 'onnxruntime dense', run: () => session.run(feeds) },
+      ...engines.map((e) => ({ name: e.name, run: () => e.model.run(input, batch) })),
+    ];
+    const ms = await measureRoundRobin(contenders, { runs, warmup });
+    const sizes = [subject.modelBytes, onnx.length, ...engines.map((e) => e.bytes.length)];
+    const rows = contenders.map((c, i) => ({
+      name: c.name,
+      ms: ms[i]!,
+      speedupVsLibtorch: ms[0]! / ms[i]!,
+      speedupVsOrt: ms[1]! / ms[i]!,
+      bytes: sizes[i]!,
+    }));
+    return { batch, threads, runs, rows, notes };
+  } finally {
+    x.dispose();
+    for (const e of engines) e.model.dispose();
+    await session.release();
+  }
+}
+
+function describeUhp(graph: Graph): string {
+  const node = graph.nodes.find((n) => (n.op === 'conv' || n.op === 'linear') && n.pattern.kind === 'uhp');
+  const p = node && (node.op === 'conv' || node.op === 'linear') ? node.pattern : null;
+  return p?.kind === 'uhp' ? formatPattern({ kind: 'uhp', n: p.n, m: p.m, block: p.block }) : '';
+}

@@ -1,0 +1,70 @@
+import type { Command } from 'commander';
+import { ConfigError, DstError, ShapeError } from '../../errors.js';
+import { denseWeightBytes, writeUhp } from '../../export/uhp-writer.js';
+import { toOnnxModel } from '../../export/onnx.js';
+import { describePatterns, layerPatterns, loadRunModel, modelGraph, preprocessOf, withPatterns } from '../../export/from-run.js';
+import { writeFileAtomic } from '../../fsutil.js';
+import { formatPattern, parsePattern } from '../../sparsity/pattern.js';
+
+function size(value: string): [number, number] {
+  const m = /^(\d+)(?:x(\d+))?$/.exec(value.trim());
+  if (!m) throw new ConfigError('--crop-from', `expected HxW or a single size, got '${value}'`);
+  const h = Number(m[1]);
+  return [h, m[2] === undefined ? h : Number(m[2])];
+}
+
+function format(value: string): 'uhp' | 'onnx' {
+  if (value !== 'uhp' && value !== 'onnx') throw new ConfigError('--format', `expected 'uhp' or 'onnx', got '${value}'`);
+  return value;
+}
+
+const kb = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
+
+export function registerExport(program: Command, print: (text: string) => void): void {
+  program
+    .command('export')
+    .description("export a run's model for deployment: .uhp for dst's engine (compact sparse weights) or ONNX (dense)")
+    .requiredOption('--run <dir>', 'run directory holding model.safetensors')
+    .requiredOption('--out <file>', 'file to write')
+    .option('--format <uhp|onnx>', 'output format', format, 'uhp')
+    .option('--pattern <spec>', "sparsity pattern of the pruned layers, e.g. 'uhp:2:4:16' (default: the run's own, else dense)")
+    .option('--crop-from <HxW>', 'size of the images fed to the .uhp model when the test pipeline centre-crops', size)
+    .action(async (opts: { run: string; out: string; format: 'uhp' | 'onnx'; pattern?: string; cropFrom?: [number, number] }) => {
+      const requested = opts.pattern === undefined ? null : parsePattern(opts.pattern, '--pattern');
+      const { model, info, masked, recordedPattern } = await loadRunModel(opts.run);
+      try {
+        const pattern = requested ?? recordedPattern ?? { kind: 'dense' as const };
+        const patterns = layerPatterns(model, masked, pattern);
+        const graph = withPatterns(modelGraph(model, info.input, preprocessOf(info, opts.cropFrom ?? null)), patterns);
+        const shape = `${info.model} ${info.input.join('x')} -> ${info.classes.length} classes, ${graph.nodes.length} nodes`;
+        if (opts.format === 'onnx') {
+          const bytes = toOnnxModel(graph);
+          await writeFileAtomic(opts.out, bytes);
+          print(`wrote ${opts.out}: ONNX opset 13, ${kb(bytes.length)}, ${shape}`);
+          if (pattern.kind !== 'dense') print(`note: ONNX has no N:M format; the ${formatPattern(pattern)} layers are stored dense with their zeros`);
+          print('input: the normalised [N, C, H, W] tensor (preprocessing is not part of the ONNX graph)');
+          return;
+        }
+        let bytes: Uint8Array;
+        try {
+          bytes = writeUhp(graph);
+        } catch (err) {
+          if (err instanceof ShapeError && pattern.kind !== 'dense') {
+            throw new DstError('E_PATTERN', `the weights do not satisfy ${formatPattern(pattern)} (prune the model to it first): ${err.message}`);
+          }
+          throw err;
+        }
+        await writeFileAtomic(opts.out, bytes);
+        const ratio = bytes.length / denseWeightBytes(graph);
+        print(`wrote ${opts.out}: ${kb(bytes.length)} (${ratio.toFixed(2)}x the dense fp32 weights), ${shape}, ${describePatterns(pattern, patterns.size)}`);
+        const pre = graph.preprocess;
+        const crop = pre.cropFrom ? `centre crop from ${pre.cropFrom.join('x')}, ` : '';
+        print(`input: [C, H, W] images as toFloat leaves them; ${crop}${pre.mean ? 'normalised by the run\'s mean/std' : 'no normalisation'}`);
+        if (!pre.cropFrom && info.transforms.some((t) => t.op === 'centerCrop')) {
+          print(`note: the test pipeline centre-crops; images must arrive as ${info.input.slice(1).join('x')} crops (give --crop-from HxW to embed the crop)`);
+        }
+      } finally {
+        model.dispose();
+      }
+    });
+}

@@ -1,0 +1,144 @@
+/**
+ * From a run's model file to the exported IR: load, trace, fold, attach the
+ * sparsity pattern per layer and the test-time preprocessing, and check that
+ * the graph reproduces the model before anything is written.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError, DstError } from '../errors.js';
+import type { Module } from '../nn/module.js';
+import { weightLayers } from '../nn/inspect.js';
+import { readSafetensors } from '../nn/safetensors.js';
+import { formatPattern, parsePattern, type Pattern } from '../sparsity/pattern.js';
+import { tidy } from '../torch/scope.js';
+import { noGrad, randn } from '../torch/tensor.js';
+import { loadModelFile, type ModelFileInfo } from '../train/model-file.js';
+import { RunDir } from '../train/run-dir.js';
+import { lowerTrace } from './fold.js';
+import type { Graph, Preprocess, SparsityPattern } from './ir.js';
+import { runGraph } from './run-graph.js';
+import { traceModel } from './trace.js';
+
+const MASK_SUFFIX = '.weight_mask';
+
+export interface RunModel {
+  model: Module;
+  info: ModelFileInfo;
+  file: string;
+  /** Layers that carry a pruning mask in the model file. */
+  masked: Set<string>;
+  /** The pattern the run recorded in summary.json, if any. */
+  recordedPattern: Pattern | null;
+}
+
+/** Loads `runs/<name>/model.safetensors` with its masks set aside; the caller disposes `model`. */
+export async function loadRunModel(runPath: string): Promise<RunModel> {
+  const run = new RunDir(runPath);
+  if (!existsSync(run.model)) throw new ConfigError('run', `${runPath} holds no model.safetensors (is it a finished run directory?)`);
+  const { tensors } = await readSafetensors(run.model);
+  const maskKeys = [...tensors.keys()].filter((k) => k.endsWith(MASK_SUFFIX));
+  const { model, info, extra } = await loadModelFile(run.model, maskKeys);
+  for (const t of extra.values()) t.dispose();
+  return { model, info, file: run.model, masked: new Set(maskKeys.map((k) => k.slice(0, -MASK_SUFFIX.length))), recordedPattern: summaryPattern(run.summary) };
+}
+
+function summaryPattern(file: string): Pattern | null {
+  if (!existsSync(file)) return null;
+  const summary = JSON.parse(readFileSync(file, 'utf8')) as { pattern?: unknown };
+  return typeof summary.pattern === 'string' ? parsePattern(summary.pattern, `${path.basename(file)} pattern`) : null;
+}
+
+export function irPattern(pattern: Pattern): SparsityPattern {
+  switch (pattern.kind) {
+    case 'dense':
+      return { kind: 'dense' };
+    case 'uhp':
+      return { kind: 'uhp', n: pattern.n, m: pattern.m, block: pattern.block };
+    case 'unstructured':
+    case 'channel':
+      return { kind: 'unstructured' };
+  }
+}
+
+/**
+ * The pattern of every pruned layer: the masked layers when the file has
+ * masks, else every conv and linear layer. Depthwise convs that stand for an
+ * unfolded BatchNorm are no model layer and stay dense.
+ */
+export function layerPatterns(model: Module, masked: ReadonlySet<string>, pattern: Pattern): Map<string, SparsityPattern> {
+  const out = new Map<string, SparsityPattern>();
+  if (pattern.kind === 'dense') return out;
+  for (const layer of weightLayers(model)) {
+    if (masked.size === 0 || masked.has(layer.name)) out.set(layer.name, irPattern(pattern));
+  }
+  return out;
+}
+
+export function withPatterns(graph: Graph, patterns: ReadonlyMap<string, SparsityPattern>): Graph {
+  return {
+    ...graph,
+    nodes: graph.nodes.map((node) => ((node.op === 'conv' || node.op === 'linear') && patterns.has(node.name) ? { ...node, pattern: patterns.get(node.name)! } : node)),
+  };
+}
+
+/**
+ * The test pipeline as .uhp preprocessing. Images are expected as `toFloat`
+ * leaves them (8-bit pixels divided by 255); a centre crop needs the size
+ * images arrive at (`cropFrom`), else images must arrive cropped.
+ */
+export function preprocessOf(info: ModelFileInfo, cropFrom: [number, number] | null): Preprocess {
+  const pre: Preprocess = { cropFrom: null, mean: null, std: null };
+  for (const spec of info.transforms) {
+    switch (spec.op) {
+      case 'centerCrop':
+        if (cropFrom !== null) {
+          const [h, w] = info.input.slice(1);
+          if (cropFrom[0] < h! || cropFrom[1] < w!) throw new ConfigError('--crop-from', `${cropFrom.join('x')} is smaller than the ${h}x${w} network input`);
+          pre.cropFrom = cropFrom;
+        }
+        break;
+      case 'toFloat':
+        break;
+      case 'normalize':
+        pre.mean = spec.mean ?? info.stats.mean;
+        pre.std = spec.std ?? info.stats.std;
+        break;
+      default:
+        throw new DstError('E_UNSUPPORTED', `test transform '${spec.op}' cannot be part of an exported model; export needs a pipeline of centerCrop, toFloat and normalize`);
+    }
+  }
+  return pre;
+}
+
+/** Traces and lowers a model; checks on a random image that the graph computes what the model does. */
+export function modelGraph(model: Module, input: [number, number, number], preprocess?: Preprocess): Graph {
+  const graph = lowerTrace(traceModel(model, input), preprocess);
+  const { x, want } = noGrad(() =>
+    tidy(() => {
+      const t = randn([1, ...input]);
+      const wasTraining = model.training;
+      model.eval();
+      try {
+        return { x: t.data() as Float32Array, want: model.forward(t).data() as Float32Array };
+      } finally {
+        model.train(wasTraining);
+      }
+    }),
+  );
+  const got = runGraph(graph, x);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
+    scale = Math.max(scale, Math.abs(want[i]!));
+  }
+  if (!(diff <= 1e-4 * Math.max(scale, 1e-6))) {
+    throw new DstError('E_UNSUPPORTED', `the traced graph does not reproduce the model (max error ${diff.toExponential(2)}): the model uses an operation the exporter does not trace`);
+  }
+  return graph;
+}
+
+/** Describes a pattern choice for messages: 'uhp:2:4:16 on 21 layers'. */
+export function describePatterns(pattern: Pattern, layers: number): string {
+  return pattern.kind === 'dense' || layers === 0 ? 'dense' : `${formatPattern(pattern)} on ${layers} layer${layers === 1 ? '' : 's'}`;
+}
