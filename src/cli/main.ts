@@ -7,7 +7,6 @@ import { registerTrain } from './commands/train.js';
 import { registerEval } from './commands/eval.js';
 import { registerInfo } from './commands/info.js';
 import { registerDemo } from './commands/demo.js';
-import { registerDistill } from './commands/distill.js';
 import { registerExport } from './commands/export.js';
 import { registerBench } from './commands/bench.js';
 
@@ -26,7 +25,6 @@ export function buildProgram(): Command {
   registerTrain(program, print);
   registerEval(program, print);
   registerInfo(program, print);
-  registerDistill(program, print);
   registerDemo(program, print);
   registerExport(program, print);
   registerBench(program, print);
