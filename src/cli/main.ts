@@ -7,6 +7,8 @@ import { registerTrain } from './commands/train.js';
 import { registerEval } from './commands/eval.js';
 import { registerInfo } from './commands/info.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDistill } from './commands/distill.js';
+import { registerPipeline } from './commands/pipeline.js';
 import { registerExport } from './commands/export.js';
 import { registerBench } from './commands/bench.js';
 
@@ -25,6 +27,8 @@ export function buildProgram(): Command {
   registerTrain(program, print);
   registerEval(program, print);
   registerInfo(program, print);
+  registerDistill(program, print);
+  registerPipeline(program, print);
   registerDemo(program, print);
   registerExport(program, print);
   registerBench(program, print);

@@ -5,6 +5,9 @@ import { createModel } from '../models/registry.js';
 import type { Module } from '../nn/module.js';
 import { loadSafetensors, saveSafetensors } from '../nn/safetensors.js';
 import type { Tensor } from '../torch/tensor.js';
+import { weightLayers } from '../nn/inspect.js';
+
+const MASK_KEY = 'weight_mask';
 
 /** What a model file says about itself, so eval and export need nothing else. */
 export interface ModelFileInfo {
@@ -42,6 +45,12 @@ export async function loadModelFile(file: string, extraPrefixes: readonly string
     for (const [key, t] of tensors) {
       if (extraPrefixes.some((p) => key.startsWith(p))) extra.set(key, t);
       else own.set(key, t);
+    }
+    // A pruned model carries its masks; install them so the keys exist before the strict load.
+    const layers = new Map(weightLayers(model).map((l) => [l.name, l.module]));
+    for (const [key, t] of own) {
+      if (!key.endsWith(`.${MASK_KEY}`)) continue;
+      layers.get(key.slice(0, -MASK_KEY.length - 1))?.setWeightMask(t);
     }
     try {
       model.loadStateDict(own);

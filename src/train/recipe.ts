@@ -63,12 +63,12 @@ function keyPath(issue: z.core.$ZodIssue): string {
 }
 
 /** Validates a parsed object; the first problem becomes one ConfigError naming its key path. */
-export function validateRecipe<S extends z.ZodType>(schema: S, value: unknown, source: string): z.output<S> {
+export function validateRecipe<S extends z.ZodType>(schema: S, value: unknown, source: string, keyPrefix = ''): z.output<S> {
   const result = schema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const where = source ? `${source}: ` : '';
-    throw new ConfigError(`${where}${keyPath(issue)}`, issue.message);
+    throw new ConfigError(`${where}${keyPrefix}${keyPath(issue)}`, issue.message);
   }
   return result.data;
 }

@@ -12,6 +12,7 @@ import type { TrainRecipe } from './recipe.js';
 import { RunDir } from './run-dir.js';
 import { buildSummary, type RunSummary } from './summary.js';
 import { train, type TrainEvent, type TrainHooks } from './trainer.js';
+import type { Pattern } from '../sparsity/pattern.js';
 
 export interface RunControl {
   /** Continue from checkpoints/last.safetensors. */
@@ -61,12 +62,13 @@ export function modelFileInfo(recipe: TrainRecipe, data: DataSplits, transforms:
 
 /** Fails early, naming model and input, where LibTorch would fail mid-epoch with a kernel-size message. */
 export function checkModelFitsInput(model: Module, name: string, input: [number, number, number]): void {
+  const wasTraining = model.training;
   try {
     noGrad(() => tidy(() => void model.eval().forward(zeros([1, ...input]))));
   } catch (err) {
     throw new ConfigError('model', `${name} cannot take ${input.join('x')} inputs (${(err as Error).message})`);
   } finally {
-    model.train();
+    model.train(wasTraining);
   }
 }
 
@@ -75,34 +77,58 @@ export interface TrainRunResult {
   runDir: RunDir;
 }
 
+export interface StageOptions {
+  recipe: TrainRecipe;
+  runDir: RunDir;
+  data: DataSplits;
+  model: Module;
+  resume: boolean;
+  control: RunControl;
+  hooks?: TrainHooks;
+  /** Masks and pattern for the summary's sparsity statistics and uniformity check. */
+  masks?: () => ReadonlyMap<string, Uint8Array>;
+  pattern?: Pattern;
+  /** Extra keys for summary.json (method, teacher, ...). */
+  extras?: Record<string, unknown>;
+}
+
+/** Trains `model` in `runDir`, then writes model.safetensors and summary.json there. */
+export async function runStage(stage: StageOptions): Promise<RunSummary> {
+  const { recipe, runDir, data, model } = stage;
+  const transforms = resolvedTransforms(recipe, data);
+  const info = modelFileInfo(recipe, data, transforms);
+  checkModelFitsInput(model, recipe.model, info.input);
+  await runDir.writeRecipe({ ...recipe, transforms, ...(stage.extras ? { resolved: stage.extras } : {}) });
+  const result = await train({ recipe, model, data, runDir, transforms, resume: stage.resume, hooks: stage.hooks, onEvent: stage.control.onEvent });
+  await saveModelFile(runDir.model, model, info);
+  const summary = buildSummary({
+    name: recipe.name ?? path.basename(path.resolve(runDir.root)),
+    modelName: recipe.model,
+    model,
+    input: info.input,
+    data: { spec: recipe.data, kind: data.info.kind, classes: info.classes, trainSize: data.train.length, testSize: data.test.length },
+    epochs: recipe.epochs,
+    final: result.final,
+    seconds: result.seconds,
+    masks: stage.masks?.(),
+    pattern: stage.pattern,
+  });
+  Object.assign(summary, stage.extras ?? {}, { history: result.history });
+  await runDir.writeSummary(summary);
+  return summary;
+}
+
 /** `dst train`: data, model, training, then model.safetensors and summary.json in the run directory. */
-export async function trainRun(recipe: TrainRecipe, outDir: string, control: RunControl = {}, hooks?: TrainHooks, model?: Module): Promise<TrainRunResult> {
+export async function trainRun(recipe: TrainRecipe, outDir: string, control: RunControl = {}): Promise<TrainRunResult> {
   const runDir = new RunDir(outDir);
   const resume = checkRunDir(runDir, control);
   const data = await openRecipeData(recipe, control.onDataProgress);
-  const transforms = resolvedTransforms(recipe, data);
   manualSeed(recipe.seed);
-  const net = model ?? createModel(recipe.model, { numClasses: data.train.classes.length, inChannels: data.info.channels });
+  const model = createModel(recipe.model, { numClasses: data.train.classes.length, inChannels: data.info.channels });
   try {
-    checkModelFitsInput(net, recipe.model, networkInput(data, transforms.test));
-    await runDir.writeRecipe({ ...recipe, transforms });
-    const result = await train({ recipe, model: net, data, runDir, transforms, resume, hooks, onEvent: control.onEvent });
-    const info = modelFileInfo(recipe, data, transforms);
-    await saveModelFile(runDir.model, net, info);
-    const summary = buildSummary({
-      name: recipe.name ?? path.basename(path.resolve(outDir)),
-      modelName: recipe.model,
-      model: net,
-      input: info.input,
-      data: { spec: recipe.data, kind: data.info.kind, classes: info.classes, trainSize: data.train.length, testSize: data.test.length },
-      epochs: recipe.epochs,
-      final: result.final,
-      seconds: result.seconds,
-    });
-    summary.history = result.history;
-    await runDir.writeSummary(summary);
+    const summary = await runStage({ recipe, runDir, data, model, resume, control });
     return { summary, runDir };
   } finally {
-    if (model === undefined) net.dispose();
+    model.dispose();
   }
 }

@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import { distillRecipeSchema } from '../../distill/recipe.js';
+import { distillRun } from '../../distill/run.js';
+import { validateRecipe, setPath } from '../../train/recipe.js';
+import { ProgressPrinter } from '../progress.js';
+import { addTrainingFlags, recipeFromFlags } from '../recipe-flags.js';
+import { formatRunResult } from '../run-report.js';
+import { nonNegativeNumber, positiveInt } from '../parse.js';
+
+const distillFlags: [flag: string, key: string][] = [
+  ['method', 'method'],
+  ['teacher', 'teacher'],
+  ['teacherModel', 'teacherModel'],
+  ['student', 'model'],
+  ['init', 'init'],
+  ['sparsity', 'sparsity'],
+  ['temperature', 'kd.temperature'],
+  ['alpha', 'kd.alpha'],
+  ['beta', 'dst.beta'],
+  ['pruneEpochs', 'prune.epochs'],
+  ['gradualEpochs', 'prune.gradualEpochs'],
+];
+
+export function registerDistill(program: Command, print: (text: string) => void): void {
+  addTrainingFlags(
+    program
+      .command('distill')
+      .description('train a student: scratch, kd, prune (prune + fine-tune), unstructured-kd, or dst (KD warm-up, gradual UHP, teacher-pruned-student distillation)')
+      .option('--method <method>', 'scratch | kd | prune | unstructured-kd | dst')
+      .option('--teacher <run>', 'teacher run directory (or a safetensors file with --teacher-model)')
+      .option('--teacher-model <name>', 'architecture of a teacher given as a bare safetensors file')
+      .option('--student <name>', 'student model (same as --model)')
+      .option('--init <run>', 'finished dense run to prune from (skips the dense stage)')
+      .option('--sparsity <pattern>', 'uhp:N:M[:B] | unstructured:S[:global] | channel:S (default: uhp:2:4, or unstructured:0.5 for unstructured-kd)')
+      .option('--temperature <T>', 'KD temperature', nonNegativeNumber('--temperature'))
+      .option('--alpha <a>', 'weight of the teacher term', nonNegativeNumber('--alpha'))
+      .option('--beta <b>', 'DST: weight of the dense-student term (0 turns it off)', nonNegativeNumber('--beta'))
+      .option('--prune-epochs <n>', 'epochs of the pruning stage', positiveInt('--prune-epochs'))
+      .option('--gradual-epochs <n>', 'epochs of the sparsity ramp (0: one-shot)', nonNegativeNumber('--gradual-epochs')),
+  ).action(async (opts: Record<string, unknown>) => {
+    const { raw, source } = await recipeFromFlags(opts);
+    for (const [flag, key] of distillFlags) if (opts[flag] !== undefined) setPath(raw, key, opts[flag]);
+    const recipe = validateRecipe(distillRecipeSchema, raw, source);
+    const progress = new ProgressPrinter();
+    const { summary, runDir } = await distillRun(recipe, opts.out as string, {
+      resume: Boolean(opts.resume),
+      force: Boolean(opts.force),
+      onEvent: progress.train,
+      onDataProgress: progress.data,
+    });
+    print(formatRunResult(summary, runDir.root));
+  });
+}

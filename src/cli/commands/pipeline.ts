@@ -1,0 +1,31 @@
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { pipelineSchema, runPipeline } from '../../distill/pipeline.js';
+import { readRecipeFile, validateRecipe } from '../../train/recipe.js';
+import { ProgressPrinter } from '../progress.js';
+
+export function registerPipeline(program: Command, print: (text: string) => void): void {
+  program
+    .command('pipeline')
+    .description('teacher, then every student method of the recipe on one dataset; stages resume and finished ones are skipped; ends with a comparison table')
+    .argument('<recipe>', 'pipeline recipe (YAML or JSON) with data, teacher, student and methods')
+    .option('--out <dir>', 'folder of the stage runs (default: runs/<recipe name>)')
+    .option('--force', 'retrain every stage even if finished')
+    .option('--json', 'print the comparison as JSON')
+    .action(async (file: string, opts: { out?: string; force?: boolean; json?: boolean }) => {
+      const recipe = validateRecipe(pipelineSchema, await readRecipeFile(file), file);
+      const out = opts.out ?? path.join('runs', recipe.name ?? path.basename(file).replace(/\.(ya?ml|json)$/, ''));
+      let progress = new ProgressPrinter();
+      const { rows, markdown } = await runPipeline(recipe, out, {
+        force: opts.force,
+        onStage: (name, state) => {
+          progress = new ProgressPrinter(process.stderr, name);
+          progress.line(state === 'skip' ? 'finished earlier, skipped' : 'running');
+        },
+        onEvent: (e) => progress.train(e),
+        onDataProgress: (p) => progress.data(p),
+      });
+      print(opts.json ? JSON.stringify(rows, null, 2) : markdown);
+      if (!opts.json) print(`\ncomparison written to ${path.join(out, 'comparison.md')} and comparison.json`);
+    });
+}

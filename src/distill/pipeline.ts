@@ -1,0 +1,135 @@
+import * as path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { writeFileAtomic } from '../fsutil.js';
+import { trainRecipeSchema, validateRecipe } from '../train/recipe.js';
+import { RunDir } from '../train/run-dir.js';
+import { trainRun, type RunControl } from '../train/run.js';
+import type { RunSummary } from '../train/summary.js';
+import { distillRecipeSchema, METHODS, type Method } from './recipe.js';
+import { distillRun } from './run.js';
+
+/** Keys shared by the teacher and every student unless their own section sets them. */
+const SHARED = ['data', 'dataOptions', 'seed', 'threads', 'workers', 'transforms', 'batchSize', 'evalBatchSize'] as const;
+
+export const pipelineSchema = z
+  .object({
+    name: z.string().min(1).optional(),
+    data: z.string().min(1),
+    dataOptions: z.record(z.string(), z.unknown()).optional(),
+    seed: z.number().int().nonnegative().optional(),
+    threads: z.number().int().positive().optional(),
+    workers: z.number().int().nonnegative().optional(),
+    batchSize: z.number().int().positive().optional(),
+    evalBatchSize: z.number().int().positive().optional(),
+    transforms: z.unknown().optional(),
+    teacher: z.record(z.string(), z.unknown()),
+    student: z.record(z.string(), z.unknown()),
+    methods: z.array(z.enum(METHODS)).min(1, 'must list at least one method'),
+  })
+  .strict();
+
+export type PipelineRecipe = z.output<typeof pipelineSchema>;
+
+export interface ComparisonRow {
+  method: Method | 'teacher';
+  model: string;
+  top1: number;
+  top5: number;
+  params: number;
+  nonZeros: number;
+  sparsity: number;
+  pattern: string;
+  uniform: boolean | null;
+  denseMacs: number;
+  effectiveMacs: number;
+  minutes: number;
+  run: string;
+}
+
+function shared(recipe: PipelineRecipe): Record<string, unknown> {
+  return Object.fromEntries(SHARED.filter((k) => recipe[k] !== undefined).map((k) => [k, recipe[k]]));
+}
+
+function row(method: ComparisonRow['method'], summary: RunSummary, run: string, extraMinutes = 0): ComparisonRow {
+  return {
+    method,
+    model: summary.model,
+    top1: summary.top1,
+    top5: summary.top5,
+    params: summary.params,
+    nonZeros: summary.nonZeros,
+    sparsity: summary.sparsity,
+    pattern: typeof summary.pattern === 'string' ? summary.pattern : 'dense',
+    uniform: summary.uniform,
+    denseMacs: summary.denseMacs,
+    effectiveMacs: summary.effectiveMacs,
+    minutes: summary.seconds / 60 + extraMinutes,
+    run,
+  };
+}
+
+export function comparisonMarkdown(rows: readonly ComparisonRow[]): string {
+  const pct = (v: number) => `${(100 * v).toFixed(2)}`;
+  const m = (v: number) => `${(v / 1e6).toFixed(2)}M`;
+  const lines = [
+    '| method | model | top-1 % | top-5 % | params | non-zeros | sparsity % | pattern | uniform | MACs (effective) | CPU min |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.method} | ${r.model} | ${pct(r.top1)} | ${pct(r.top5)} | ${m(r.params)} | ${m(r.nonZeros)} | ${(100 * r.sparsity).toFixed(1)} | ${r.pattern} | ${r.uniform === null ? '-' : r.uniform ? 'yes' : 'NO'} | ${m(r.effectiveMacs)} | ${r.minutes.toFixed(1)} |`,
+    ),
+  ];
+  return lines.join('\n');
+}
+
+/**
+ * `dst pipeline`: the teacher, then each student method on one dataset. Every
+ * stage is its own run directory under `out`: resumed from its checkpoint if
+ * interrupted, skipped if finished. Pruning methods start from the pipeline's
+ * dense runs (prune from scratch, unstructured-kd and dst from kd) when those
+ * are in the method list, so the dense students are trained once.
+ */
+export async function runPipeline(recipe: PipelineRecipe, out: string, control: RunControl & { onStage?: (name: string, state: 'skip' | 'run') => void } = {}): Promise<{ rows: ComparisonRow[]; markdown: string }> {
+  const base = shared(recipe);
+  const teacherRecipe = validateRecipe(trainRecipeSchema, { name: 'teacher', ...base, ...recipe.teacher }, '', 'teacher.');
+  const students = new Map<Method, ReturnType<typeof distillRecipeSchema.parse>>();
+  for (const method of recipe.methods) {
+    const init =
+      method === 'prune' && recipe.methods.includes('scratch')
+        ? path.join(out, 'scratch')
+        : (method === 'dst' || method === 'unstructured-kd') && recipe.methods.includes('kd')
+          ? path.join(out, 'kd')
+          : undefined;
+    const student = { name: method, ...base, ...recipe.student, method, teacher: path.join(out, 'teacher'), ...(init ? { init } : {}) };
+    students.set(method, validateRecipe(distillRecipeSchema, student, '', 'student.'));
+  }
+  if (new Set(recipe.methods).size !== recipe.methods.length) throw new ConfigError('methods', 'lists a method twice');
+
+  const rows: ComparisonRow[] = [];
+  const stage = async <T>(name: string, dir: string, runIt: () => Promise<T>): Promise<RunSummary> => {
+    const runDir = new RunDir(dir);
+    if (runDir.isFinished() && !control.force) {
+      control.onStage?.(name, 'skip');
+      return runDir.readSummary<RunSummary>();
+    }
+    control.onStage?.(name, 'run');
+    await runIt();
+    return runDir.readSummary<RunSummary>();
+  };
+  const stageControl = { ...control, resume: true, force: false };
+  const teacherDir = path.join(out, 'teacher');
+  rows.push(row('teacher', await stage('teacher', teacherDir, () => trainRun(teacherRecipe, teacherDir, stageControl)), teacherDir));
+  const order = METHODS.filter((m) => recipe.methods.includes(m));
+  for (const method of order) {
+    const dir = path.join(out, method);
+    const summary = await stage(method, dir, () => distillRun(students.get(method)!, dir, stageControl));
+    // A pruned run's CPU time includes the dense stage it started from.
+    const dense = typeof summary.denseRun === 'string' ? await new RunDir(summary.denseRun).readSummary<RunSummary>().catch(() => null) : null;
+    rows.push(row(method, summary, dir, dense ? dense.seconds / 60 : 0));
+  }
+  const markdown = comparisonMarkdown(rows);
+  await writeFileAtomic(path.join(out, 'comparison.md'), `${markdown}\n`);
+  await writeFileAtomic(path.join(out, 'comparison.json'), `${JSON.stringify(rows, null, 2)}\n`);
+  return { rows, markdown };
+}

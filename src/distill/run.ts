@@ -1,0 +1,164 @@
+import * as path from 'node:path';
+import { ConfigError } from '../errors.js';
+import type { DataSplits } from '../data/open.js';
+import { createModel } from '../models/registry.js';
+import * as F from '../nn/functional.js';
+import type { Module } from '../nn/module.js';
+import { formatPattern, parsePattern, type Pattern } from '../sparsity/pattern.js';
+import { PruningController, installedMasks } from '../sparsity/training.js';
+import { loadModelFile } from '../train/model-file.js';
+import type { TrainRecipe } from '../train/recipe.js';
+import { RunDir } from '../train/run-dir.js';
+import { checkModelFitsInput, checkRunDir, networkInput, openRecipeData, resolvedTransforms, runStage, type RunControl } from '../train/run.js';
+import type { RunSummary } from '../train/summary.js';
+import type { TrainHooks } from '../train/trainer.js';
+import { manualSeed } from '../torch/tensor.js';
+import { dstLoss, kdLoss } from './losses.js';
+import { defaultSparsity, needsTeacher, type DistillRecipe } from './recipe.js';
+import { FrozenNetwork, loadTeacher } from './teacher.js';
+
+export interface DistillResult {
+  summary: RunSummary;
+  runDir: RunDir;
+}
+
+function trainPart(recipe: DistillRecipe): TrainRecipe {
+  const { method: _m, teacher: _t, teacherModel: _tm, init: _i, sparsity: _s, kd: _k, dst: _d, prune: _p, ...train } = recipe;
+  return train;
+}
+
+/** Checks what the method needs before any data is read or anything is written. */
+export function resolvePattern(recipe: DistillRecipe): Pattern | undefined {
+  const spec = recipe.sparsity ?? defaultSparsity(recipe.method);
+  if (recipe.method === 'scratch' || recipe.method === 'kd') {
+    if (recipe.sparsity !== undefined) throw new ConfigError('--sparsity', `method ${recipe.method} does not prune; use prune, unstructured-kd or dst`);
+    return undefined;
+  }
+  if (needsTeacher(recipe.method) && recipe.teacher === undefined) throw new ConfigError('--teacher', `method ${recipe.method} needs a teacher run`);
+  const pattern = parsePattern(spec!, '--sparsity');
+  if (pattern.kind === 'dense') throw new ConfigError('--sparsity', `method ${recipe.method} needs a sparsity pattern`);
+  return pattern;
+}
+
+function kdHooks(teacher: FrozenNetwork, recipe: DistillRecipe): TrainHooks {
+  return { loss: (logits, labels, x) => kdLoss(logits, teacher.logits(x), labels, recipe.kd) };
+}
+
+/** The dense stage a pruning method starts from: `init`, or a run of its own in `<out>/dense`. */
+async function denseStage(recipe: DistillRecipe, out: string, data: DataSplits, teacher: FrozenNetwork | null, control: RunControl): Promise<string> {
+  if (recipe.init !== undefined) {
+    const init = new RunDir(recipe.init);
+    if (!init.isFinished()) throw new ConfigError('--init', `${recipe.init} is not a finished run`);
+    return init.root;
+  }
+  const runDir = new RunDir(path.join(out, 'dense'));
+  if (runDir.isFinished() && !control.force) return runDir.root;
+  const method = recipe.method === 'prune' ? 'scratch' : 'kd';
+  await trainDense({ ...recipe, method, name: `${recipe.name ?? path.basename(out)}-dense` }, runDir, data, teacher, { ...control, resume: runDir.hasCheckpoint() && !control.force });
+  return runDir.root;
+}
+
+async function trainDense(recipe: DistillRecipe, runDir: RunDir, data: DataSplits, teacher: FrozenNetwork | null, control: RunControl): Promise<RunSummary> {
+  manualSeed(recipe.seed);
+  const model = createModel(recipe.model, { numClasses: data.train.classes.length, inChannels: data.info.channels });
+  try {
+    return await runStage({
+      recipe: trainPart(recipe),
+      runDir,
+      data,
+      model,
+      resume: Boolean(control.resume) && runDir.hasCheckpoint(),
+      control,
+      hooks: recipe.method === 'kd' && teacher ? kdHooks(teacher, recipe) : {},
+      extras: { method: recipe.method, teacher: teacher?.source ?? null, pattern: 'dense' },
+    });
+  } finally {
+    model.dispose();
+  }
+}
+
+async function loadDense(dir: string, recipe: DistillRecipe, data: DataSplits): Promise<Module> {
+  const { model, info } = await loadModelFile(new RunDir(dir).model);
+  if (info.model !== recipe.model) {
+    model.dispose();
+    throw new ConfigError('--init', `${dir} holds a ${info.model}, the recipe's student is ${recipe.model}`);
+  }
+  if (info.classes.length !== data.train.classes.length) {
+    model.dispose();
+    throw new ConfigError('--init', `${dir} predicts ${info.classes.length} classes, the data has ${data.train.classes.length}`);
+  }
+  return model;
+}
+
+/** The pruning stage: masks on the schedule, then fixed masks with the method's loss. */
+async function pruneStage(
+  recipe: DistillRecipe,
+  pattern: Pattern,
+  runDir: RunDir,
+  denseDir: string,
+  data: DataSplits,
+  teacher: FrozenNetwork | null,
+  control: RunControl,
+  resume: boolean,
+): Promise<RunSummary> {
+  const base = trainPart(recipe);
+  const stageRecipe: TrainRecipe = {
+    ...base,
+    epochs: recipe.prune.epochs,
+    optimizer: { ...base.optimizer, ...recipe.prune.optimizer },
+    schedule: { ...base.schedule, ...recipe.prune.schedule },
+  };
+  manualSeed(recipe.seed);
+  const model = await loadDense(denseDir, recipe, data);
+  const denseStudent = recipe.method === 'dst' && recipe.dst.beta > 0 ? new FrozenNetwork(await loadDense(denseDir, recipe, data), recipe.model, denseDir) : null;
+  try {
+    const stepsPerEpoch = Math.max(1, Math.floor(data.train.length / stageRecipe.batchSize));
+    const controller = new PruningController(model, pattern, recipe.prune, stepsPerEpoch);
+    controller.install();
+    const hooks: TrainHooks = {
+      onStart: (step) => controller.start(step),
+      beforeStep: () => controller.beforeStep(),
+      afterStep: (info) => controller.afterStep(info.globalStep),
+      epochMetrics: () => ({ sparsity: controller.sparsity() }),
+      loss: (logits, labels, x) => {
+        if (recipe.method === 'prune' || teacher === null) return F.crossEntropy(logits, labels, { labelSmoothing: recipe.labelSmoothing });
+        const t = teacher.logits(x);
+        // DST's dense-student term starts once the masks are fixed (DESIGN §5, step 4).
+        if (recipe.method === 'dst' && controller.fixed) return dstLoss(logits, t, denseStudent?.logits(x) ?? null, labels, { ...recipe.kd, beta: recipe.dst.beta });
+        return kdLoss(logits, t, labels, recipe.kd);
+      },
+    };
+    return await runStage({
+      recipe: stageRecipe,
+      runDir,
+      data,
+      model,
+      resume,
+      control,
+      hooks,
+      masks: () => installedMasks(model),
+      pattern,
+      extras: { method: recipe.method, teacher: teacher?.source ?? null, pattern: formatPattern(pattern), denseRun: denseDir },
+    });
+  } finally {
+    model.dispose();
+    denseStudent?.dispose();
+  }
+}
+
+/** `dst distill`: one method of DESIGN §5, its stages resumable. */
+export async function distillRun(recipe: DistillRecipe, outDir: string, control: RunControl = {}): Promise<DistillResult> {
+  const pattern = resolvePattern(recipe);
+  const runDir = new RunDir(outDir);
+  const resume = checkRunDir(runDir, control);
+  const data = await openRecipeData(trainPart(recipe), control.onDataProgress);
+  const teacher = needsTeacher(recipe.method) ? await loadTeacher(recipe.teacher!, data.train.classes.length, recipe.teacherModel) : null;
+  try {
+    if (teacher) checkModelFitsInput(teacher.model, `teacher ${teacher.name}`, networkInput(data, resolvedTransforms(trainPart(recipe), data).test));
+    if (pattern === undefined) return { summary: await trainDense(recipe, runDir, data, teacher, { ...control, resume }), runDir };
+    const denseDir = await denseStage(recipe, outDir, data, teacher, control);
+    return { summary: await pruneStage(recipe, pattern, runDir, denseDir, data, teacher, control, resume), runDir };
+  } finally {
+    teacher?.dispose();
+  }
+}
