@@ -4,10 +4,11 @@
  * with BatchNorm still separate (src/export/fold.ts folds it).
  *
  * Every recorded tensor maps to an IR value; an in-place op gives the same
- * Tensor object a new value, so later readers see the op's result. Ops whose
- * inputs are all untraced (parameters, buffers, masks) are constant work and
- * are ignored. A traced op that reads a value the tracer never saw names the
- * layer: something between the two used an op the IR cannot express.
+ * Tensor object a new value, so later readers see the op's result.
+ * Elementwise ops whose inputs are all untraced (parameters, buffers, masks)
+ * are constant work and are ignored. A layer op that reads a value the tracer
+ * never saw names the layer: something before it used an op the IR cannot
+ * express.
  */
 import { DstError } from '../errors.js';
 import type { Module } from '../nn/module.js';
@@ -45,6 +46,8 @@ export class UnsupportedOpError extends DstError {
     this.name = 'UnsupportedOpError';
   }
 }
+
+const ELEMENTWISE = new Set(['add', 'relu', 'reshape']);
 
 type Pair = number | readonly [number, number];
 type Attrs = Readonly<Record<string, unknown>>;
@@ -105,7 +108,8 @@ class Recorder implements OpTracer {
 
   record(op: string, output: Tensor, inputs: readonly (Tensor | number | null)[], attrs: Attrs = {}): void {
     const tensors = inputs.filter((t): t is Tensor => t !== null && typeof t !== 'number');
-    if (!tensors.some((t) => this.values.has(t))) return;
+    // Elementwise and shape ops also serve weight arithmetic (masks); layer ops only ever see activations.
+    if (!tensors.some((t) => this.values.has(t)) && ELEMENTWISE.has(op)) return;
     const node = this.#node(op, output, inputs, attrs);
     if (typeof node === 'string') {
       this.values.set(output, node);
