@@ -1,0 +1,185 @@
+/**
+ * Layer plan of the C back end: the kernel path and input geometry of every
+ * conv/linear (the same choices as native/engine/engine.c, so the generated
+ * C computes what the engine computes), and the placement of every value
+ * and scratch buffer in one static arena.
+ */
+import { DstError } from '../../errors.js';
+import { inferShapes } from '../uhp-shapes.js';
+import { groupsPerChannel } from '../uhp-pattern.js';
+import { GRAPH_INPUT, nodeInputs, type ConvNode, type Graph, type GraphNode, type LinearNode, type Shape } from '../ir.js';
+
+export type Path = 'dense16' | 'sparse16' | 'sparse8' | 'gather8' | 'csr' | 'depthwise' | 'grouped';
+
+/** A conv or linear viewed as the engine sees it: NHWC input, linear as a 1x1 conv on a 1x1 image. */
+export interface ConvPlan {
+  node: ConvNode | LinearNode;
+  path: Path;
+  c: number; h: number; w: number;
+  o: number; cg: number; kh: number; kw: number;
+  sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
+  groups: number;
+  oh: number; ow: number;
+  /** Padded input width; the input is copied into a zero-bordered buffer when ph or pw > 0. */
+  wp: number;
+  hp: number;
+  /** im2col row length (flat-grouped UHP layers); 0 without im2col. */
+  kpad: number;
+  /** Output channels per kernel call, and calls. */
+  ob: number;
+  nblocks: number;
+}
+
+const SUPPORTED: ReadonlySet<string> = new Set(['conv', 'linear', 'relu', 'add', 'maxpool', 'avgpool', 'globalavgpool', 'flatten', 'softmax']);
+
+/** Throws naming the first node the C back end cannot generate; run before shape inference, which assumes known ops. */
+export function checkSupported(graph: Graph): void {
+  for (const node of graph.nodes) {
+    const op = (node as { op: string }).op;
+    if (!SUPPORTED.has(op)) {
+      throw new DstError('E_UNSUPPORTED', `layer '${node.name}': op '${op}' is not supported by the C back end (it has ${[...SUPPORTED].join(', ')})`);
+    }
+  }
+}
+
+function choosePath(node: ConvNode | LinearNode, groups: number, cg: number, o: number): Path {
+  if (groups > 1) return cg === 1 && o === groups ? 'depthwise' : 'grouped';
+  const p = node.pattern;
+  if (p.kind === 'unstructured') return 'csr';
+  if (p.kind === 'dense') return 'dense16';
+  if (p.block % 16 === 0) return 'sparse16';
+  if (p.block % 8 === 0) return 'sparse8';
+  return 'gather8';
+}
+
+export function planConv(node: ConvNode | LinearNode, input: Shape): ConvPlan {
+  const [c, h, w] = input.length === 3 ? input : [input[0], 1, 1];
+  const conv = node.op === 'conv' ? node : null;
+  const [o, cg] = node.weightShape;
+  const [kh, kw] = conv ? [conv.weightShape[2], conv.weightShape[3]] : [1, 1];
+  const [sh, sw] = conv ? conv.stride : [1, 1];
+  const [ph, pw] = conv ? conv.padding : [0, 0];
+  const [dh, dw] = conv ? conv.dilation : [1, 1];
+  const groups = conv ? conv.groups : 1;
+  const oh = Math.floor((h + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
+  const ow = Math.floor((w + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+  const path = choosePath(node, groups, cg, o);
+  const p = node.pattern;
+  const flat = p.kind === 'uhp' && cg % p.m !== 0;
+  const im2col = flat && path !== 'depthwise' && path !== 'grouped';
+  const kpad = im2col && p.kind === 'uhp' ? groupsPerChannel({ outChannels: o, inPerGroup: cg, taps: kh * kw }, p.m) * p.m : 0;
+  const ob = path === 'depthwise' || path === 'grouped' ? o : path === 'sparse8' || path === 'gather8' ? 8 : 16;
+  return {
+    node, path, c, h, w, o, cg, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow,
+    wp: w + 2 * pw, hp: h + 2 * ph, kpad, ob, nblocks: Math.ceil(o / ob),
+  };
+}
+
+/** Where a buffer sits in the arena, in floats. */
+export interface Placement {
+  offset: number;
+  floats: number;
+}
+
+export interface NodePlan {
+  node: GraphNode;
+  inShapes: Shape[];
+  outShape: Shape;
+  conv: ConvPlan | null;
+  out: Placement;
+  ins: Placement[];
+  pad: Placement | null;
+  col: Placement | null;
+}
+
+export interface GraphPlan {
+  inputShape: Shape;
+  input: Placement;
+  nodes: NodePlan[];
+  output: Placement;
+  outputShape: Shape;
+  arenaFloats: number;
+}
+
+/* 64-byte granules, as the engine's arena. */
+const round16 = (n: number): number => Math.ceil(n / 16) * 16;
+const count = (s: Shape): number => s.reduce((a, b) => a * b, 1);
+
+interface Interval {
+  first: number;
+  last: number;
+  floats: number;
+  offset: number;
+}
+
+/** Lowest offset where `iv` overlaps no placed buffer that is alive at the same step. */
+function place(iv: Interval, placed: Interval[]): void {
+  const busy = placed.filter((p) => p.first <= iv.last && iv.first <= p.last).sort((a, b) => a.offset - b.offset);
+  let at = 0;
+  for (const p of busy) {
+    if (at + iv.floats <= p.offset) break;
+    at = Math.max(at, p.offset + p.floats);
+  }
+  iv.offset = at;
+  placed.push(iv);
+}
+
+/**
+ * Plans every node; a value lives from the step that writes it to the last
+ * step that reads it (the graph output to the end), pad and im2col buffers
+ * for their one step, and buffers alive at the same step never overlap.
+ */
+export function planGraph(graph: Graph): GraphPlan {
+  checkSupported(graph);
+  const shapes = inferShapes(graph);
+  const n = graph.nodes.length;
+  const lastRead = new Map<string, number>([[GRAPH_INPUT, -1]]);
+  graph.nodes.forEach((node, i) => nodeInputs(node).forEach((v) => lastRead.set(v, i)));
+  lastRead.set(graph.output, n);
+  const placed: Interval[] = [];
+  const values = new Map<string, Interval>();
+  const define = (name: string, step: number): void => {
+    const iv = { first: step, last: Math.max(step, lastRead.get(name) ?? step), floats: round16(count(shapes.get(name) as Shape)), offset: 0 };
+    values.set(name, iv);
+  };
+  define(GRAPH_INPUT, -1);
+  place(values.get(GRAPH_INPUT) as Interval, placed);
+  const scratch: { pad: Interval | null; col: Interval | null }[] = [];
+  graph.nodes.forEach((node, i) => {
+    define(node.output, i);
+    let pad: Interval | null = null;
+    let col: Interval | null = null;
+    if (node.op === 'conv' || node.op === 'linear') {
+      const cp = planConv(node, shapes.get(node.input) as Shape);
+      if (cp.ph > 0 || cp.pw > 0) pad = { first: i, last: i, floats: round16(cp.hp * cp.wp * cp.c), offset: 0 };
+      if (cp.kpad > 0) col = { first: i, last: i, floats: round16(cp.oh * cp.ow * cp.kpad), offset: 0 };
+    }
+    // Largest first within a step keeps the arena tighter.
+    for (const iv of [values.get(node.output) as Interval, pad, col].filter((x): x is Interval => x !== null).sort((a, b) => b.floats - a.floats)) {
+      place(iv, placed);
+    }
+    scratch.push({ pad, col });
+  });
+  const at = (iv: Interval): Placement => ({ offset: iv.offset, floats: iv.floats });
+  const nodes = graph.nodes.map((node, i): NodePlan => {
+    const inShapes = nodeInputs(node).map((v) => shapes.get(v) as Shape);
+    return {
+      node,
+      inShapes,
+      outShape: shapes.get(node.output) as Shape,
+      conv: node.op === 'conv' || node.op === 'linear' ? planConv(node, inShapes[0]) : null,
+      out: at(values.get(node.output) as Interval),
+      ins: nodeInputs(node).map((v) => at(values.get(v) as Interval)),
+      pad: scratch[i].pad ? at(scratch[i].pad as Interval) : null,
+      col: scratch[i].col ? at(scratch[i].col as Interval) : null,
+    };
+  });
+  return {
+    inputShape: graph.inputShape,
+    input: at(values.get(GRAPH_INPUT) as Interval),
+    nodes,
+    output: at(values.get(graph.output) as Interval),
+    outputShape: shapes.get(graph.output) as Shape,
+    arenaFloats: Math.max(16, ...placed.map((p) => p.offset + p.floats)),
+  };
+}

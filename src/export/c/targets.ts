@@ -1,0 +1,19 @@
+/** Build targets of the C back end and the engine kernel files each one needs. */
+import { ConfigError } from '../../errors.js';
+
+export type CTarget = 'generic' | 'neon' | 'avx2' | 'cortex-m';
+
+export const C_TARGETS: readonly CTarget[] = ['generic', 'neon', 'avx2', 'cortex-m'];
+
+/** Kernel sources, relative to native/engine; headers they include are found and copied too. */
+export function kernelSources(target: CTarget): string[] {
+  const common = ['kernels/ops.c', 'kernels/k_scalar.c'];
+  if (target === 'avx2') return [...common, 'kernels/k_avx2.c'];
+  if (target === 'neon') return [...common, 'kernels/k_neon.c'];
+  return common;
+}
+
+export function checkTarget(target: unknown): CTarget {
+  if (typeof target === 'string' && (C_TARGETS as readonly string[]).includes(target)) return target as CTarget;
+  throw new ConfigError('target', `must be one of ${C_TARGETS.join(', ')}, got ${JSON.stringify(target)}`);
+}
