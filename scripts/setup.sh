@@ -8,9 +8,11 @@ need=()
 if [[ -z "${LIBTORCH:-}" ]] && [[ ! -f /usr/include/torch/csrc/api/include/torch/torch.h ]]; then need+=(libtorch-dev); fi
 # Debian's LibTorch calls the generic BLAS; OpenBLAS (OpenMP build) makes its linear algebra fast.
 if [[ ! -e /usr/lib/x86_64-linux-gnu/openblas-openmp && ! -e /usr/lib/aarch64-linux-gnu/openblas-openmp ]]; then need+=(libopenblas0-openmp); fi
-for tool in aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu qemu-aarch64:qemu-user clang:clang; do
+for tool in aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu qemu-aarch64:qemu-user clang:clang arm-none-eabi-gcc:gcc-arm-none-eabi; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
 done
+# The C back end links Cortex-M builds against newlib.
+if [[ ! -d /usr/lib/arm-none-eabi/newlib ]]; then need+=(libnewlib-arm-none-eabi); fi
 if ((${#need[@]} > 0)); then
   echo "setup: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
