@@ -20,6 +20,9 @@ export const transformSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('hflip'), p: z.number().min(0).max(1).default(0.5) }).strict(),
   z.object({ op: z.literal('resize'), size: sizeSchema }).strict(),
   z.object({ op: z.literal('toFloat'), scale: z.number().positive().optional() }).strict(),
+  // Multiplies the image by a gain drawn uniformly from [min, max]: SAR chips of
+  // another depression angle or sensor calibration differ in overall brightness.
+  z.object({ op: z.literal('randomGain'), min: z.number().positive(), max: z.number().positive() }).strict(),
   z
     .object({
       op: z.literal('normalize'),
@@ -203,6 +206,17 @@ export class Pipeline {
             return img;
           });
           scaled = true;
+          break;
+        }
+        case 'randomGain': {
+          const { min, max } = spec;
+          if (min > max) throw new ConfigError(`${at}.min`, `${min} is larger than max ${max}`);
+          this.steps.push((img, rng) => {
+            const gain = min + (max - min) * rng.next();
+            const data = writable(img);
+            for (let j = 0; j < data.length; j++) data[j]! *= gain;
+            return img;
+          });
           break;
         }
         case 'normalize': {
