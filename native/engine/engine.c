@@ -14,7 +14,7 @@
 #include "threadpool.h"
 #include "uhp_engine.h"
 
-enum path { PATH_NONE, PATH_DENSE16, PATH_SPARSE16, PATH_SPARSE8, PATH_GATHER8, PATH_CSR, PATH_DEPTHWISE, PATH_GROUPED };
+enum path { PATH_NONE, PATH_DENSE16, PATH_SPARSE16, PATH_SPARSE8, PATH_GATHER8, PATH_ROWS8, PATH_CSR, PATH_DEPTHWISE, PATH_GROUPED };
 
 typedef struct step {
   const dst_node *nd;
@@ -23,7 +23,9 @@ typedef struct step {
   int ob, nblocks;        /* output channels per block, blocks */
   int pad, im2col, kpad;  /* input preparation */
   int hp, wp, cin_total;  /* (padded) input geometry */
+  int wq;                 /* rows8: floats per (row, phase, channel) of its input layout */
   int npix;
+  int units;              /* what tasks split: output pixels, or pixel vectors for rows8 */
   void *mem;              /* one allocation holding the arrays below */
   size_t mem_bytes;
   float *w, *bias;
@@ -82,6 +84,14 @@ static int32_t in_offset(const step *s, int c, int tap) {
   return (int32_t)(((long)i * nd->dh * s->wp + (long)j * nd->dw) * s->cin_total + c);
 }
 
+/* Offset of input (c, tap) from an output row's origin in the rows8 layout (see dst_rows_prep). */
+static int32_t rows_offset(const step *s, int c, int tap) {
+  const dst_node *nd = s->nd;
+  const int i = tap / nd->kw, kx = tap % nd->kw * nd->dw;
+  const long plane = (long)s->cin_total * s->wq;
+  return (int32_t)((long)i * nd->dh * nd->sw * plane + kx % nd->sw * plane + (long)c * s->wq + kx / nd->sw);
+}
+
 /* Kept positions (ascending j) of group g for output channel o; returns their count. */
 static int kept(const dst_node *nd, int o, int g, int *js) {
   const uint8_t *mk = nd->mask + ((size_t)(o / nd->block) * dst_uhp_groups(nd) + g) * nd->m;
@@ -90,10 +100,14 @@ static int kept(const dst_node *nd, int o, int g, int *js) {
   return n;
 }
 
-/* Input offset of position j of group g (flat groups index an im2col row directly). */
+/* Input offset of position j of group g (flat groups index an im2col row directly when there is one). */
 static int32_t group_offset(const step *s, int g, int j) {
   const dst_node *nd = s->nd;
-  if (nd->flat) return g * nd->m + j;
+  if (s->im2col) return g * nd->m + j;
+  if (nd->flat) {
+    const int pos = dst_uhp_position(nd, g, j), taps = nd->kh * nd->kw;
+    return pos < 0 ? 0 : in_offset(s, pos / taps, pos % taps);
+  }
   int per_tap = nd->cg / nd->m;
   return in_offset(s, (g % per_tap) * nd->m + j, g / per_tap);
 }
@@ -120,6 +134,12 @@ static int pack(step *s) {
         s->n_off = dst_uhp_groups(nd) * nd->n;
         s->w_bstride = (size_t)s->n_off * s->ob;
         s->off_bstride = (size_t)s->n_off;
+        s->w = carve(&c, sizeof(float) * s->w_bstride * s->nblocks);
+        s->off = carve(&c, sizeof(int32_t) * s->off_bstride * s->nblocks);
+        break;
+      case PATH_ROWS8:
+        s->n_off = dst_uhp_groups(nd) * nd->n;
+        s->w_bstride = s->off_bstride = (size_t)s->n_off * 8;
         s->w = carve(&c, sizeof(float) * s->w_bstride * s->nblocks);
         s->off = carve(&c, sizeof(int32_t) * s->off_bstride * s->nblocks);
         break;
@@ -199,6 +219,23 @@ static int pack(step *s) {
         }
       break;
     }
+    case PATH_ROWS8: {
+      const int groups = dst_uhp_groups(nd);
+      for (int o = 0; o < nd->o; o++) {
+        const size_t at = (size_t)(o / 8) * s->w_bstride + (size_t)(o % 8) * s->n_off;
+        int e = 0;
+        for (int g = 0; g < groups; g++) {
+          int js[16];
+          const int n = kept(nd, o, g, js);
+          for (int k = 0; k < n; k++, e++) {
+            const int pos = dst_uhp_position(nd, g, js[k]);
+            s->off[at + e] = pos < 0 ? 0 : rows_offset(s, pos / taps, pos % taps);
+            s->w[at + e] = weight_at(nd, o, pos);
+          }
+        }
+      }
+      break;
+    }
     case PATH_CSR: {
       int e = 0;
       for (int o = 0; o < nd->o; o++) {
@@ -231,21 +268,33 @@ static int pack(step *s) {
 static int plan_conv(dst_engine *e, step *s) {
   const dst_node *nd = s->nd;
   s->path = choose_path(nd);
-  s->ob = s->path == PATH_SPARSE8 || s->path == PATH_GATHER8 ? 8 : 16;
+  /* Pixels in lanes pay off once an output row fills most of a vector; below that, channels in lanes. */
+  if (s->path == PATH_GATHER8 && e->k->rows8 && nd->out_shape.w >= 6) s->path = PATH_ROWS8;
+  s->ob = s->path == PATH_SPARSE8 || s->path == PATH_GATHER8 || s->path == PATH_ROWS8 ? 8 : 16;
   if (s->path == PATH_DEPTHWISE || s->path == PATH_GROUPED) s->ob = nd->o; /* one block: split over pixels */
   s->nblocks = (nd->o + s->ob - 1) / s->ob;
   s->cin_total = nd->in_shape.c;
   s->pad = nd->ph > 0 || nd->pw > 0;
   s->hp = nd->in_shape.h + 2 * nd->ph;
   s->wp = nd->in_shape.w + 2 * nd->pw;
-  s->npix = nd->out_shape.h * nd->out_shape.w;
-  s->im2col = nd->pattern == DST_PAT_UHP && nd->flat && s->path != PATH_DEPTHWISE && s->path != PATH_GROUPED;
+  s->npix = s->units = nd->out_shape.h * nd->out_shape.w;
+  if (s->path == PATH_ROWS8) {
+    const int vecs = (nd->out_shape.w + 7) / 8, cols = (s->wp + nd->sw - 1) / nd->sw;
+    const int reach = vecs * 8 + (nd->kw - 1) * nd->dw / nd->sw; /* garbage lanes of a row's last vector read this far */
+    /* whole vectors per channel row keep the loads of every tap column kx = 0 aligned */
+    s->wq = ((cols > reach ? cols : reach) + 7) & ~7;
+    s->units = nd->out_shape.h * vecs;
+    s->pad = 0;
+  }
+  /* gather8 reads a group's M inputs as one vector, which flat groups only are in an im2col row */
+  s->im2col = s->path == PATH_GATHER8 && nd->flat;
   s->kpad = s->im2col ? dst_uhp_groups(nd) * nd->m : 0;
   switch (s->path) {
     case PATH_DENSE16: s->fn = e->k->dense16; break;
     case PATH_SPARSE16: s->fn = e->k->sparse16; break;
     case PATH_SPARSE8: s->fn = e->k->sparse8; break;
     case PATH_GATHER8: s->fn = (e->k->gather_m_mask >> nd->m) & 1 ? e->k->gather8 : dst_kernels_scalar.gather8; break;
+    case PATH_ROWS8: s->fn = e->k->rows8; break;
     default: s->fn = NULL;
   }
   return pack(s);
@@ -290,7 +339,8 @@ static int plan_arena(dst_engine *e, char *err, size_t errlen) {
       for (int k = 0; k < nd->n_in; k++) if (last[nd->in[k]] == v - 1) slot_free[slot_of[nd->in[k]]] = 1;
       if (last[v] < v && v != m->output) slot_free[best] = 1;
       const step *s = &e->steps[v - 1];
-      if (s->pad) pad_max = pad_max > round16((size_t)s->hp * s->wp * s->cin_total) ? pad_max : round16((size_t)s->hp * s->wp * s->cin_total);
+      const size_t prep = s->path == PATH_ROWS8 ? (size_t)s->hp * nd->sw * s->cin_total * s->wq : s->pad ? (size_t)s->hp * s->wp * s->cin_total : 0;
+      if (round16(prep) > pad_max) pad_max = round16(prep);
       if (s->im2col) col_max = col_max > round16((size_t)s->npix * s->kpad) ? col_max : round16((size_t)s->npix * s->kpad);
     }
   }
@@ -394,7 +444,7 @@ static void run_task(void *arg, int task) {
   const int ow = nd->out_shape.w;
   const dst_conv_geo geo = {c->x, c->x_row, c->x_col, ow, c->y, nd->o, nd->relu, s->bias};
   const int b = task / c->chunks, ch = task % c->chunks;
-  const int p0 = (int)((long)s->npix * ch / c->chunks), p1 = (int)((long)s->npix * (ch + 1) / c->chunks);
+  const int p0 = (int)((long)s->units * ch / c->chunks), p1 = (int)((long)s->units * (ch + 1) / c->chunks);
   if (p0 == p1) return;
   switch (s->path) {
     case PATH_DEPTHWISE: dst_conv_depthwise(&geo, p0, p1, nd->o, nd->kh * nd->kw, s->off, s->w); return;
@@ -427,6 +477,7 @@ static int pixel_chunks(const step *s, int threads) {
   if (threads == 1) return 1;
   int want = (4 * threads + s->nblocks - 1) / s->nblocks;
   int most = s->npix / 16 > 1 ? s->npix / 16 : 1;
+  if (s->path == PATH_ROWS8 && most > s->units) most = s->units;
   return want < most ? want : most;
 }
 
@@ -439,6 +490,11 @@ static void run_conv(dst_engine *e, const step *s, const float *in, float *out) 
   }
   layer_ctx c = {s, src, (ptrdiff_t)nd->sh * s->wp * s->cin_total, (ptrdiff_t)nd->sw * s->cin_total, out,
                  pixel_chunks(s, dst_pool_threads(e->pool))};
+  if (s->path == PATH_ROWS8) {
+    e->k->rows_prep(in, nd->in_shape.h, nd->in_shape.w, s->cin_total, nd->ph, nd->pw, nd->sw, s->wq, e->padbuf);
+    c.x = e->padbuf;
+    c.x_row = (ptrdiff_t)nd->sh * nd->sw * s->cin_total * s->wq;
+  }
   if (s->im2col) {
     dst_im2col(src, s->wp, s->cin_total, nd->kh, nd->kw, nd->sh, nd->sw, nd->dh, nd->dw, nd->out_shape.h, nd->out_shape.w, s->kpad, e->colbuf);
     c.x = e->colbuf;

@@ -1,5 +1,6 @@
 /* AVX2 + FMA kernels: output channels in ymm lanes, pixels in registers, inputs broadcast. */
 #include "kernels.h"
+#include "ops.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -167,5 +168,124 @@ TGT void dst_avx2_gather8(const dst_conv_task *t) {
   }
 }
 
-const dst_kernels dst_kernels_avx2 = {dst_avx2_dense16, sparse16, dst_avx2_sparse8, dst_avx2_gather8, (1 << 4) | (1 << 8)};
+/* r[l] holds channel l for 8 pixels; afterwards r[j] holds pixel j for 8 channels. */
+INL void transpose8(__m256 r[8]) {
+  __m256 t[8], u[8];
+#pragma GCC unroll 4
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+#pragma GCC unroll 2
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
+    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; i++) {
+    r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+    r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+  }
+}
+
+/*
+ * V pixel vectors, one channel at a time: V independent accumulators hide
+ * the FMA latency, and the weight broadcast and offset are shared by V loads.
+ */
+INL void rtile(const dst_conv_task *t, int v0, const int V) {
+  const int vecs = (t->ow + 7) / 8;
+  const float *xv[8];
+  int pix[8], npix[8];
+#pragma GCC unroll 8
+  for (int i = 0; i < V; i++) {
+    const int oy = (v0 + i) / vecs, ox0 = (v0 + i) % vecs * 8;
+    xv[i] = t->x + (ptrdiff_t)oy * t->x_row + ox0;
+    pix[i] = oy * t->ow + ox0;
+    npix[i] = t->ow - ox0 < 8 ? t->ow - ox0 : 8;
+  }
+  __m256 out[8][8];
+  for (int l = 0; l < 8; l++) {
+    if (l >= t->lanes) {
+#pragma GCC unroll 8
+      for (int i = 0; i < V; i++) out[i][l] = _mm256_setzero_ps();
+      continue;
+    }
+    const int32_t *off = t->off + (ptrdiff_t)l * t->n_off;
+    const float *w = t->w + (ptrdiff_t)l * t->n_off;
+    __m256 a[8];
+    const __m256 b = _mm256_broadcast_ss(t->bias + l);
+#pragma GCC unroll 8
+    for (int i = 0; i < V; i++) a[i] = b;
+    const int n = t->n_off;
+#pragma GCC unroll 2
+    for (int e = 0; e < n; e++) {
+      const __m256 wv = _mm256_broadcast_ss(w + e);
+      const ptrdiff_t o = off[e];
+#pragma GCC unroll 8
+      for (int i = 0; i < V; i++) a[i] = _mm256_fmadd_ps(_mm256_loadu_ps(xv[i] + o), wv, a[i]);
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < V; i++) out[i][l] = a[i];
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < V; i++) {
+    transpose8(out[i]);
+    for (int j = 0; j < npix[i]; j++) store8(t, pix[i] + j, 0, out[i][j]);
+  }
+}
+
+TGT void dst_avx2_rows8(const dst_conv_task *t) {
+  int v = t->p0;
+  for (; v + 8 <= t->p1; v += 8) rtile(t, v, 8);
+  switch (t->p1 - v) {
+    case 7: rtile(t, v, 7); break;
+    case 6: rtile(t, v, 6); break;
+    case 5: rtile(t, v, 5); break;
+    case 4: rtile(t, v, 4); break;
+    case 3: rtile(t, v, 3); break;
+    case 2: rtile(t, v, 2); break;
+    case 1: rtile(t, v, 1); break;
+    default: break;
+  }
+}
+
+/* Stride 1 and whole 8-channel blocks: 8 x 8 transposes; anything else takes the portable loop. */
+TGT void dst_avx2_rows_prep(const float *x, int h, int w, int c, int ph, int pw, int sw, int wq, float *out) {
+  if (sw != 1 || c % 8 != 0 || pw + w > wq) {
+    dst_rows_prep(x, h, w, c, ph, pw, sw, wq, out);
+    return;
+  }
+  const int hp = h + 2 * ph;
+  for (int iy = 0; iy < hp; iy++) {
+    float *o = out + (size_t)iy * c * wq;
+    const int y = iy - ph;
+    if (y < 0 || y >= h) {
+      for (size_t i = 0; i < (size_t)c * wq; i++) o[i] = 0.0f;
+      continue;
+    }
+    const float *xr = x + (size_t)y * w * c;
+    for (int ch = 0; ch < c; ch++) {
+      float *oc = o + (size_t)ch * wq;
+      for (int q = 0; q < pw; q++) oc[q] = 0.0f;
+      for (int q = pw + w; q < wq; q++) oc[q] = 0.0f;
+    }
+    for (int c0 = 0; c0 < c; c0 += 8) {
+      int x0 = 0;
+      for (; x0 + 8 <= w; x0 += 8) {
+        __m256 r[8];
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(xr + (size_t)(x0 + j) * c + c0);
+        transpose8(r);
+#pragma GCC unroll 8
+        for (int l = 0; l < 8; l++) _mm256_storeu_ps(o + (size_t)(c0 + l) * wq + pw + x0, r[l]);
+      }
+      for (; x0 < w; x0++)
+        for (int l = 0; l < 8; l++) o[(size_t)(c0 + l) * wq + pw + x0] = xr[(size_t)x0 * c + c0 + l];
+    }
+  }
+}
+
+const dst_kernels dst_kernels_avx2 = {dst_avx2_dense16, sparse16, dst_avx2_sparse8, dst_avx2_gather8, dst_avx2_rows8, dst_avx2_rows_prep, (1 << 4) | (1 << 8)};
 #endif

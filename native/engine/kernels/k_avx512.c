@@ -1,6 +1,6 @@
 /*
  * AVX-512F kernels: 16 output channels fill one zmm, so a tile holds 12
- * pixels. Blocks of 8 channels (sparse8, gather8) run the AVX2 kernels,
+ * pixels. Blocks of 8 channels (sparse8, gather8, rows8) run the AVX2 kernels,
  * which every AVX-512 CPU also executes.
  */
 #include "kernels.h"
@@ -13,6 +13,8 @@
 
 void dst_avx2_sparse8(const dst_conv_task *t);
 void dst_avx2_gather8(const dst_conv_task *t);
+void dst_avx2_rows8(const dst_conv_task *t);
+void dst_avx2_rows_prep(const float *x, int h, int w, int c, int ph, int pw, int sw, int wq, float *out);
 
 INL void tile(const dst_conv_task *t, int p, const int P, const int dense) {
   const float *xp[12];
@@ -62,5 +64,5 @@ INL void run(const dst_conv_task *t, const int dense) {
 TGT static void dense16(const dst_conv_task *t) { run(t, 1); }
 TGT static void sparse16(const dst_conv_task *t) { run(t, 0); }
 
-const dst_kernels dst_kernels_avx512 = {dense16, sparse16, dst_avx2_sparse8, dst_avx2_gather8, (1 << 4) | (1 << 8)};
+const dst_kernels dst_kernels_avx512 = {dense16, sparse16, dst_avx2_sparse8, dst_avx2_gather8, dst_avx2_rows8, dst_avx2_rows_prep, (1 << 4) | (1 << 8)};
 #endif

@@ -1,5 +1,6 @@
 /* Portable reference kernels: the fallback path and the yardstick every SIMD path is tested against. */
 #include "kernels.h"
+#include "ops.h"
 
 static const float *pixel(const dst_conv_task *t, int p) {
   return t->x + (ptrdiff_t)(p / t->ow) * t->x_row + (ptrdiff_t)(p % t->ow) * t->x_col;
@@ -52,4 +53,23 @@ static void gather8(const dst_conv_task *t) {
   }
 }
 
-const dst_kernels dst_kernels_scalar = {dense16, sparse16, sparse8, gather8, 0x1fffc};
+static void rows8(const dst_conv_task *t) {
+  const int vecs = (t->ow + 7) / 8;
+  for (int v = t->p0; v < t->p1; v++) {
+    const int oy = v / vecs, ox0 = v % vecs * 8;
+    const float *x = t->x + (ptrdiff_t)oy * t->x_row + ox0;
+    const int pixels = t->ow - ox0 < 8 ? t->ow - ox0 : 8;
+    for (int j = 0; j < pixels; j++) {
+      float acc[8];
+      for (int l = 0; l < t->lanes; l++) {
+        const int32_t *off = t->off + (ptrdiff_t)l * t->n_off;
+        const float *w = t->w + (ptrdiff_t)l * t->n_off;
+        acc[l] = t->bias[l];
+        for (int e = 0; e < t->n_off; e++) acc[l] += x[off[e] + j] * w[e];
+      }
+      dst_store_lanes(t->y + ((ptrdiff_t)oy * t->ow + ox0 + j) * t->y_pix, acc, t->lanes, t->relu);
+    }
+  }
+}
+
+const dst_kernels dst_kernels_scalar = {dense16, sparse16, sparse8, gather8, rows8, dst_rows_prep, 0x1fffc};

@@ -32,6 +32,18 @@ typedef struct dst_conv_task {
 } dst_conv_task;
 
 /*
+ * rows8 (UHP, own mask per channel): output pixels in lanes instead, so no
+ * lane ever needs another lane's input and a kept weight is one broadcast.
+ * The input is channel-planar per row, [row][stride phase][channel][q]: the
+ * inputs of 8 consecutive output pixels for one (channel, tap) are 8
+ * consecutive floats. Tasks count in pixel vectors of 8 (ceil(ow / 8) per
+ * output row, lanes past ow computed and dropped). Vector v of output row oy
+ * starts at x + oy * x_row + 8 * (v % vecs per row); channel l of the block
+ * reads kept entry e at that start + off[l * n_off + e] with weight
+ * w[l * n_off + e]. Stores go to NHWC through an 8 x 8 transpose.
+ */
+
+/*
  * dense16:  w[(tap * cin + c) * 16 + lane], input offset off[tap] + c.
  * sparse16: w[e * 16 + lane] at input offset off[e]  (UHP with 16 output channels sharing a mask).
  * sparse8:  w[e * 8 + lane] at input offset off[e]   (UHP with 8 sharing a mask).
@@ -42,6 +54,10 @@ typedef void (*dst_conv_fn)(const dst_conv_task *t);
 
 typedef struct dst_kernels {
   dst_conv_fn dense16, sparse16, sparse8, gather8;
+  /* NULL when the set has none: the planner then uses gather8. */
+  dst_conv_fn rows8;
+  /* Writes rows8's input layout; same contract as dst_rows_prep in ops.h. */
+  void (*rows_prep)(const float *x, int h, int w, int c, int ph, int pw, int sw, int wq, float *out);
   /* Group sizes the gather8 kernel handles; others fall back to scalar. */
   int gather_m_mask;
 } dst_kernels;

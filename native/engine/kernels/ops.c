@@ -32,6 +32,30 @@ void dst_im2col(const float *x, int wp, int c, int kh, int kw, int sh, int sw, i
   }
 }
 
+void dst_rows_prep(const float *x, int h, int w, int c, int ph, int pw, int sw, int wq, float *out) {
+  const int hp = h + 2 * ph;
+  for (int iy = 0; iy < hp; iy++) {
+    const int y = iy - ph;
+    for (int f = 0; f < sw; f++) {
+      float *o = out + (size_t)(iy * sw + f) * c * wq;
+      if (y < 0 || y >= h) {
+        memset(o, 0, (size_t)c * wq * sizeof(float));
+        continue;
+      }
+      /* columns q whose source x = q * sw + f - pw lies inside the image */
+      const int q0 = pw > f ? (pw - f + sw - 1) / sw : 0;
+      int q1 = (w + pw - f + sw - 1) / sw;
+      q1 = q1 < q0 ? q0 : q1 > wq ? wq : q1;
+      const float *xr = x + (size_t)y * w * c;
+      for (int ch = 0; ch < c; ch++, o += wq) {
+        for (int q = 0; q < q0; q++) o[q] = 0.0f;
+        for (int q = q0; q < q1; q++) o[q] = xr[(size_t)(q * sw + f - pw) * c + ch];
+        for (int q = q1; q < wq; q++) o[q] = 0.0f;
+      }
+    }
+  }
+}
+
 static const float *pixel(const dst_conv_geo *g, int p) {
   return g->x + (ptrdiff_t)(p / g->ow) * g->x_row + (ptrdiff_t)(p % g->ow) * g->x_col;
 }
@@ -84,28 +108,33 @@ void dst_conv_grouped(const dst_conv_geo *g, int p0, int p1, int o, int og, int 
   }
 }
 
+/* Window rows accumulate into the output pixel with channels innermost; restrict lets the channel loops vectorise. */
+static void pool_window(const float *restrict x, int w, int c, int iy0, int iy1, int ix0, int ix1, int is_max, float *restrict o) {
+  for (int iy = iy0; iy < iy1; iy++)
+    for (int ix = ix0; ix < ix1; ix++) {
+      const float *restrict xi = x + ((size_t)iy * w + ix) * c;
+      if (is_max)
+        for (int ch = 0; ch < c; ch++) o[ch] = xi[ch] > o[ch] ? xi[ch] : o[ch];
+      else
+        for (int ch = 0; ch < c; ch++) o[ch] += xi[ch];
+    }
+}
+
 void dst_pool2d(const float *x, int h, int w, int c, int kh, int kw, int sh, int sw, int ph, int pw,
               int oh, int ow, int is_max, float *y) {
   const float scale = 1.0f / (float)(kh * kw);
   for (int oy = 0; oy < oh; oy++) {
+    const int iy0 = oy * sh - ph < 0 ? 0 : oy * sh - ph, iy1 = oy * sh - ph + kh > h ? h : oy * sh - ph + kh;
     for (int ox = 0; ox < ow; ox++) {
+      const int ix0 = ox * sw - pw < 0 ? 0 : ox * sw - pw, ix1 = ox * sw - pw + kw > w ? w : ox * sw - pw + kw;
       float *o = y + ((size_t)oy * ow + ox) * c;
       for (int ch = 0; ch < c; ch++) o[ch] = is_max ? -FLT_MAX : 0.0f;
-      for (int i = 0; i < kh; i++) {
-        const int iy = oy * sh - ph + i;
-        if (iy < 0 || iy >= h) continue;
-        for (int j = 0; j < kw; j++) {
-          const int ix = ox * sw - pw + j;
-          if (ix < 0 || ix >= w) continue;
-          const float *xi = x + ((size_t)iy * w + ix) * c;
-          if (is_max)
-            for (int ch = 0; ch < c; ch++) o[ch] = xi[ch] > o[ch] ? xi[ch] : o[ch];
-          else
-            for (int ch = 0; ch < c; ch++) o[ch] += xi[ch];
-        }
-      }
-      if (!is_max)
+      if (is_max) {
+        pool_window(x, w, c, iy0, iy1, ix0, ix1, 1, o);
+      } else {
+        pool_window(x, w, c, iy0, iy1, ix0, ix1, 0, o);
         for (int ch = 0; ch < c; ch++) o[ch] *= scale;
+      }
     }
   }
 }

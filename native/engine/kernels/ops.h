@@ -19,6 +19,13 @@ void dst_pad(const float *x, int h, int w, int c, int ph, int pw, float *out);
 void dst_im2col(const float *x, int wp, int c, int kh, int kw, int sh, int sw, int dh, int dw,
                 int oh, int ow, int kpad, float *out);
 
+/*
+ * The rows8 input layout: padded row iy, stride phase f, channel ch holds
+ * padded columns f, f + sw, f + 2 sw, ... as wq consecutive floats (zero
+ * past the padded width), at out[((iy * sw + f) * c + ch) * wq].
+ */
+void dst_rows_prep(const float *x, int h, int w, int c, int ph, int pw, int sw, int wq, float *out);
+
 /* Shared geometry of the ranged convs below; offsets in floats from a pixel's window origin. */
 typedef struct dst_conv_geo {
   const float *x;
