@@ -6,7 +6,6 @@
 import { toOnnxModel } from '../export/onnx.js';
 import type { Graph } from '../export/ir.js';
 import { writeUhp } from '../export/uhp-writer.js';
-import type { Module } from '../nn/module.js';
 import { loadModelBytes, type Model } from '../runtime/model.js';
 import { formatPattern, type UhpPattern } from '../sparsity/pattern.js';
 import { tidy } from '../torch/scope.js';
@@ -16,10 +15,10 @@ import { measureRoundRobin, type Contender } from './measure.js';
 import { pruneGraph } from './prune.js';
 
 export interface BenchSubject {
-  /** The trained model, run by LibTorch in eval mode. */
-  model: Module;
-  /** Bytes of the model file LibTorch loads. */
-  modelBytes: number;
+  /** What LibTorch runs: the trained model in eval mode, or the compiled graph. */
+  model: { forward(x: Tensor): Tensor };
+  /** Bytes of the model file LibTorch loads; null when it runs the graph. */
+  modelBytes: number | null;
   /** The exported graph with the model's own patterns (zeros where pruned). */
   graph: Graph;
   /** Node names of the model's conv and linear layers: what the pruned rows prune. */
@@ -39,7 +38,7 @@ export interface BenchRow {
   ms: number;
   speedupVsLibtorch: number;
   speedupVsOrt: number;
-  bytes: number;
+  bytes: number | null;
 }
 
 export interface BenchResult {
@@ -62,7 +61,7 @@ function dense(graph: Graph): Graph {
 
 export async function benchModel(subject: BenchSubject, options: BenchOptions): Promise<BenchResult> {
   const { batch, threads, runs } = options;
-  const warmup = options.warmup ?? Math.max(10, Math.ceil(runs / 10));
+  const warmup = options.warmup ?? Math.min(runs, Math.max(10, Math.ceil(runs / 10)));
   const notes: string[] = [];
   const base = dense(subject.graph);
   const own = subject.graph.nodes.find((n) => (n.op === 'conv' || n.op === 'linear') && n.pattern.kind === 'uhp');
@@ -97,7 +96,7 @@ export async function benchModel(subject: BenchSubject, options: BenchOptions): 
       const bytes = writeUhp(graph);
       engines.push({ name, bytes, model: loadModelBytes(bytes, name, { threads }) });
     }
-    const model = subject.model.eval();
+    const model = subject.model;
     const contenders: Contender[] = [
       { name: 'LibTorch dense', run: () => noGrad(() => tidy(() => model.forward(x).data())) },
       { name: 'onnxruntime dense', run: () => session.run(feeds) },

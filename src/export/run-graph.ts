@@ -1,33 +1,40 @@
 /**
  * Executes an IR graph with LibTorch ops: the reference the exporters are
  * checked against, and the LibTorch row of a benchmark when only the graph
- * is at hand. Preprocessing is not applied: `input` is the network input.
+ * is at hand. Preprocessing is not applied: the input is the network input.
  */
 import * as F from '../nn/functional.js';
-import { tidy } from '../torch/scope.js';
+import { keep, tidy } from '../torch/scope.js';
 import { noGrad, tensor, type Tensor } from '../torch/tensor.js';
-import { GRAPH_INPUT, type Graph, type GraphNode } from './ir.js';
+import { GRAPH_INPUT, type Graph } from './ir.js';
 
-function weightTensor(node: Extract<GraphNode, { op: 'conv' | 'linear' }>): { weight: Tensor; bias: Tensor | null } {
-  return { weight: tensor(node.weight, node.weightShape), bias: node.bias ? tensor(node.bias) : null };
+export interface CompiledGraph {
+  /** [batch, ...inputShape] in, [batch, ...output] out. */
+  forward(x: Tensor): Tensor;
+  dispose(): void;
 }
 
-/** Runs `batch` images of graph.inputShape (NCHW, float32); returns [batch, ...output] flattened. */
-export function runGraph(graph: Graph, input: Float32Array, batch = 1): Float32Array {
-  return noGrad(() =>
-    tidy(() => {
-      const values = new Map<string, Tensor>([[GRAPH_INPUT, tensor(input, [batch, ...graph.inputShape])]]);
+/** The graph with its weights as LibTorch tensors, made once; the caller disposes it. */
+export function compileGraph(graph: Graph): CompiledGraph {
+  const weights = new Map<string, { weight: Tensor; bias: Tensor | null }>();
+  for (const node of graph.nodes) {
+    if (node.op !== 'conv' && node.op !== 'linear') continue;
+    weights.set(node.name, { weight: keep(tensor(node.weight, node.weightShape)), bias: node.bias ? keep(tensor(node.bias)) : null });
+  }
+  return {
+    forward(x: Tensor): Tensor {
+      const values = new Map<string, Tensor>([[GRAPH_INPUT, x]]);
       const get = (name: string): Tensor => values.get(name)!;
       for (const node of graph.nodes) {
         let y: Tensor;
         switch (node.op) {
           case 'conv': {
-            const { weight, bias } = weightTensor(node);
+            const { weight, bias } = weights.get(node.name)!;
             y = F.conv2d(get(node.input), weight, bias, { stride: node.stride, padding: node.padding, dilation: node.dilation, groups: node.groups });
             break;
           }
           case 'linear': {
-            const { weight, bias } = weightTensor(node);
+            const { weight, bias } = weights.get(node.name)!;
             y = F.linear(get(node.input), weight, bias);
             break;
           }
@@ -53,10 +60,26 @@ export function runGraph(graph: Graph, input: Float32Array, batch = 1): Float32A
             y = get(node.input).softmax(1);
             break;
         }
-        if ((node.op === 'conv' || node.op === 'linear' || node.op === 'add') && node.relu) y = y.relu();
+        if ((node.op === 'conv' || node.op === 'linear' || node.op === 'add') && node.relu) y = y.relu_();
         values.set(node.output, y);
       }
-      return get(graph.output).data() as Float32Array;
-    }),
-  );
+      return get(graph.output);
+    },
+    dispose() {
+      for (const { weight, bias } of weights.values()) {
+        weight.dispose();
+        bias?.dispose();
+      }
+    },
+  };
+}
+
+/** Runs `batch` images of graph.inputShape (NCHW, float32); returns [batch, ...output] flattened. */
+export function runGraph(graph: Graph, input: Float32Array, batch = 1): Float32Array {
+  const compiled = compileGraph(graph);
+  try {
+    return noGrad(() => tidy(() => compiled.forward(tensor(input, [batch, ...graph.inputShape])).data() as Float32Array));
+  } finally {
+    compiled.dispose();
+  }
 }

@@ -115,7 +115,6 @@ describe('dst export', () => {
     oneLineError(dst(['export', '--run', run, '--pattern', 'uhp:2:4:16', '--out', path.join(work, 'x.uhp')]), /^dst: error: the weights do not satisfy uhp:2:4:16 .*conv1: .* hold \d non-zeros/);
     oneLineError(dst(['export', '--run', run, '--pattern', 'uhp:3', '--out', path.join(work, 'x.uhp')]), /^dst: error: --pattern: 'uhp:3': M must be one of/);
     oneLineError(dst(['export', '--run', path.join(work, 'nope'), '--out', path.join(work, 'x.uhp')]), /^dst: error: run: .*nope holds no model\.safetensors/);
-    oneLineError(dst(['export', '--run', run, '--format', 'tflite', '--out', path.join(work, 'x.uhp')]), /--format: expected 'uhp' or 'onnx'/);
     expect(readdirSync(work).sort()).toEqual(before);
     expect(existsSync(path.join(work, 'x.uhp'))).toBe(false);
   });
@@ -146,5 +145,14 @@ describe('dst bench', () => {
     expect(r.stdout).toMatch(/^CPU: /m);
     expect(r.stdout).toMatch(/engine UHP uhp:2:4:16 +[\d.]+ ms/);
     expect(r.stdout).not.toMatch(/model is dense/);
+  });
+
+  it('benchmarks a .uhp file: LibTorch and onnxruntime run its graph', () => {
+    const r = dst(['bench', '--model', path.join(work, 'pruned.uhp'), '--runs', '5']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/batch 1, 1 thread,/);
+    expect(r.stdout).toMatch(/^LibTorch dense +[\d.]+ ms +1\.00x .* -$/m);
+    expect(r.stdout).toMatch(/engine UHP uhp:2:4:16/);
+    oneLineError(dst(['bench', '--run', run, '--model', path.join(work, 'pruned.uhp')]), /give exactly one of --run <dir> and --model <file.uhp>/);
   });
 });

@@ -1,6 +1,11 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { benchModel } from '../../bench/bench.js';
+import { readFile } from 'node:fs/promises';
+import { benchModel, type BenchOptions, type BenchResult } from '../../bench/bench.js';
+import { ConfigError } from '../../errors.js';
+import { readUhp } from '../../export/read-uhp.js';
+import { compileGraph } from '../../export/run-graph.js';
+import { loadModel } from '../../runtime/index.js';
 import { layerPatterns, loadRunModel, modelGraph, withPatterns } from '../../export/from-run.js';
 import { weightLayers } from '../../nn/inspect.js';
 import { cpuFacts } from '../cpu.js';
@@ -13,34 +18,69 @@ export function registerBench(program: Command, print: (text: string) => void): 
   program
     .command('bench')
     .description("time a run's model through LibTorch, onnxruntime and dst's engine (dense, unstructured CSR, UHP), side by side in one process")
-    .requiredOption('--run <dir>', 'run directory holding model.safetensors')
+    .option('--run <dir>', 'run directory holding model.safetensors')
+    .option('--model <file>', 'a .uhp model file instead of a run (LibTorch then runs its graph, BatchNorm folded)')
     .option('--batch <n>', 'images per inference', positiveInt('--batch'), 1)
     .option('--threads <n>', 'threads for every runtime', positiveInt('--threads'), 1)
     .option('--runs <n>', 'timed inferences per row (median reported)', positiveInt('--runs'), 200)
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { run: string; batch: number; threads: number; runs: number; json?: boolean }) => {
-      const { model, info, file, masked, recordedPattern } = await loadRunModel(opts.run);
-      try {
-        const patterns = layerPatterns(model, masked, recordedPattern ?? { kind: 'dense' });
-        const graph = withPatterns(modelGraph(model, info.input), patterns);
-        const layers = new Set(weightLayers(model).map((l) => l.name));
-        const result = await benchModel({ model, modelBytes: statSync(file).size, graph, layers }, opts);
-        const cpu = cpuFacts();
-        if (opts.json) {
-          print(JSON.stringify({ run: opts.run, model: info.model, input: info.input, cpu: cpu.model, ...result }, null, 2));
-          return;
-        }
-        print(`${opts.run} (${info.model}, input ${info.input.join('x')}): batch ${result.batch}, ${result.threads} thread${result.threads === 1 ? '' : 's'}, median of ${result.runs} runs, rows interleaved`);
-        print(`CPU: ${cpu.model} (${cpu.cores} cores, ${cpu.isa.join(' ') || 'no SIMD extensions found'})`);
-        print(
-          formatTable(
-            ['runtime', 'latency', 'vs LibTorch', 'vs ORT', 'file size'],
-            result.rows.map((r) => [r.name, `${r.ms.toFixed(3)} ms`, `${r.speedupVsLibtorch.toFixed(2)}x`, `${r.speedupVsOrt.toFixed(2)}x`, kib(r.bytes)]),
-          ),
-        );
-        for (const note of result.notes) print(`note: ${note}`);
-      } finally {
-        model.dispose();
+    .action(async (opts: BenchCliOptions) => {
+      if ((opts.run === undefined) === (opts.model === undefined)) throw new ConfigError('--run', 'give exactly one of --run <dir> and --model <file.uhp>');
+      const measured = opts.run !== undefined ? await benchRun(opts.run, opts) : await benchFile(opts.model!, opts);
+      const { result, label } = measured;
+      const cpu = cpuFacts();
+      if (opts.json) {
+        print(JSON.stringify({ ...measured.describe, cpu: cpu.model, ...result }, null, 2));
+        return;
       }
+      print(`${label}: batch ${result.batch}, ${result.threads} thread${result.threads === 1 ? '' : 's'}, median of ${result.runs} runs, rows interleaved`);
+      print(`CPU: ${cpu.model} (${cpu.cores} cores, ${cpu.isa.join(' ') || 'no SIMD extensions found'})`);
+      print(
+        formatTable(
+          ['runtime', 'latency', 'vs LibTorch', 'vs ORT', 'file size'],
+          result.rows.map((r) => [r.name, `${r.ms.toFixed(3)} ms`, `${r.speedupVsLibtorch.toFixed(2)}x`, `${r.speedupVsOrt.toFixed(2)}x`, r.bytes === null ? '-' : kib(r.bytes)]),
+        ),
+      );
+      for (const note of result.notes) print(`note: ${note}`);
     });
+}
+
+interface BenchCliOptions extends BenchOptions {
+  run?: string;
+  model?: string;
+  json?: boolean;
+}
+
+interface Measured {
+  result: BenchResult;
+  label: string;
+  describe: Record<string, unknown>;
+}
+
+async function benchRun(run: string, opts: BenchOptions): Promise<Measured> {
+  const { model, info, file, masked, recordedPattern } = await loadRunModel(run);
+  try {
+    const patterns = layerPatterns(model, masked, recordedPattern ?? { kind: 'dense' });
+    const graph = withPatterns(modelGraph(model, info.input), patterns);
+    const layers = new Set(weightLayers(model).map((l) => l.name));
+    const result = await benchModel({ model: model.eval(), modelBytes: statSync(file).size, graph, layers }, opts);
+    return { result, label: `${run} (${info.model}, input ${info.input.join('x')})`, describe: { run, model: info.model, input: info.input } };
+  } finally {
+    model.dispose();
+  }
+}
+
+async function benchFile(file: string, opts: BenchOptions): Promise<Measured> {
+  // The engine's reader validates the file before the TS decoder trusts it.
+  (await loadModel(file)).dispose();
+  const graph = readUhp(await readFile(file), file);
+  const layers = new Set(graph.nodes.filter((n) => n.op === 'linear' || (n.op === 'conv' && n.groups === 1)).map((n) => n.name));
+  const compiled = compileGraph(graph);
+  try {
+    const result = await benchModel({ model: compiled, modelBytes: null, graph, layers }, opts);
+    result.notes.unshift('LibTorch and onnxruntime run the file\'s graph (BatchNorm folded) with its weights expanded to dense');
+    return { result, label: `${file} (input ${graph.inputShape.join('x')})`, describe: { model: file, input: graph.inputShape } };
+  } finally {
+    compiled.dispose();
+  }
 }

@@ -1,0 +1,134 @@
+/**
+ * A .uhp file back to the graph IR, weights expanded to dense with zeros: how
+ * `dst bench --model` runs a file through LibTorch and onnxruntime too. The
+ * bytes must have passed the engine's reader (native/engine/reader.c), which
+ * checks every offset, length, CRC and index; this decoder trusts them.
+ */
+import { FormatError } from '../errors.js';
+import type { Graph, GraphNode, Shape3, SparsityPattern } from './ir.js';
+import { groupPosition, patternRanks, type WeightGeometry } from './uhp-pattern.js';
+import { UHP_HEADER_BYTES, UHP_MAGIC } from './uhp-writer.js';
+
+interface SectionRef {
+  offset: number;
+  length: number;
+}
+
+interface JsonNode {
+  op: GraphNode['op'];
+  name: string;
+  inputs: string[];
+  output: string;
+  weightShape?: number[];
+  stride?: [number, number];
+  padding?: [number, number];
+  dilation?: [number, number];
+  groups?: number;
+  kernel?: [number, number];
+  relu?: boolean;
+  pattern?: { kind: 'dense' | 'unstructured' | 'uhp'; n?: number; m?: number; block?: number; bits?: number };
+  data?: Record<string, number>;
+}
+
+interface Header {
+  input: { shape: Shape3; cropFrom: [number, number] | null; mean: number[] | null; std: number[] | null };
+  output: string;
+  nodes: JsonNode[];
+  sections: SectionRef[];
+}
+
+function section(bytes: Uint8Array, header: Header, index: number | undefined): Uint8Array {
+  const ref = header.sections[index!]!;
+  return bytes.slice(ref.offset, ref.offset + ref.length);
+}
+
+const f32 = (b: Uint8Array) => new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+const u32 = (b: Uint8Array) => new Uint32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+
+function uhpWeights(geo: WeightGeometry, n: number, m: number, block: number, bits: number, values: Float32Array, indices: Uint8Array): Float32Array {
+  const perOut = geo.inPerGroup * geo.taps;
+  const groups = values.length / (geo.outChannels * n);
+  const maskOf = new Map<number, number>();
+  patternRanks(m, n).forEach((rank, mask) => {
+    if (rank >= 0) maskOf.set(rank, mask);
+  });
+  const weight = new Float32Array(geo.outChannels * perOut);
+  let bitPos = 0;
+  for (let b = 0; b * block < geo.outChannels; b++) {
+    for (let g = 0; g < groups; g++) {
+      let rank = 0;
+      for (let i = 0; i < bits; i++, bitPos++) rank |= ((indices[bitPos >> 3]! >> (bitPos & 7)) & 1) << i;
+      const mask = maskOf.get(rank)!;
+      for (let o = b * block; o < Math.min(geo.outChannels, (b + 1) * block); o++) {
+        let k = 0;
+        for (let j = 0; j < m; j++) {
+          if (!((mask >> j) & 1)) continue;
+          const pos = groupPosition(geo, m, g, j);
+          const v = values[(o * groups + g) * n + k++]!;
+          if (pos >= 0) weight[o * perOut + pos] = v;
+        }
+      }
+    }
+  }
+  return weight;
+}
+
+function weighted(bytes: Uint8Array, header: Header, node: JsonNode): { weight: Float32Array; bias: Float32Array | null; pattern: SparsityPattern } {
+  const shape = node.weightShape!;
+  const geo: WeightGeometry = { outChannels: shape[0]!, inPerGroup: shape[1]!, taps: (shape[2] ?? 1) * (shape[3] ?? 1) };
+  const data = node.data!;
+  const p = node.pattern!;
+  const values = f32(section(bytes, header, data.values));
+  const bias = data.bias === undefined ? null : f32(section(bytes, header, data.bias));
+  if (p.kind === 'dense') return { weight: values, bias, pattern: { kind: 'dense' } };
+  if (p.kind === 'unstructured') {
+    const rowptr = u32(section(bytes, header, data.rowptr));
+    const colidx = u32(section(bytes, header, data.colidx));
+    const perOut = geo.inPerGroup * geo.taps;
+    const weight = new Float32Array(geo.outChannels * perOut);
+    for (let o = 0; o < geo.outChannels; o++) {
+      for (let k = rowptr[o]!; k < rowptr[o + 1]!; k++) weight[o * perOut + colidx[k]!] = values[k]!;
+    }
+    return { weight, bias, pattern: { kind: 'unstructured' } };
+  }
+  const [n, m, block] = [p.n!, p.m!, p.block!];
+  return { weight: uhpWeights(geo, n, m, block, p.bits!, values, section(bytes, header, data.indices)), bias, pattern: { kind: 'uhp', n, m, block } };
+}
+
+/** Decodes .uhp bytes the engine has accepted; `file` labels errors. */
+export function readUhp(bytes: Uint8Array, file: string): Graph {
+  if (bytes.length < UHP_HEADER_BYTES || !UHP_MAGIC.every((b, i) => bytes[i] === b)) throw new FormatError(file, 'not a .uhp model file (bad magic)');
+  const jsonLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(12, true);
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(UHP_HEADER_BYTES, UHP_HEADER_BYTES + jsonLength))) as Header;
+  const nodes = header.nodes.map((node): GraphNode => {
+    const { op, name, output } = node;
+    const input = node.inputs[0]!;
+    switch (op) {
+      case 'conv':
+        return {
+          op,
+          name,
+          input,
+          output,
+          ...weighted(bytes, header, node),
+          weightShape: node.weightShape as [number, number, number, number],
+          stride: node.stride!,
+          padding: node.padding!,
+          dilation: node.dilation!,
+          groups: node.groups!,
+          relu: node.relu!,
+        };
+      case 'linear':
+        return { op, name, input, output, ...weighted(bytes, header, node), weightShape: node.weightShape as [number, number], relu: node.relu! };
+      case 'add':
+        return { op, name, inputs: [input, node.inputs[1]!], output, relu: node.relu! };
+      case 'maxpool':
+      case 'avgpool':
+        return { op, name, input, output, kernel: node.kernel!, stride: node.stride!, padding: node.padding! };
+      default:
+        return { op, name, input, output };
+    }
+  });
+  const { shape, cropFrom, mean, std } = header.input;
+  return { inputShape: shape, preprocess: { cropFrom, mean, std }, nodes, output: header.output };
+}
