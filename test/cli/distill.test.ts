@@ -1,0 +1,90 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createModel } from '../../src/models/index.js';
+import { saveSafetensors } from '../../src/nn/index.js';
+import { dst } from './run-cli.js';
+
+const work = mkdtempSync(path.join(tmpdir(), 'dst-distill-'));
+const data = 'synthetic:size=16,trainPerClass=24,testPerClass=8';
+const common = ['--data', data, '--batch-size', '32', '--threads', '1', '--workers', '0'];
+const teacher = path.join(work, 'teacher');
+
+describe('dst distill and dst pipeline', () => {
+  it('trains a teacher, then distils and prunes a student to uniform 2:4', () => {
+    expect(dst(['train', '--model', 'resnet8x4', ...common, '--epochs', '1', '--out', teacher]).code).toBe(0);
+    const out = path.join(work, 'dst');
+    const r = dst(['distill', '--method', 'dst', '--teacher', teacher, '--student', 'resnet20', ...common, '--epochs', '1', '--prune-epochs', '2', '--gradual-epochs', '1', '--sparsity', 'uhp:2:4:16', '--out', out]);
+    expect(r.stderr).toMatch(/sparsity 0\.5/);
+    expect(r.code).toBe(0);
+    // The dense KD stage runs first, in its own run directory.
+    expect(existsSync(path.join(out, 'dense', 'summary.json'))).toBe(true);
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    expect(summary.method).toBe('dst');
+    expect(summary.pattern).toBe('uhp:2:4:16');
+    expect(summary.uniform).toBe(true);
+    expect(summary.layers.every((l: { uniform: boolean }) => l.uniform)).toBe(true);
+    expect(summary.sparsity).toBeGreaterThan(0.49);
+    expect(summary.effectiveMacs).toBeLessThan(0.51 * summary.denseMacs);
+    const evaluated = JSON.parse(dst(['eval', '--run', out, '--json', '--threads', '1']).stdout);
+    expect(evaluated.top1).toBeCloseTo(summary.top1, 10);
+  });
+
+  it('runs a pipeline, writes the comparison, and skips finished stages on a second call', () => {
+    const recipe = path.join(work, 'pipeline.yaml');
+    writeFileSync(
+      recipe,
+      [
+        `data: "${data}"`,
+        'threads: 1',
+        'workers: 0',
+        'batchSize: 32',
+        'teacher: {model: resnet8x4, epochs: 1}',
+        'student: {model: resnet20, epochs: 1, prune: {epochs: 1, gradualEpochs: 0}}',
+        'methods: [scratch, prune, kd]',
+      ].join('\n'),
+    );
+    const out = path.join(work, 'pipe');
+    const first = dst(['pipeline', recipe, '--out', out]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/\| prune \| resnet20 \|/);
+    const rows = JSON.parse(readFileSync(path.join(out, 'comparison.json'), 'utf8'));
+    expect(rows.map((r: { method: string }) => r.method)).toEqual(['teacher', 'scratch', 'kd', 'prune']);
+    expect(rows[3].pattern).toBe('uhp:2:4');
+    // prune started from the pipeline's own scratch run instead of training a dense stage again.
+    expect(existsSync(path.join(out, 'prune', 'dense'))).toBe(false);
+    const second = dst(['pipeline', recipe, '--out', out]);
+    expect(second.code).toBe(0);
+    expect(second.stderr.match(/finished earlier, skipped/g)).toHaveLength(4);
+  });
+
+  it('gives one clear line for each bad input', async () => {
+    const other = path.join(work, 'five-classes.safetensors');
+    const five = createModel('resnet8x4', { numClasses: 5 });
+    await saveSafetensors(other, five.stateDict());
+    five.dispose();
+    const emptyMethods = path.join(work, 'empty.yaml');
+    writeFileSync(emptyMethods, `data: "${data}"\nteacher: {model: resnet8x4}\nstudent: {model: resnet20}\nmethods: []\n`);
+    const out = path.join(work, 'bad');
+    const base = ['distill', '--teacher', teacher, '--student', 'resnet20', ...common, '--out', out];
+    const cases: [string[], RegExp][] = [
+      [[...base, '--method', 'dst', '--sparsity', 'uhp:4:4'], /^dst: error: .*uhp:4:4.*N must be/],
+      [[...base, '--method', 'dst', '--sparsity', 'uhp:3:5'], /^dst: error: .*uhp:3:5.*M must be one of 2, 4, 8, 16/],
+      [[...base, '--method', 'unstructured-kd', '--sparsity', 'unstructured:1.5'], /^dst: error: .*unstructured:1\.5/],
+      [[...base, '--method', 'prune', '--sparsity', 'channel:0'], /^dst: error: .*channel:0/],
+      [[...base, '--method', 'kd', '--teacher', other, '--teacher-model', 'resnet8x4'], /^dst: error: --teacher: .* predicts 5 classes, the data has 10/],
+      [[...base, '--method', 'kd', '--teacher', path.join(teacher, 'model.safetensors').replace('model.safetensors', 'checkpoints/last.safetensors'), '--teacher-model', 'resnet56'], /^dst: error: .*does not fit model 'resnet56'/],
+      [[...base, '--method', 'dst', '--teacher', path.join(work, 'nowhere')], /^dst: error: --teacher: .*nowhere does not exist/],
+      [[...base, '--method', 'magic'], /^dst: error: method: /],
+      [['pipeline', emptyMethods, '--out', out], /^dst: error: .*methods: must list at least one method/],
+    ];
+    for (const [args, message] of cases) {
+      const r = dst(args);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.code).toBe(1);
+    }
+    expect(existsSync(path.join(out, 'summary.json'))).toBe(false);
+  });
+});
