@@ -50,7 +50,7 @@ function layerDefinition(id: number, cp: ConvPlan, packed: PackedLayer, wf: Weig
     ['h', cp.h], ['w', cp.w], ['c', cp.c], ['ph', cp.ph], ['pw', cp.pw], ['wp', cp.wp],
     ['kh', cp.kh], ['kw', cp.kw], ['sh', cp.sh], ['sw', cp.sw], ['dh', cp.dh], ['dw', cp.dw],
     ['oh', cp.oh], ['ow', cp.ow], ['o', cp.o], ['cg', cp.cg], ['groups', cp.groups],
-    ['kpad', cp.kpad], ['relu', cp.node.relu ? 1 : 0], ['ob', cp.ob], ['nblocks', cp.nblocks],
+    ['kpad', cp.kpad], ['col_rows', cp.colRows], ['relu', cp.node.relu ? 1 : 0], ['ob', cp.ob], ['nblocks', cp.nblocks],
     ['n_off', packed.nOff], ['cin', packed.cin],
     ['weights', wf.add('float', `dst_w${id}`, packed.w, `${name}: ${cp.path} weights`)],
     ['w_stride', packed.wStride],
@@ -85,7 +85,7 @@ typedef struct layer {
   int h, w, c, ph, pw, wp;
   int kh, kw, sh, sw, dh, dw;
   int oh, ow, o, cg, groups;
-  int kpad, relu, ob, nblocks, n_off, cin;
+  int kpad, col_rows, relu, ob, nblocks, n_off, cin;
   int n, m, block, n_groups, bits;
   const float *weights;
   size_t w_stride;
@@ -139,19 +139,40 @@ static void expand_lanes(const layer *L, int b, int32_t *idx) {
   }
 }
 
+/* Output pixels [p0, p1) of one output block: x is the (padded) input, or an im2col row per pixel from p0. */
+static void conv_block(const layer *L, int b, const float *x, ptrdiff_t x_row, ptrdiff_t x_col, int p0, int p1, float *out) {
+  dst_conv_task t = {
+    .x = x, .x_row = x_row, .x_col = x_col, .ow = L->ow, .p0 = p0, .p1 = p1,
+    .y = out + (ptrdiff_t)b * L->ob, .y_pix = L->o,
+    .lanes = L->o - b * L->ob < L->ob ? L->o - b * L->ob : L->ob,
+    .relu = L->relu, .bias = L->bias + (size_t)b * L->ob,
+    .w = L->weights + (size_t)b * L->w_stride, .off = L->off, .n_off = L->n_off, .cin = L->cin,
+    .m = L->m, .idx = NULL,
+  };
+  switch (L->path) {
+    case PATH_DENSE16:
+      DST_K.dense16(&t);
+      break;
+    case PATH_SPARSE16:
+    case PATH_SPARSE8:
+      expand_block(L, b * L->ob / L->block, scratch);
+      t.off = scratch;
+      (L->path == PATH_SPARSE16 ? DST_K.sparse16 : DST_K.sparse8)(&t);
+      break;
+    default:
+      expand_lanes(L, b, scratch);
+      t.idx = scratch;
+      ((DST_K.gather_m_mask >> L->m) & 1 ? DST_K.gather8 : dst_kernels_scalar.gather8)(&t);
+  }
+}
+
 static void conv(const layer *L, const float *in, float *out, float *padbuf, float *colbuf) {
   const float *x = in;
-  ptrdiff_t x_row = (ptrdiff_t)L->sh * L->wp * L->c, x_col = (ptrdiff_t)L->sw * L->c;
+  const ptrdiff_t x_row = (ptrdiff_t)L->sh * L->wp * L->c, x_col = (ptrdiff_t)L->sw * L->c;
   const int npix = L->oh * L->ow;
   if (padbuf) {
     dst_pad(in, L->h, L->w, L->c, L->ph, L->pw, padbuf);
     x = padbuf;
-  }
-  if (colbuf) {
-    dst_im2col(x, L->wp, L->c, L->kh, L->kw, L->sh, L->sw, L->dh, L->dw, L->oh, L->ow, L->kpad, colbuf);
-    x = colbuf;
-    x_row = (ptrdiff_t)L->ow * L->kpad;
-    x_col = L->kpad;
   }
   if (L->path >= PATH_CSR) {
     const dst_conv_geo geo = {x, x_row, x_col, L->ow, out, L->o, L->relu, L->bias};
@@ -160,30 +181,16 @@ static void conv(const layer *L, const float *in, float *out, float *padbuf, flo
     else dst_conv_grouped(&geo, 0, npix, L->o, L->o / L->groups, L->cg, L->kh * L->kw, L->off, L->weights);
     return;
   }
-  for (int b = 0; b < L->nblocks; b++) {
-    dst_conv_task t = {
-      .x = x, .x_row = x_row, .x_col = x_col, .ow = L->ow, .p0 = 0, .p1 = npix,
-      .y = out + (ptrdiff_t)b * L->ob, .y_pix = L->o,
-      .lanes = L->o - b * L->ob < L->ob ? L->o - b * L->ob : L->ob,
-      .relu = L->relu, .bias = L->bias + (size_t)b * L->ob,
-      .w = L->weights + (size_t)b * L->w_stride, .off = L->off, .n_off = L->n_off, .cin = L->cin,
-      .m = L->m, .idx = NULL,
-    };
-    switch (L->path) {
-      case PATH_DENSE16:
-        DST_K.dense16(&t);
-        break;
-      case PATH_SPARSE16:
-      case PATH_SPARSE8:
-        expand_block(L, b * L->ob / L->block, scratch);
-        t.off = scratch;
-        (L->path == PATH_SPARSE16 ? DST_K.sparse16 : DST_K.sparse8)(&t);
-        break;
-      default:
-        expand_lanes(L, b, scratch);
-        t.idx = scratch;
-        ((DST_K.gather_m_mask >> L->m) & 1 ? DST_K.gather8 : dst_kernels_scalar.gather8)(&t);
-    }
+  if (!colbuf) {
+    for (int b = 0; b < L->nblocks; b++) conv_block(L, b, x, x_row, x_col, 0, npix, out);
+    return;
+  }
+  /* Flat groups: expand col_rows output rows at a time; each pixel sums in the same order as a whole-image im2col. */
+  for (int r0 = 0; r0 < L->oh; r0 += L->col_rows) {
+    const int rows = L->oh - r0 < L->col_rows ? L->oh - r0 : L->col_rows;
+    dst_im2col(x + (ptrdiff_t)r0 * x_row, L->wp, L->c, L->kh, L->kw, L->sh, L->sw, L->dh, L->dw, rows, L->ow, L->kpad, colbuf);
+    float *y = out + (ptrdiff_t)r0 * L->ow * L->o;
+    for (int b = 0; b < L->nblocks; b++) conv_block(L, b, colbuf, (ptrdiff_t)L->ow * L->kpad, L->kpad, 0, rows * L->ow, y);
   }
 }
 `;

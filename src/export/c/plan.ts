@@ -25,10 +25,15 @@ export interface ConvPlan {
   hp: number;
   /** im2col row length (flat-grouped UHP layers); 0 without im2col. */
   kpad: number;
+  /** Output rows expanded per im2col pass: a whole image of rows would cost more RAM than the activations. */
+  colRows: number;
   /** Output channels per kernel call, and calls. */
   ob: number;
   nblocks: number;
 }
+
+/* Floats of one im2col pass (16 KiB): enough rows to amortise the kernel calls. */
+const COL_BUDGET = 4096;
 
 const SUPPORTED: ReadonlySet<string> = new Set(['conv', 'linear', 'relu', 'add', 'maxpool', 'avgpool', 'globalavgpool', 'flatten', 'softmax']);
 
@@ -71,7 +76,8 @@ export function planConv(node: ConvNode | LinearNode, input: Shape): ConvPlan {
   const ob = path === 'depthwise' || path === 'grouped' ? o : path === 'sparse8' || path === 'gather8' ? 8 : 16;
   return {
     node, path, c, h, w, o, cg, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow,
-    wp: w + 2 * pw, hp: h + 2 * ph, kpad, ob, nblocks: Math.ceil(o / ob),
+    wp: w + 2 * pw, hp: h + 2 * ph, kpad, colRows: kpad > 0 ? Math.min(oh, Math.max(1, Math.floor(COL_BUDGET / (ow * kpad)))) : 0,
+    ob, nblocks: Math.ceil(o / ob),
   };
 }
 
@@ -152,7 +158,7 @@ export function planGraph(graph: Graph): GraphPlan {
     if (node.op === 'conv' || node.op === 'linear') {
       const cp = planConv(node, shapes.get(node.input) as Shape);
       if (cp.ph > 0 || cp.pw > 0) pad = { first: i, last: i, floats: round16(cp.hp * cp.wp * cp.c), offset: 0 };
-      if (cp.kpad > 0) col = { first: i, last: i, floats: round16(cp.oh * cp.ow * cp.kpad), offset: 0 };
+      if (cp.kpad > 0) col = { first: i, last: i, floats: round16(cp.colRows * cp.ow * cp.kpad), offset: 0 };
     }
     // Largest first within a step keeps the arena tighter.
     for (const iv of [values.get(node.output) as Interval, pad, col].filter((x): x is Interval => x !== null).sort((a, b) => b.floats - a.floats)) {
