@@ -1,27 +1,50 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { trainRecipeSchema, validateRecipe } from '../../train/recipe.js';
-import { trainRun } from '../../train/run.js';
+import { pipelineSchema, runPipeline } from '../../distill/pipeline.js';
+import { validateRecipe } from '../../train/recipe.js';
 import { ProgressPrinter } from '../progress.js';
-import { formatRunResult } from '../run-report.js';
 import { positiveInt } from '../parse.js';
 
 export function registerDemo(program: Command, print: (text: string) => void): void {
   program
     .command('demo')
-    .description('run the main job end to end on the built-in synthetic SAR-like data: train, then evaluate')
+    .description('the main job end to end on built-in synthetic SAR-like chips: teacher, KD student, DST student at UHP 2:4, comparison table')
     .option('--out <dir>', 'folder for the demo runs', 'runs/demo')
-    .option('--epochs <n>', 'training epochs', positiveInt('--epochs'), 4)
+    .option('--epochs <n>', 'epochs of the teacher and of each student stage', positiveInt('--epochs'), 4)
     .option('--threads <n>', 'LibTorch intra-op threads', positiveInt('--threads'), 2)
-    .action(async (opts: { out: string; epochs: number; threads: number }) => {
+    .option('--force', 'retrain every stage even if an earlier demo finished it')
+    .action(async (opts: { out: string; epochs: number; threads: number; force?: boolean }) => {
       const recipe = validateRecipe(
-        trainRecipeSchema,
-        { name: 'demo-resnet20', model: 'resnet20', data: 'synthetic', epochs: opts.epochs, batchSize: 64, threads: opts.threads, optimizer: { lr: 0.05 }, schedule: { kind: 'cosine' } },
+        pipelineSchema,
+        {
+          name: 'demo',
+          data: 'synthetic',
+          threads: opts.threads,
+          batchSize: 64,
+          teacher: { model: 'resnet32', epochs: opts.epochs, optimizer: { lr: 0.05 } },
+          student: {
+            model: 'resnet20',
+            epochs: opts.epochs,
+            optimizer: { lr: 0.05 },
+            kd: { temperature: 4, alpha: 0.9 },
+            dst: { beta: 0.5 },
+            prune: { epochs: Math.max(2, Math.ceil(opts.epochs * 0.75)), gradualEpochs: 1, updateEvery: 16, optimizer: { lr: 0.02 } },
+          },
+          methods: ['kd', 'dst'],
+        },
         'demo',
       );
-      const out = path.join(opts.out, 'resnet20');
-      const progress = new ProgressPrinter();
-      const { summary, runDir } = await trainRun(recipe, out, { force: true, onEvent: progress.train, onDataProgress: progress.data });
-      print(formatRunResult(summary, runDir.root));
+      let progress = new ProgressPrinter();
+      const { markdown } = await runPipeline(recipe, opts.out, {
+        force: opts.force,
+        onStage: (name, state) => {
+          progress = new ProgressPrinter(process.stderr, name);
+          progress.line(state === 'skip' ? 'finished earlier, skipped' : 'running');
+        },
+        onEvent: (e) => progress.train(e),
+        onDataProgress: (p) => progress.data(p),
+      });
+      print(markdown);
+      print(`\nruns in ${path.resolve(opts.out)}/ (teacher, kd, dst); comparison in ${path.join(opts.out, 'comparison.md')}`);
     });
 }
