@@ -2,11 +2,11 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { writeFileAtomic } from '../fsutil.js';
-import { trainRecipeSchema, validateRecipe } from '../train/recipe.js';
+import { trainRecipeSchema, validateRecipe, type TrainRecipe } from '../train/recipe.js';
 import { RunDir } from '../train/run-dir.js';
 import { trainRun, type RunControl } from '../train/run.js';
 import type { RunSummary } from '../train/summary.js';
-import { distillRecipeSchema, METHODS, type Method } from './recipe.js';
+import { distillRecipeSchema, METHODS, type DistillRecipe, type Method } from './recipe.js';
 import { distillRun } from './run.js';
 
 /** Keys shared by the teacher and every student unless their own section sets them. */
@@ -83,17 +83,12 @@ export function comparisonMarkdown(rows: readonly ComparisonRow[]): string {
   return lines.join('\n');
 }
 
-/**
- * `dst pipeline`: the teacher, then each student method on one dataset. Every
- * stage is its own run directory under `out`: resumed from its checkpoint if
- * interrupted, skipped if finished. Pruning methods start from the pipeline's
- * dense runs (prune from scratch, unstructured-kd and dst from kd) when those
- * are in the method list, so the dense students are trained once.
- */
-export async function runPipeline(recipe: PipelineRecipe, out: string, control: RunControl & { onStage?: (name: string, state: 'skip' | 'run') => void } = {}): Promise<{ rows: ComparisonRow[]; markdown: string }> {
+/** The teacher's train recipe and each method's distill recipe, validated, before anything runs. */
+export function resolvePipeline(recipe: PipelineRecipe, out: string): { teacherRecipe: TrainRecipe; students: Map<Method, DistillRecipe> } {
+  if (new Set(recipe.methods).size !== recipe.methods.length) throw new ConfigError('methods', 'lists a method twice');
   const base = shared(recipe);
   const teacherRecipe = validateRecipe(trainRecipeSchema, { name: 'teacher', ...base, ...recipe.teacher }, '', 'teacher.');
-  const students = new Map<Method, ReturnType<typeof distillRecipeSchema.parse>>();
+  const students = new Map<Method, DistillRecipe>();
   for (const method of recipe.methods) {
     const init =
       method === 'prune' && recipe.methods.includes('scratch')
@@ -104,7 +99,18 @@ export async function runPipeline(recipe: PipelineRecipe, out: string, control: 
     const student = { name: method, ...base, ...recipe.student, method, teacher: path.join(out, 'teacher'), ...(init ? { init } : {}) };
     students.set(method, validateRecipe(distillRecipeSchema, student, '', 'student.'));
   }
-  if (new Set(recipe.methods).size !== recipe.methods.length) throw new ConfigError('methods', 'lists a method twice');
+  return { teacherRecipe, students };
+}
+
+/**
+ * `dst pipeline`: the teacher, then each student method on one dataset. Every
+ * stage is its own run directory under `out`: resumed from its checkpoint if
+ * interrupted, skipped if finished. Pruning methods start from the pipeline's
+ * dense runs (prune from scratch, unstructured-kd and dst from kd) when those
+ * are in the method list, so the dense students are trained once.
+ */
+export async function runPipeline(recipe: PipelineRecipe, out: string, control: RunControl & { onStage?: (name: string, state: 'skip' | 'run') => void } = {}): Promise<{ rows: ComparisonRow[]; markdown: string }> {
+  const { teacherRecipe, students } = resolvePipeline(recipe, out);
 
   const rows: ComparisonRow[] = [];
   const stage = async <T>(name: string, dir: string, runIt: () => Promise<T>): Promise<RunSummary> => {

@@ -1,0 +1,23 @@
+import { readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { pipelineSchema, resolvePipeline } from '../src/distill/pipeline.js';
+import { readRecipeFile, trainRecipeSchema, validateRecipe } from '../src/train/recipe.js';
+
+const dir = path.resolve(import.meta.dirname, '..', 'recipes');
+
+describe('recipes in the repository', () => {
+  for (const file of readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f))) {
+    it(`${file} is valid`, async () => {
+      const raw = await readRecipeFile(path.join(dir, file));
+      if ('methods' in raw) {
+        const recipe = validateRecipe(pipelineSchema, raw, file);
+        const { teacherRecipe, students } = resolvePipeline(recipe, 'runs/x');
+        expect(teacherRecipe.model.length).toBeGreaterThan(0);
+        expect(students.size).toBe(recipe.methods.length);
+      } else {
+        expect(validateRecipe(trainRecipeSchema, raw, file).model.length).toBeGreaterThan(0);
+      }
+    });
+  }
+});
