@@ -8,7 +8,6 @@ import * as path from 'node:path';
 import { ConfigError, DstError } from '../errors.js';
 import type { Module } from '../nn/module.js';
 import { weightLayers } from '../nn/inspect.js';
-import { readSafetensors } from '../nn/safetensors.js';
 import { formatPattern, parsePattern, type Pattern } from '../sparsity/pattern.js';
 import { tidy } from '../torch/scope.js';
 import { noGrad, randn } from '../torch/tensor.js';
@@ -18,8 +17,6 @@ import { lowerTrace } from './fold.js';
 import type { Graph, Preprocess, SparsityPattern } from './ir.js';
 import { runGraph } from './run-graph.js';
 import { traceModel } from './trace.js';
-
-const MASK_SUFFIX = '.weight_mask';
 
 export interface RunModel {
   model: Module;
@@ -31,15 +28,17 @@ export interface RunModel {
   recordedPattern: Pattern | null;
 }
 
-/** Loads `runs/<name>/model.safetensors` with its masks set aside; the caller disposes `model`. */
+/**
+ * Loads `runs/<name>/model.safetensors`; the caller disposes `model`. Masked
+ * layers compute with weight·mask, so the trace sees exact zeros even where
+ * straight-through training left pruned weights non-zero.
+ */
 export async function loadRunModel(runPath: string): Promise<RunModel> {
   const run = new RunDir(runPath);
   if (!existsSync(run.model)) throw new ConfigError('run', `${runPath} holds no model.safetensors (is it a finished run directory?)`);
-  const { tensors } = await readSafetensors(run.model);
-  const maskKeys = [...tensors.keys()].filter((k) => k.endsWith(MASK_SUFFIX));
-  const { model, info, extra } = await loadModelFile(run.model, maskKeys);
-  for (const t of extra.values()) t.dispose();
-  return { model, info, file: run.model, masked: new Set(maskKeys.map((k) => k.slice(0, -MASK_SUFFIX.length))), recordedPattern: summaryPattern(run.summary) };
+  const { model, info } = await loadModelFile(run.model);
+  const masked = new Set(weightLayers(model).filter((l) => l.module.weightMask !== null).map((l) => l.name));
+  return { model, info, file: run.model, masked, recordedPattern: summaryPattern(run.summary) };
 }
 
 function summaryPattern(file: string): Pattern | null {
