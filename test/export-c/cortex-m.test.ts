@@ -8,7 +8,7 @@ import { build, exec, has, prunedModels, slug } from './helpers.js';
 const dir = mkdtempSync(path.join(tmpdir(), 'dst-c-m7-'));
 const rows: string[] = [];
 afterAll(() => {
-  if (rows.length > 0) console.log(`Cortex-M7 (arm-none-eabi-gcc -O2)\n| model | flash (text+rodata+data) | RAM (data+bss) |\n|---|---|---|\n${rows.join('\n')}`);
+  if (rows.length > 0) console.log(`Cortex-M7 (arm-none-eabi-gcc -O3)\n| model | flash (text+rodata+data) | RAM (data+bss) |\n|---|---|---|\n${rows.join('\n')}`);
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -21,9 +21,9 @@ export const specs: [string, PruneSpec][] = [
 ];
 
 /** Exports and builds; returns the project folder. */
-export async function build(graph: Graph, dir: string, target: CTarget, opt = '-O2'): Promise<string> {
+export async function build(graph: Graph, dir: string, target: CTarget): Promise<string> {
   await writeCProject(graph, dir, { target });
-  await exec('make', ['-j2', '-C', dir, `TARGET=${target}`, `OPT=${opt}`], { timeout: 120_000 });
+  await exec('make', ['-j2', '-C', dir, `TARGET=${target}`], { timeout: 120_000 });
   return dir;
 }
 

@@ -1,0 +1,95 @@
+/**
+ * The generated C next to the engine, in one run: flash and RAM of the
+ * Cortex-M7 build (arm-none-eabi-size), and host latency of the generated C
+ * (-O2 and the Makefile's -O3, median of N runs timed inside its main) vs the engine (1 thread,
+ * same kernel set, median of N runs), batch 1, random weights.
+ * Run: npx vite-node bench/c-export.ts [--runs 300]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { writeCProject, type CTarget } from '../src/export/c/index.js';
+import type { Graph } from '../src/export/ir.js';
+import { writeUhp } from '../src/export/uhp-writer.js';
+import { availableIsas, loadModelBytes } from '../src/runtime/index.js';
+import { aconvnet, pruned, randomInput, resnet20, type PruneSpec } from '../test/engine/graphs.js';
+import { machineLine, median } from './common.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+const runs = Math.max(200, Number(arg('runs', '300')));
+const hostTarget: CTarget = process.arch === 'x64' && availableIsas().includes('avx2') ? 'avx2' : 'generic';
+const engineIsa = hostTarget === 'avx2' ? 'avx2' : 'scalar';
+const cortex = spawnSync('sh', ['-c', 'command -v arm-none-eabi-gcc']).status === 0;
+
+const models: [string, Graph][] = [['ResNet-20 (32x32)', resnet20(1, 32)], ['A-ConvNets (88x88)', aconvnet()]];
+const specs: [string, PruneSpec][] = [
+  ['dense', { kind: 'dense' }],
+  ['UHP 2:4 B=16', { kind: 'uhp', n: 2, m: 4, block: 16 }],
+];
+
+const dir = mkdtempSync(path.join(tmpdir(), 'dst-c-bench-'));
+const make = (d: string, target: CTarget, opt = '-O3'): void => {
+  execFileSync('make', ['-j2', '-C', d, 'clean', 'all', `TARGET=${target}`, `OPT=${opt}`], { stdio: 'ignore' });
+};
+
+async function measure(graph: Graph, name: string) {
+  const m7 = path.join(dir, `${name}-m7`);
+  let flash = NaN, ram = NaN;
+  if (cortex) {
+    await writeCProject(graph, m7, { target: 'cortex-m' });
+    make(m7, 'cortex-m');
+    const out = execFileSync('arm-none-eabi-size', ['-A', path.join(m7, 'build', 'cortex-m', 'model.elf')], { encoding: 'utf8' });
+    const s = new Map([...out.matchAll(/^(\.\S+)\s+(\d+)\s+\d+$/gm)].map((m) => [m[1], Number(m[2])]));
+    const get = (k: string): number => s.get(k) ?? 0;
+    flash = get('.isr_vector') + get('.text') + get('.rodata') + get('.ARM.exidx') + get('.data');
+    ram = get('.data') + get('.bss');
+  }
+  const host = path.join(dir, `${name}-host`);
+  const info = await writeCProject(graph, host, { target: hostTarget });
+  const image = path.join(host, 'in.raw');
+  const engine = loadModelBytes(writeUhp(graph), name, { isa: engineIsa, threads: 1 });
+  const x = randomInput(engine.inputShape.reduce((a, b) => a * b, 1), 1);
+  writeFileSync(image, new Uint8Array(x.buffer));
+  const timeC = (opt: string): number => {
+    make(host, hostTarget, opt);
+    const { stderr } = spawnSync(path.join(host, 'build', hostTarget, 'model'), [image, String(runs)], { encoding: 'utf8' });
+    return Number(/median ([\d.]+) us/.exec(stderr)?.[1]);
+  };
+  const o2Us = timeC('-O2');
+  const cUs = timeC('-O3');
+  for (let i = 0; i < 50; i++) engine.run(x);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    engine.run(x);
+    times.push(Number(process.hrtime.bigint() - t0) / 1e3);
+  }
+  engine.dispose();
+  return { flash, ram, arena: info.arenaBytes, o2Us, cUs, engineUs: median(times) };
+}
+
+const kib = (n: number): string => (Number.isFinite(n) ? `${(n / 1024).toFixed(1)} KiB` : 'n/a');
+const lines = [
+  machineLine(),
+  `host C: ${hostTarget} kernels, gcc -O2 / -O3, 1 thread; engine: ${engineIsa}, 1 thread; batch 1; median of ${runs} runs after warm-up`,
+  cortex ? 'Cortex-M7: arm-none-eabi-gcc -O3 -mcpu=cortex-m7 -mthumb -mfpu=fpv5-d16 -mfloat-abi=hard; flash = text+rodata+data, RAM = data+bss (arena, input and scores buffers)' : 'Cortex-M7: arm-none-eabi-gcc missing, sizes not measured',
+  '',
+  '| model | weights | M7 flash | M7 RAM | C -O2 | C -O3 | engine | C -O3 / engine |',
+  '|---|---|---|---|---|---|---|---|',
+];
+try {
+  for (const [mName, g] of models) {
+    for (const [sName, spec] of specs) {
+      const r = await measure(pruned(g, spec), `${mName}-${sName}`.replace(/[^a-z0-9]+/gi, '-'));
+      lines.push(`| ${mName} | ${sName} | ${kib(r.flash)} | ${kib(r.ram)} | ${(r.o2Us / 1000).toFixed(3)} ms | ${(r.cUs / 1000).toFixed(3)} ms | ${(r.engineUs / 1000).toFixed(3)} ms | ${(r.cUs / r.engineUs).toFixed(2)}x |`);
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(lines.join('\n'));
