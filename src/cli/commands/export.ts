@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ConfigError, DstError, ShapeError } from '../../errors.js';
 import { denseWeightBytes, writeUhp } from '../../export/uhp-writer.js';
 import { toOnnxModel } from '../../export/onnx.js';
+import { exportC } from '../../export/c/index.js';
 import { describePatterns, layerPatterns, loadRunModel, modelGraph, preprocessOf, withPatterns } from '../../export/from-run.js';
 import { writeFileAtomic } from '../../fsutil.js';
 import { formatPattern, parsePattern } from '../../sparsity/pattern.js';
@@ -13,8 +14,8 @@ function size(value: string): [number, number] {
   return [h, m[2] === undefined ? h : Number(m[2])];
 }
 
-function format(value: string): 'uhp' | 'onnx' {
-  if (value !== 'uhp' && value !== 'onnx') throw new ConfigError('--format', `expected 'uhp' or 'onnx', got '${value}'`);
+function format(value: string): 'uhp' | 'onnx' | 'c' {
+  if (value !== 'uhp' && value !== 'onnx' && value !== 'c') throw new ConfigError('--format', `expected 'uhp', 'onnx' or 'c', got '${value}'`);
   return value;
 }
 
@@ -26,10 +27,11 @@ export function registerExport(program: Command, print: (text: string) => void):
     .description("export a run's model for deployment: .uhp for dst's engine (compact sparse weights) or ONNX (dense)")
     .requiredOption('--run <dir>', 'run directory holding model.safetensors')
     .requiredOption('--out <file>', 'file to write')
-    .option('--format <uhp|onnx>', 'output format', format, 'uhp')
+    .option('--format <uhp|onnx|c>', 'output format (c: a standalone C99 project folder)', format, 'uhp')
+    .option('--target <generic|neon|avx2|cortex-m>', 'kernels and build defaults of a C project (--format c)', 'generic')
     .option('--pattern <spec>', "sparsity pattern of the pruned layers, e.g. 'uhp:2:4:16' (default: the run's own, else dense)")
     .option('--crop-from <HxW>', 'size of the images fed to the .uhp model when the test pipeline centre-crops', size)
-    .action(async (opts: { run: string; out: string; format: 'uhp' | 'onnx'; pattern?: string; cropFrom?: [number, number] }) => {
+    .action(async (opts: { run: string; out: string; format: 'uhp' | 'onnx' | 'c'; target: string; pattern?: string; cropFrom?: [number, number] }) => {
       const requested = opts.pattern === undefined ? null : parsePattern(opts.pattern, '--pattern');
       const { model, info, masked, recordedPattern } = await loadRunModel(opts.run);
       try {
@@ -43,6 +45,12 @@ export function registerExport(program: Command, print: (text: string) => void):
           print(`wrote ${opts.out}: ONNX opset 13, ${kb(bytes.length)}, ${shape}`);
           if (pattern.kind !== 'dense') print(`note: ONNX has no N:M format; the ${formatPattern(pattern)} layers are stored dense with their zeros`);
           print('input: the normalised [N, C, H, W] tensor (preprocessing is not part of the ONNX graph)');
+          return;
+        }
+        if (opts.format === 'c') {
+          const c = await exportC(graph, opts.out, { target: opts.target });
+          print(`wrote ${opts.out}/: C99 project for ${c.target}, ${kb(c.weightBytes)} const weights, ${kb(c.arenaBytes + c.scratchBytes)} static RAM, ${shape}`);
+          print(`build: make -C ${opts.out} (see its README.md for other targets)`);
           return;
         }
         let bytes: Uint8Array;
