@@ -70,7 +70,7 @@ export async function benchModel(subject: BenchSubject, options: BenchOptions): 
     uhpGraph = { ...subject.graph, preprocess: noPreprocess };
   } else {
     uhpGraph = pruneGraph(base, subject.layers, { kind: 'uhp', pattern: BENCH_UHP });
-    notes.push(`the model is dense: the engine UHP row prunes it by magnitude to ${formatPattern(BENCH_UHP)} (speed only; accuracy is not kept)`);
+    notes.push(`the model has no UHP layers: the engine UHP row prunes it by magnitude to ${formatPattern(BENCH_UHP)} (speed only; accuracy is not kept)`);
   }
   notes.push('the unstructured row prunes each layer by magnitude to 50% and runs CSR');
   const csrGraph = pruneGraph(base, subject.layers, { kind: 'unstructured', sparsity: 0.5 });

@@ -135,7 +135,7 @@ describe('dst bench', () => {
     ]);
     expect(result.rows[0].speedupVsLibtorch).toBe(1);
     expect(result.rows.every((row: { ms: number; bytes: number }) => row.ms > 0 && row.bytes > 0)).toBe(true);
-    expect(result.notes.join(' ')).toMatch(/model is dense: the engine UHP row prunes it by magnitude to uhp:2:4:16/);
+    expect(result.notes.join(' ')).toMatch(/model has no UHP layers: the engine UHP row prunes it by magnitude to uhp:2:4:16/);
     expect(typeof result.cpu).toBe('string');
   });
 
@@ -145,7 +145,7 @@ describe('dst bench', () => {
     expect(r.stdout).toMatch(/batch 1, 1 thread, median of 5 runs/);
     expect(r.stdout).toMatch(/^CPU: /m);
     expect(r.stdout).toMatch(/engine UHP uhp:2:4:16 +[\d.]+ ms/);
-    expect(r.stdout).not.toMatch(/model is dense/);
+    expect(r.stdout).not.toMatch(/no UHP layers/);
   });
 
   it('benchmarks a .uhp file: LibTorch and onnxruntime run its graph', () => {
