@@ -34,7 +34,8 @@ const specs: [string, PruneSpec][] = [
 
 const dir = mkdtempSync(path.join(tmpdir(), 'dst-c-bench-'));
 const make = (d: string, target: CTarget, opt = '-O3'): void => {
-  execFileSync('make', ['-j2', '-C', d, 'clean', 'all', `TARGET=${target}`, `OPT=${opt}`], { stdio: 'ignore' });
+  execFileSync('make', ['-C', d, 'clean'], { stdio: 'ignore' });
+  execFileSync('make', ['-j2', '-C', d, `TARGET=${target}`, `OPT=${opt}`], { stdio: 'ignore' });
 };
 
 async function measure(graph: Graph, name: string) {
