@@ -12,12 +12,19 @@ import { SGD, manualSeed, randint, randn, setNumThreads, tidy } from '../src/tor
 import { buildTorchProgram, machineLine, median, repoRoot } from './common.js';
 
 const { values } = parseArgs({
-  options: { batch: { type: 'string', default: '128' }, threads: { type: 'string', default: '1' }, steps: { type: 'string', default: '20' }, warmup: { type: 'string', default: '3' } },
+  options: {
+    batch: { type: 'string', default: '128' },
+    threads: { type: 'string', default: '1' },
+    steps: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '4' },
+  },
 });
 const batch = Number(values.batch);
 const threads = Number(values.threads);
 const steps = Number(values.steps);
 const warmup = Number(values.warmup);
+const rounds = Number(values.rounds);
 
 function dstSteps(): number[] {
   setNumThreads(threads);
@@ -50,11 +57,11 @@ function cppSteps(): number[] {
 }
 
 console.log(machineLine());
-console.log(`ResNet-20 training step, batch ${batch}, ${threads} thread(s), median of ${steps} steps after ${warmup} warm-up`);
+console.log(`ResNet-20 training step, batch ${batch}, ${threads} thread(s), median of ${rounds} x ${steps} steps per side after ${warmup} warm-up, sides alternating`);
 // Alternate the two sides so drift in machine load hits both alike.
 const dst: number[] = [];
 const cpp: number[] = [];
-for (let round = 0; round < 2; round++) {
+for (let round = 0; round < rounds; round++) {
   cpp.push(...cppSteps());
   dst.push(...dstSteps());
 }
