@@ -27,7 +27,7 @@ describe.skipIf(!tools)('generated C for Cortex-M7', () => {
   const flash = new Map<string, number>();
   for (const { name, graph } of prunedModels()) {
     it(`${name} builds and links with -mcpu=cortex-m7 -mfpu=fpv5-d16 -mfloat-abi=hard`, async () => {
-      const d = await build(graph, path.join(dir, slug(name)), 'cortex-m');
+      const d = await build(graph, path.join(dir, slug(name)), 'cortex-m', '-O3');
       const s = await sections(path.join(d, 'build', 'cortex-m', 'model.elf'));
       const get = (k: string): number => s.get(k) ?? 0;
       const f = get('.isr_vector') + get('.text') + get('.rodata') + get('.ARM.exidx') + get('.data');
