@@ -46,6 +46,8 @@ export interface BenchResult {
   threads: number;
   runs: number;
   rows: BenchRow[];
+  /** The engine's kernel set. */
+  engineIsa: string;
   /** How rows were derived where the model itself did not have what they need. */
   notes: string[];
 }
@@ -111,7 +113,7 @@ export async function benchModel(subject: BenchSubject, options: BenchOptions): 
       speedupVsOrt: ms[1]! / ms[i]!,
       bytes: sizes[i]!,
     }));
-    return { batch, threads, runs, rows, notes };
+    return { batch, threads, runs, rows, engineIsa: engines[0]!.model.isa, notes };
   } finally {
     x.dispose();
     for (const e of engines) e.model.dispose();

@@ -122,6 +122,7 @@ class Recorder implements OpTracer {
   /** The IR node for one call, or the value it passes through unchanged. */
   #node(op: string, output: Tensor, inputs: readonly (Tensor | number | null)[], attrs: Attrs): TracedNode | string {
     const x = inputs[0] as Tensor;
+    if (op === 'add' && !this.values.has(x)) this.#fail(op, 'adding an activation to a constant tensor is not supported');
     const input = this.#value(op, x);
     switch (op) {
       case 'conv2d': {
@@ -161,7 +162,7 @@ class Recorder implements OpTracer {
         const other = inputs[1];
         if (typeof other === 'number' || other === null) this.#fail(op, 'adding a constant number is not supported');
         if (attrs.alpha !== 1) this.#fail(op, `alpha ${String(attrs.alpha)} is not supported (only 1)`);
-        if (!this.values.has(other!)) this.#fail(op, 'adding a constant tensor is not supported');
+        if (!this.values.has(other!)) this.#fail(op, 'adding a constant tensor to an activation is not supported');
         if (x.shape.join('x') !== other!.shape.join('x')) this.#fail(op, `broadcasting [${x.shape.join(', ')}] + [${other!.shape.join(', ')}] is not supported`);
         const name = this.#opName('add');
         return { op: 'add', name, inputs: [input, this.values.get(other!)!], output: name, relu: false };

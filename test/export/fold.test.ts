@@ -103,3 +103,18 @@ describe('BatchNorm folding and fusion', () => {
     model.dispose();
   });
 });
+
+class ConstantAdd extends Module {
+  readonly conv = this.registerModule('conv', new Conv2d(1, 2, 3));
+  forward(x: Tensor): Tensor {
+    return this.conv.weight.sum().add(this.conv.forward(x)).flatten(1);
+  }
+}
+
+describe('constants in activations', () => {
+  it('refuses adding a constant to an activation, naming the layer', () => {
+    const model = new ConstantAdd();
+    expect(() => traceModel(model, [1, 4, 4])).toThrow("cannot export op 'add' in layer '(root)' (ConstantAdd): adding an activation to a constant tensor is not supported");
+    model.dispose();
+  });
+});

@@ -34,7 +34,7 @@ export function registerBench(program: Command, print: (text: string) => void): 
         return;
       }
       print(`${label}: batch ${result.batch}, ${result.threads} thread${result.threads === 1 ? '' : 's'}, median of ${result.runs} runs, rows interleaved`);
-      print(`CPU: ${cpu.model} (${cpu.cores} cores, ${cpu.isa.join(' ') || 'no SIMD extensions found'})`);
+      print(`CPU: ${cpu.model} (${cpu.cores} cores, ${cpu.isa.join(' ') || 'no SIMD extensions found'}); engine kernels: ${result.engineIsa}`);
       print(
         formatTable(
           ['runtime', 'latency', 'vs LibTorch', 'vs ORT', 'file size'],
