@@ -3,16 +3,21 @@
  * that path, lays every activation and scratch buffer out in one arena, and
  * runs the layers over a thread pool. Nothing here allocates during run().
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kernels/kernels.h"
 #include "kernels/ops.h"
 #include "model.h"
 #include "threadpool.h"
 #include "uhp_engine.h"
+
+#define MODE_WINDOW 9
+#define MODE_RETRY 16
 
 enum path { PATH_NONE, PATH_DENSE16, PATH_SPARSE16, PATH_SPARSE8, PATH_GATHER8, PATH_ROWS8, PATH_CSR, PATH_DEPTHWISE, PATH_GROUPED };
 
@@ -44,7 +49,18 @@ struct dst_engine {
   float **val;      /* value id -> buffer */
   float *padbuf, *colbuf;
   dst_pool *pool;
+  /*
+   * Whether the pool pays off is measured, not assumed: on a loaded machine a
+   * worker preempted while holding a task stalls the whole layer. Recent
+   * image times per mode (0: caller alone, 1: pool) decide; the other mode is
+   * retried now and then so a change in load is noticed.
+   */
+  double recent[2][MODE_WINDOW];
+  int n_recent[2], next[2], runs;
 };
+
+/* Layers below this many multiply-adds run on the caller alone: a fork-join costs about as much. */
+#define PARALLEL_MIN_MACS 300000L
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) {
   va_list ap;
@@ -481,7 +497,15 @@ static int pixel_chunks(const step *s, int threads) {
   return want < most ? want : most;
 }
 
-static void run_conv(dst_engine *e, const step *s, const float *in, float *out) {
+static long conv_macs(const step *s) {
+  const dst_node *nd = s->nd;
+  const long per_out = s->path == PATH_DENSE16 || s->path == PATH_DEPTHWISE || s->path == PATH_GROUPED || s->path == PATH_CSR
+                           ? (long)nd->cg * nd->kh * nd->kw
+                           : (long)dst_uhp_groups(nd) * nd->n;
+  return per_out * nd->o * s->npix;
+}
+
+static void run_conv(dst_engine *e, const step *s, const float *in, float *out, int parallel) {
   const dst_node *nd = s->nd;
   const float *src = in;
   if (s->pad) {
@@ -489,7 +513,7 @@ static void run_conv(dst_engine *e, const step *s, const float *in, float *out) 
     src = e->padbuf;
   }
   layer_ctx c = {s, src, (ptrdiff_t)nd->sh * s->wp * s->cin_total, (ptrdiff_t)nd->sw * s->cin_total, out,
-                 pixel_chunks(s, dst_pool_threads(e->pool))};
+                 parallel ? pixel_chunks(s, dst_pool_threads(e->pool)) : 1};
   if (s->path == PATH_ROWS8) {
     e->k->rows_prep(in, nd->in_shape.h, nd->in_shape.w, s->cin_total, nd->ph, nd->pw, nd->sw, s->wq, e->padbuf);
     c.x = e->padbuf;
@@ -501,7 +525,11 @@ static void run_conv(dst_engine *e, const step *s, const float *in, float *out) 
     c.x_row = (ptrdiff_t)nd->out_shape.w * s->kpad;
     c.x_col = s->kpad;
   }
-  dst_pool_run(e->pool, run_task, &c, s->nblocks * c.chunks);
+  if (parallel) {
+    dst_pool_run(e->pool, run_task, &c, s->nblocks * c.chunks);
+  } else {
+    for (int t = 0; t < s->nblocks; t++) run_task(&c, t);
+  }
 }
 
 static void preprocess(const dst_model *m, const float *in, float *x) {
@@ -515,10 +543,42 @@ static void preprocess(const dst_model *m, const float *in, float *x) {
   }
 }
 
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+static double median_of(const double *v, int n) {
+  double s[MODE_WINDOW];
+  for (int i = 0; i < n; i++) {
+    int j = i;
+    for (; j > 0 && s[j - 1] > v[i]; j--) s[j] = s[j - 1];
+    s[j] = v[i];
+  }
+  return s[n / 2];
+}
+
+/* 1: use the pool for this image. Both modes are sampled until each has a full window. */
+static int pick_mode(dst_engine *e) {
+  e->runs++;
+  if (e->n_recent[0] < MODE_WINDOW || e->n_recent[1] < MODE_WINDOW) return e->n_recent[1] <= e->n_recent[0];
+  const int best = median_of(e->recent[1], MODE_WINDOW) <= median_of(e->recent[0], MODE_WINDOW);
+  return e->runs % MODE_RETRY == 0 ? !best : best;
+}
+
+static void record_mode(dst_engine *e, int mode, double ms) {
+  e->recent[mode][e->next[mode]] = ms;
+  e->next[mode] = (e->next[mode] + 1) % MODE_WINDOW;
+  if (e->n_recent[mode] < MODE_WINDOW) e->n_recent[mode]++;
+}
+
 void dst_engine_run(dst_engine *e, const float *in, float *out, int batch) {
   const dst_model *m = &e->model;
   const size_t in_size = dst_engine_input_size(e), out_size = dst_engine_output_size(e);
   for (int b = 0; b < batch; b++) {
+    const int pooled = dst_pool_threads(e->pool) > 1 && pick_mode(e);
+    const double t0 = dst_pool_threads(e->pool) > 1 ? now_ms() : 0.0;
     preprocess(m, in + b * in_size, e->val[0]);
     for (int i = 0; i < m->n_nodes; i++) {
       const step *s = &e->steps[i];
@@ -529,7 +589,7 @@ void dst_engine_run(dst_engine *e, const float *in, float *out, int batch) {
       const size_t n = (size_t)is.c * is.h * is.w;
       switch (nd->op) {
         case DST_OP_CONV:
-        case DST_OP_LINEAR: run_conv(e, s, x, y); break;
+        case DST_OP_LINEAR: run_conv(e, s, x, y, pooled && conv_macs(s) >= PARALLEL_MIN_MACS); break;
         case DST_OP_RELU: dst_relu(x, n, y); break;
         case DST_OP_ADD: dst_add(x, e->val[nd->in[1]], n, nd->relu, y); break;
         case DST_OP_MAXPOOL:
@@ -542,6 +602,7 @@ void dst_engine_run(dst_engine *e, const float *in, float *out, int batch) {
         case DST_OP_SOFTMAX: dst_softmax(x, n, y); break;
       }
     }
+    if (dst_pool_threads(e->pool) > 1) record_mode(e, pooled, now_ms() - t0);
     const dst_shape os = m->out_shape;
     float *o = out + b * out_size;
     if (os.rank == 3) dst_hwc_to_chw(e->val[m->output], os.h, os.w, os.c, o);
@@ -562,6 +623,7 @@ int dst_engine_set_threads(dst_engine *e, int threads, char *err, size_t errlen)
   }
   dst_pool_free(e->pool);
   e->pool = p;
+  e->n_recent[0] = e->n_recent[1] = e->next[0] = e->next[1] = 0;
   return 0;
 }
 
