@@ -1,4 +1,15 @@
 export * as torch from './torch/index.js';
 export * as nn from './nn/index.js';
 export * as models from './models/index.js';
+export * as data from './data/index.js';
+export * as sparsity from './sparsity/index.js';
+export * as train from './train/index.js';
+export * as runtime from './runtime/index.js';
+export { distillRun } from './distill/run.js';
+export { runPipeline, pipelineSchema } from './distill/pipeline.js';
+export { kdLoss, dstLoss, softKl } from './distill/losses.js';
+export { traceModel } from './export/trace.js';
+export { writeUhp } from './export/uhp-writer.js';
+export { writeOnnxFile } from './export/onnx.js';
+export { exportC, writeCProject } from './export/c/index.js';
 export { DstError, FormatError, ConfigError, ShapeError } from './errors.js';
