@@ -53,6 +53,8 @@ function bench(models: { name: string; bytes: Uint8Array }[], threads: number): 
 
 const pad = (s: string, n: number): string => s.padEnd(n);
 console.log(`CPU: ${os.cpus()[0]?.model ?? 'unknown'} (${os.cpus().length} logical cores), batch 1, median of ${runs} runs after 50 warm-up`);
+// Other jobs on the machine move every absolute number; the ratios within one table are what to compare.
+console.log(`load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 for (const [name, graph] of [['ResNet-20 (10 classes, 3x32x32)', resnet20(1, 32)], ['A-ConvNets (1x88x88)', aconvnet()]] as [string, Graph][]) {
   const models = rows.map(([row, spec]) => ({ name: row, bytes: writeUhp(pruned(graph, spec)) }));
   const denseBytes = denseWeightBytes(graph);

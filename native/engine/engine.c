@@ -355,7 +355,8 @@ static int plan_arena(dst_engine *e, char *err, size_t errlen) {
       for (int k = 0; k < nd->n_in; k++) if (last[nd->in[k]] == v - 1) slot_free[slot_of[nd->in[k]]] = 1;
       if (last[v] < v && v != m->output) slot_free[best] = 1;
       const step *s = &e->steps[v - 1];
-      const size_t prep = s->path == PATH_ROWS8 ? (size_t)s->hp * nd->sw * s->cin_total * s->wq : s->pad ? (size_t)s->hp * s->wp * s->cin_total : 0;
+      /* rows8 input plus the 8 floats a vector-wide border store may run past it */
+      const size_t prep = s->path == PATH_ROWS8 ? (size_t)s->hp * nd->sw * s->cin_total * s->wq + 8 : s->pad ? (size_t)s->hp * s->wp * s->cin_total : 0;
       if (round16(prep) > pad_max) pad_max = round16(prep);
       if (s->im2col) col_max = col_max > round16((size_t)s->npix * s->kpad) ? col_max : round16((size_t)s->npix * s->kpad);
     }

@@ -191,45 +191,47 @@ INL void transpose8(__m256 r[8]) {
 }
 
 /*
- * V pixel vectors, one channel at a time: V independent accumulators hide
- * the FMA latency, and the weight broadcast and offset are shared by V loads.
+ * V pixel vectors of two channels at a time: 2V independent accumulators hide
+ * the FMA latency, and each weight broadcast and offset serves V loads.
  */
 INL void rtile(const dst_conv_task *t, int v0, const int V) {
-  const int vecs = (t->ow + 7) / 8;
-  const float *xv[8];
-  int pix[8], npix[8];
-#pragma GCC unroll 8
+  const int vecs = (t->ow + 7) / 8, n = t->n_off;
+  const float *xv[6];
+  int pix[6], npix[6];
+#pragma GCC unroll 6
   for (int i = 0; i < V; i++) {
     const int oy = (v0 + i) / vecs, ox0 = (v0 + i) % vecs * 8;
     xv[i] = t->x + (ptrdiff_t)oy * t->x_row + ox0;
     pix[i] = oy * t->ow + ox0;
     npix[i] = t->ow - ox0 < 8 ? t->ow - ox0 : 8;
   }
-  __m256 out[8][8];
-  for (int l = 0; l < 8; l++) {
+  __m256 out[6][8];
+  for (int l = 0; l < 8; l += 2) {
     if (l >= t->lanes) {
-#pragma GCC unroll 8
-      for (int i = 0; i < V; i++) out[i][l] = _mm256_setzero_ps();
+#pragma GCC unroll 6
+      for (int i = 0; i < V; i++) out[i][l] = out[i][l + 1] = _mm256_setzero_ps();
       continue;
     }
-    const int32_t *off = t->off + (ptrdiff_t)l * t->n_off;
-    const float *w = t->w + (ptrdiff_t)l * t->n_off;
-    __m256 a[8];
-    const __m256 b = _mm256_broadcast_ss(t->bias + l);
-#pragma GCC unroll 8
-    for (int i = 0; i < V; i++) a[i] = b;
-    const int n = t->n_off;
-#pragma GCC unroll 2
+    /* a channel past t->lanes has zero weights and offsets (packing pads the block) */
+    const int32_t *off0 = t->off + (ptrdiff_t)l * n, *off1 = off0 + n;
+    const float *w0 = t->w + (ptrdiff_t)l * n, *w1 = w0 + n;
+    __m256 a[6], b[6];
+    const __m256 ba = _mm256_broadcast_ss(t->bias + l), bb = _mm256_broadcast_ss(t->bias + l + 1);
+#pragma GCC unroll 6
+    for (int i = 0; i < V; i++) a[i] = ba, b[i] = bb;
     for (int e = 0; e < n; e++) {
-      const __m256 wv = _mm256_broadcast_ss(w + e);
-      const ptrdiff_t o = off[e];
-#pragma GCC unroll 8
-      for (int i = 0; i < V; i++) a[i] = _mm256_fmadd_ps(_mm256_loadu_ps(xv[i] + o), wv, a[i]);
+      const __m256 wa = _mm256_broadcast_ss(w0 + e), wb = _mm256_broadcast_ss(w1 + e);
+      const ptrdiff_t oa = off0[e], ob = off1[e];
+#pragma GCC unroll 6
+      for (int i = 0; i < V; i++) {
+        a[i] = _mm256_fmadd_ps(_mm256_loadu_ps(xv[i] + oa), wa, a[i]);
+        b[i] = _mm256_fmadd_ps(_mm256_loadu_ps(xv[i] + ob), wb, b[i]);
+      }
     }
-#pragma GCC unroll 8
-    for (int i = 0; i < V; i++) out[i][l] = a[i];
+#pragma GCC unroll 6
+    for (int i = 0; i < V; i++) out[i][l] = a[i], out[i][l + 1] = b[i];
   }
-#pragma GCC unroll 8
+#pragma GCC unroll 6
   for (int i = 0; i < V; i++) {
     transpose8(out[i]);
     for (int j = 0; j < npix[i]; j++) store8(t, pix[i] + j, 0, out[i][j]);
@@ -238,44 +240,57 @@ INL void rtile(const dst_conv_task *t, int v0, const int V) {
 
 TGT void dst_avx2_rows8(const dst_conv_task *t) {
   int v = t->p0;
-  for (; v + 8 <= t->p1; v += 8) rtile(t, v, 8);
-  /* few tile shapes keep the code (and sanitizer builds) small; remainders are rare */
-  if (v + 4 <= t->p1) rtile(t, v, 4), v += 4;
-  for (; v < t->p1; v++) rtile(t, v, 1);
+  for (; v + 6 <= t->p1; v += 6) rtile(t, v, 6);
+  /* few tile shapes keep the code (and sanitizer builds) small */
+  for (; v + 2 <= t->p1; v += 2) rtile(t, v, 2);
+  if (v < t->p1) rtile(t, v, 1);
 }
 
-/* Stride 1 and whole 8-channel blocks: 8 x 8 transposes; anything else takes the portable loop. */
+/*
+ * Whole 8-channel blocks: 8 x 8 transposes of 8 source pixels; anything else
+ * takes the portable loop. Borders are zeroed with whole-vector stores that
+ * may run up to 7 floats past a channel row into what is written next, and
+ * past the end by as much (the planner leaves that slack), so no call to
+ * memset per channel.
+ */
 TGT void dst_avx2_rows_prep(const float *x, int h, int w, int c, int ph, int pw, int sw, int wq, float *out) {
-  if (sw != 1 || c % 8 != 0 || pw + w > wq) {
+  if (c % 8 != 0) {
     dst_rows_prep(x, h, w, c, ph, pw, sw, wq, out);
     return;
   }
+  const __m256 zero = _mm256_setzero_ps();
   const int hp = h + 2 * ph;
   for (int iy = 0; iy < hp; iy++) {
-    float *o = out + (size_t)iy * c * wq;
     const int y = iy - ph;
+    float *row = out + (size_t)iy * sw * c * wq;
     if (y < 0 || y >= h) {
-      for (size_t i = 0; i < (size_t)c * wq; i++) o[i] = 0.0f;
+      for (size_t i = 0; i < (size_t)sw * c * wq; i += 8) _mm256_storeu_ps(row + i, zero);
       continue;
     }
     const float *xr = x + (size_t)y * w * c;
-    for (int ch = 0; ch < c; ch++) {
-      float *oc = o + (size_t)ch * wq;
-      for (int q = 0; q < pw; q++) oc[q] = 0.0f;
-      for (int q = pw + w; q < wq; q++) oc[q] = 0.0f;
-    }
-    for (int c0 = 0; c0 < c; c0 += 8) {
-      int x0 = 0;
-      for (; x0 + 8 <= w; x0 += 8) {
-        __m256 r[8];
+    for (int f = 0; f < sw; f++) {
+      /* q in [q0, q1) has its source column q * sw + f - pw inside the image */
+      const int q0 = pw > f ? (pw - f + sw - 1) / sw : 0;
+      int q1 = (w + pw - f + sw - 1) / sw;
+      q1 = q1 < q0 ? q0 : q1 > wq ? wq : q1;
+      for (int c0 = 0; c0 < c; c0 += 8) {
+        float *o = row + ((size_t)f * c + c0) * wq;
+        for (int l = 0; l < 8; l++) {
+          for (int q = 0; q < q0; q += 8) _mm256_storeu_ps(o + (size_t)l * wq + q, zero);
+          for (int q = q1; q < wq; q += 8) _mm256_storeu_ps(o + (size_t)l * wq + q, zero);
+        }
+        int q = q0;
+        for (; q + 8 <= q1; q += 8) {
+          __m256 r[8];
 #pragma GCC unroll 8
-        for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(xr + (size_t)(x0 + j) * c + c0);
-        transpose8(r);
+          for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(xr + (size_t)((q + j) * sw + f - pw) * c + c0);
+          transpose8(r);
 #pragma GCC unroll 8
-        for (int l = 0; l < 8; l++) _mm256_storeu_ps(o + (size_t)(c0 + l) * wq + pw + x0, r[l]);
+          for (int l = 0; l < 8; l++) _mm256_storeu_ps(o + (size_t)l * wq + q, r[l]);
+        }
+        for (; q < q1; q++)
+          for (int l = 0; l < 8; l++) o[(size_t)l * wq + q] = xr[(size_t)(q * sw + f - pw) * c + c0 + l];
       }
-      for (; x0 < w; x0++)
-        for (int l = 0; l < 8; l++) o[(size_t)(c0 + l) * wq + pw + x0] = xr[(size_t)x0 * c + c0 + l];
     }
   }
 }

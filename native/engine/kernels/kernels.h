@@ -56,7 +56,7 @@ typedef struct dst_kernels {
   dst_conv_fn dense16, sparse16, sparse8, gather8;
   /* NULL when the set has none: the planner then uses gather8. */
   dst_conv_fn rows8;
-  /* Writes rows8's input layout; same contract as dst_rows_prep in ops.h. */
+  /* Writes rows8's input layout as dst_rows_prep in ops.h does, and may write up to 8 floats past it. */
   void (*rows_prep)(const float *x, int h, int w, int c, int ph, int pw, int sw, int wq, float *out);
   /* Group sizes the gather8 kernel handles; others fall back to scalar. */
   int gather_m_mask;
