@@ -37,6 +37,8 @@ typedef struct step {
   int32_t *off, *idx, *rowptr;
   size_t w_bstride, off_bstride, idx_bstride; /* per output block */
   int n_off, cin;
+  /* the next node is a pooling of this conv's output alone: both run in row bands, so the conv output is still in cache */
+  int pool_next;
 } step;
 
 struct dst_engine {
@@ -332,6 +334,10 @@ static int plan_arena(dst_engine *e, char *err, size_t errlen) {
   for (int i = 0; i < m->n_nodes; i++)
     for (int k = 0; k < m->nodes[i].n_in; k++) last[m->nodes[i].in[k]] = i;
   last[m->output] = m->n_nodes;
+  /* a banded conv still reads its input while its pooling writes */
+  for (int i = 0; i < m->n_nodes; i++)
+    for (int k = 0; e->steps[i].pool_next && k < m->nodes[i].n_in; k++)
+      if (last[m->nodes[i].in[k]] == i) last[m->nodes[i].in[k]] = i + 1;
   int n_slots = 0;
   size_t pad_max = 0, col_max = 0;
   for (int v = 0; v < nv; v++) {
@@ -429,6 +435,14 @@ dst_engine *dst_engine_load(const uint8_t *bytes, size_t len, int isa, int threa
     nd->dense = NULL, nd->mask = NULL, nd->bias = NULL;
   }
   for (int i = 0; i < m->n_nodes; i++) e->weight_bytes += e->steps[i].mem_bytes;
+  for (int i = 0; i + 1 < m->n_nodes; i++) {
+    const dst_node *c = &m->nodes[i], *p = &m->nodes[i + 1];
+    int readers = m->output == i + 1;
+    for (int j = 0; j < m->n_nodes; j++)
+      for (int k = 0; k < m->nodes[j].n_in; k++) readers += m->nodes[j].in[k] == i + 1;
+    e->steps[i].pool_next = c->op == DST_OP_CONV && (p->op == DST_OP_MAXPOOL || p->op == DST_OP_AVGPOOL) && p->in[0] == i + 1 &&
+                            p->ph == 0 && p->pw == 0 && readers == 1;
+  }
   if (plan_arena(e, err, errlen)) {
     dst_engine_free(e);
     return NULL;
@@ -452,6 +466,7 @@ typedef struct {
   ptrdiff_t x_row, x_col;
   float *y;
   int chunks;
+  int u0, u1; /* the units (see step) this loop covers */
 } layer_ctx;
 
 static void run_task(void *arg, int task) {
@@ -461,7 +476,7 @@ static void run_task(void *arg, int task) {
   const int ow = nd->out_shape.w;
   const dst_conv_geo geo = {c->x, c->x_row, c->x_col, ow, c->y, nd->o, nd->relu, s->bias};
   const int b = task / c->chunks, ch = task % c->chunks;
-  const int p0 = (int)((long)s->units * ch / c->chunks), p1 = (int)((long)s->units * (ch + 1) / c->chunks);
+  const int p0 = c->u0 + (int)((long)(c->u1 - c->u0) * ch / c->chunks), p1 = c->u0 + (int)((long)(c->u1 - c->u0) * (ch + 1) / c->chunks);
   if (p0 == p1) return;
   switch (s->path) {
     case PATH_DEPTHWISE: dst_conv_depthwise(&geo, p0, p1, nd->o, nd->kh * nd->kw, s->off, s->w); return;
@@ -490,11 +505,12 @@ static void run_task(void *arg, int task) {
  * about four per thread so a late or preempted thread costs little, cut
  * along pixels only when blocks are too few, each chunk kept >= 16 pixels.
  */
-static int pixel_chunks(const step *s, int threads) {
+static int pixel_chunks(const step *s, int units, int threads) {
   if (threads == 1) return 1;
   int want = (4 * threads + s->nblocks - 1) / s->nblocks;
-  int most = s->npix / 16 > 1 ? s->npix / 16 : 1;
-  if (s->path == PATH_ROWS8 && most > s->units) most = s->units;
+  /* chunks of >= 16 pixels (rows8 units are 8 pixels each) */
+  int most = units / (s->path == PATH_ROWS8 ? 2 : 16);
+  if (most < 1) most = 1;
   return want < most ? want : most;
 }
 
@@ -506,30 +522,58 @@ static long conv_macs(const step *s) {
   return per_out * nd->o * s->npix;
 }
 
-static void run_conv(dst_engine *e, const step *s, const float *in, float *out, int parallel) {
+/* Input preparation, once per layer; fills the loop context but runs no task. */
+static void conv_prepare(dst_engine *e, const step *s, const float *in, float *out, layer_ctx *c) {
   const dst_node *nd = s->nd;
   const float *src = in;
   if (s->pad) {
     dst_pad(in, nd->in_shape.h, nd->in_shape.w, s->cin_total, nd->ph, nd->pw, e->padbuf);
     src = e->padbuf;
   }
-  layer_ctx c = {s, src, (ptrdiff_t)nd->sh * s->wp * s->cin_total, (ptrdiff_t)nd->sw * s->cin_total, out,
-                 parallel ? pixel_chunks(s, dst_pool_threads(e->pool)) : 1};
+  *c = (layer_ctx){s, src, (ptrdiff_t)nd->sh * s->wp * s->cin_total, (ptrdiff_t)nd->sw * s->cin_total, out, 1, 0, 0};
   if (s->path == PATH_ROWS8) {
     e->k->rows_prep(in, nd->in_shape.h, nd->in_shape.w, s->cin_total, nd->ph, nd->pw, nd->sw, s->wq, e->padbuf);
-    c.x = e->padbuf;
-    c.x_row = (ptrdiff_t)nd->sh * nd->sw * s->cin_total * s->wq;
+    c->x = e->padbuf;
+    c->x_row = (ptrdiff_t)nd->sh * nd->sw * s->cin_total * s->wq;
   }
   if (s->im2col) {
     dst_im2col(src, s->wp, s->cin_total, nd->kh, nd->kw, nd->sh, nd->sw, nd->dh, nd->dw, nd->out_shape.h, nd->out_shape.w, s->kpad, e->colbuf);
-    c.x = e->colbuf;
-    c.x_row = (ptrdiff_t)nd->out_shape.w * s->kpad;
-    c.x_col = s->kpad;
+    c->x = e->colbuf;
+    c->x_row = (ptrdiff_t)nd->out_shape.w * s->kpad;
+    c->x_col = s->kpad;
   }
+}
+
+/* Output rows [r0, r1) of a prepared conv. */
+static void conv_rows(dst_engine *e, const step *s, layer_ctx *c, int r0, int r1, int parallel) {
+  const int per_row = s->units / s->nd->out_shape.h;
+  c->u0 = r0 * per_row, c->u1 = r1 * per_row;
+  c->chunks = parallel ? pixel_chunks(s, c->u1 - c->u0, dst_pool_threads(e->pool)) : 1;
   if (parallel) {
-    dst_pool_run(e->pool, run_task, &c, s->nblocks * c.chunks);
+    dst_pool_run(e->pool, run_task, c, s->nblocks * c->chunks);
   } else {
-    for (int t = 0; t < s->nblocks; t++) run_task(&c, t);
+    for (int t = 0; t < s->nblocks; t++) run_task(c, t);
+  }
+}
+
+/* A conv and the pooling of its output, in bands of pooled rows small enough to stay in cache. */
+static void conv_pool(dst_engine *e, const step *s, const dst_node *pn, const float *in, float *mid, float *out, int parallel) {
+  const dst_node *nd = s->nd;
+  const int oh = nd->out_shape.h, ow = nd->out_shape.w, c = nd->o;
+  const size_t row_bytes = (size_t)pn->sh * ow * c * sizeof(float);
+  const size_t target = parallel ? 65536 : 16384;
+  const int band = row_bytes >= target ? 1 : (int)(target / row_bytes);
+  layer_ctx ctx;
+  conv_prepare(e, s, in, mid, &ctx);
+  int done = 0;
+  for (int p0 = 0; p0 < pn->out_shape.h; p0 += band) {
+    const int p1 = p0 + band < pn->out_shape.h ? p0 + band : pn->out_shape.h;
+    int need = (p1 - 1) * pn->sh + pn->kh;
+    if (need > oh) need = oh;
+    if (need > done) conv_rows(e, s, &ctx, done, need, parallel), done = need;
+    const int r0 = p0 * pn->sh;
+    dst_pool2d(mid + (size_t)r0 * ow * c, oh - r0, ow, c, pn->kh, pn->kw, pn->sh, pn->sw, 0, 0, p1 - p0, pn->out_shape.w,
+               pn->op == DST_OP_MAXPOOL, out + (size_t)p0 * pn->out_shape.w * c);
   }
 }
 
@@ -583,6 +627,12 @@ void dst_engine_run(dst_engine *e, const float *in, float *out, int batch) {
     preprocess(m, in + b * in_size, e->val[0]);
     for (int i = 0; i < m->n_nodes; i++) {
       const step *s = &e->steps[i];
+      if (s->pool_next) {
+        const int parallel = pooled && conv_macs(s) >= PARALLEL_MIN_MACS;
+        conv_pool(e, s, &m->nodes[i + 1], e->val[s->nd->in[0]], e->val[i + 1], e->val[i + 2], parallel);
+        i++;
+        continue;
+      }
       const dst_node *nd = s->nd;
       const float *x = e->val[nd->in[0]];
       float *y = e->val[i + 1];
@@ -590,7 +640,12 @@ void dst_engine_run(dst_engine *e, const float *in, float *out, int batch) {
       const size_t n = (size_t)is.c * is.h * is.w;
       switch (nd->op) {
         case DST_OP_CONV:
-        case DST_OP_LINEAR: run_conv(e, s, x, y, pooled && conv_macs(s) >= PARALLEL_MIN_MACS); break;
+        case DST_OP_LINEAR: {
+          layer_ctx c;
+          conv_prepare(e, s, x, y, &c);
+          conv_rows(e, s, &c, 0, nd->out_shape.h, pooled && conv_macs(s) >= PARALLEL_MIN_MACS);
+          break;
+        }
         case DST_OP_RELU: dst_relu(x, n, y); break;
         case DST_OP_ADD: dst_add(x, e->val[nd->in[1]], n, nd->relu, y); break;
         case DST_OP_MAXPOOL:

@@ -108,35 +108,24 @@ void dst_conv_grouped(const dst_conv_geo *g, int p0, int p1, int o, int og, int 
   }
 }
 
-/*
- * One output pixel, channels in chunks of 16 held in a local array across the
- * whole window: the compiler keeps the chunk in registers and vectorises it.
- */
-static void pool_pixel(const float *x, int w, int c, int iy0, int iy1, int ix0, int ix1, int is_max, float scale, float *o) {
-  enum { K = 16 };
-  int c0 = 0;
-  for (; c0 + K <= c; c0 += K) {
-    float acc[K];
-    for (int k = 0; k < K; k++) acc[k] = is_max ? -FLT_MAX : 0.0f;
-    for (int iy = iy0; iy < iy1; iy++)
-      for (int ix = ix0; ix < ix1; ix++) {
-        const float *xi = x + ((size_t)iy * w + ix) * c + c0;
-        if (is_max)
-          for (int k = 0; k < K; k++) acc[k] = xi[k] > acc[k] ? xi[k] : acc[k];
-        else
-          for (int k = 0; k < K; k++) acc[k] += xi[k];
-      }
-    for (int k = 0; k < K; k++) o[c0 + k] = is_max ? acc[k] : acc[k] * scale;
-  }
-  for (int ch = c0; ch < c; ch++) {
-    float acc = is_max ? -FLT_MAX : 0.0f;
-    for (int iy = iy0; iy < iy1; iy++)
-      for (int ix = ix0; ix < ix1; ix++) {
-        const float v = x[((size_t)iy * w + ix) * c + ch];
-        acc = is_max ? (v > acc ? v : acc) : acc + v;
-      }
-    o[ch] = is_max ? acc : acc * scale;
-  }
+/* One output pixel; restrict lets the channel loops vectorise. */
+static void max_pixel(const float *restrict x, int w, int c, int iy0, int iy1, int ix0, int ix1, float *restrict o) {
+  for (int ch = 0; ch < c; ch++) o[ch] = -FLT_MAX;
+  for (int iy = iy0; iy < iy1; iy++)
+    for (int ix = ix0; ix < ix1; ix++) {
+      const float *restrict xi = x + ((size_t)iy * w + ix) * c;
+      for (int ch = 0; ch < c; ch++) o[ch] = xi[ch] > o[ch] ? xi[ch] : o[ch];
+    }
+}
+
+static void avg_pixel(const float *restrict x, int w, int c, int iy0, int iy1, int ix0, int ix1, float scale, float *restrict o) {
+  for (int ch = 0; ch < c; ch++) o[ch] = 0.0f;
+  for (int iy = iy0; iy < iy1; iy++)
+    for (int ix = ix0; ix < ix1; ix++) {
+      const float *restrict xi = x + ((size_t)iy * w + ix) * c;
+      for (int ch = 0; ch < c; ch++) o[ch] += xi[ch];
+    }
+  for (int ch = 0; ch < c; ch++) o[ch] *= scale;
 }
 
 void dst_pool2d(const float *x, int h, int w, int c, int kh, int kw, int sh, int sw, int ph, int pw,
@@ -147,8 +136,8 @@ void dst_pool2d(const float *x, int h, int w, int c, int kh, int kw, int sh, int
     for (int ox = 0; ox < ow; ox++) {
       const int ix0 = ox * sw - pw < 0 ? 0 : ox * sw - pw, ix1 = ox * sw - pw + kw > w ? w : ox * sw - pw + kw;
       float *o = y + ((size_t)oy * ow + ox) * c;
-      if (is_max) pool_pixel(x, w, c, iy0, iy1, ix0, ix1, 1, scale, o);
-      else pool_pixel(x, w, c, iy0, iy1, ix0, ix1, 0, scale, o);
+      if (is_max) max_pixel(x, w, c, iy0, iy1, ix0, ix1, o);
+      else avg_pixel(x, w, c, iy0, iy1, ix0, ix1, scale, o);
     }
   }
 }
