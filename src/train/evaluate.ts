@@ -14,6 +14,8 @@ export interface EvalResult {
   count: number;
   perClassAccuracy: number[];
   confusion: number[][];
+  /** Arg-max class per image, in dataset order. */
+  predictions: Int32Array;
 }
 
 export interface EvalOptions {
@@ -41,6 +43,8 @@ export async function evaluate(model: Module, dataset: ArrayDataset, numClasses:
   const wasTraining = model.training;
   model.eval();
   const meter = new ClassificationMeter(numClasses);
+  const predictions = new Int32Array(dataset.length);
+  let at = 0;
   try {
     for await (const batch of loader) {
       noGrad(() =>
@@ -48,6 +52,7 @@ export async function evaluate(model: Module, dataset: ArrayDataset, numClasses:
           const { x, y } = batchTensors(batch);
           const logits = model.forward(x);
           meter.add(logits, batch.y, F.crossEntropy(logits, y).item());
+          for (const p of logits.argmax(1).toArray()) predictions[at++] = p;
         }),
       );
       options.onBatch?.(meter.count, dataset.length);
@@ -56,5 +61,5 @@ export async function evaluate(model: Module, dataset: ArrayDataset, numClasses:
     await loader.close();
     model.train(wasTraining);
   }
-  return { loss: meter.loss, top1: meter.top1, top5: meter.top5, count: meter.count, perClassAccuracy: meter.perClassAccuracy(), confusion: meter.confusion };
+  return { loss: meter.loss, top1: meter.top1, top5: meter.top5, count: meter.count, perClassAccuracy: meter.perClassAccuracy(), confusion: meter.confusion, predictions };
 }

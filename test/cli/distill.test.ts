@@ -27,8 +27,14 @@ describe('dst distill and dst pipeline', () => {
     expect(summary.layers.every((l: { uniform: boolean }) => l.uniform)).toBe(true);
     expect(summary.sparsity).toBeGreaterThan(0.49);
     expect(summary.effectiveMacs).toBeLessThan(0.51 * summary.denseMacs);
-    const evaluated = JSON.parse(dst(['eval', '--run', out, '--json', '--threads', '1']).stdout);
+    // Deployed through the C engine, the pruned student predicts exactly what LibTorch predicts.
+    const file = path.join(work, 'dst.uhp');
+    const exported = dst(['export', '--run', out, '--out', file]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const evaluated = JSON.parse(dst(['eval', '--run', out, '--json', '--threads', '1', '--uhp', file]).stdout);
     expect(evaluated.top1).toBeCloseTo(summary.top1, 10);
+    expect(evaluated.engine.samePredictions).toBe(evaluated.count);
+    expect(evaluated.engine.top1).toBeCloseTo(evaluated.top1, 10);
   });
 
   it('runs a pipeline, writes the comparison, and skips finished stages on a second call', () => {
