@@ -572,8 +572,11 @@ static void conv_pool(dst_engine *e, const step *s, const dst_node *pn, const fl
     if (need > oh) need = oh;
     if (need > done) conv_rows(e, s, &ctx, done, need, parallel), done = need;
     const int r0 = p0 * pn->sh;
-    dst_pool2d(mid + (size_t)r0 * ow * c, oh - r0, ow, c, pn->kh, pn->kw, pn->sh, pn->sw, 0, 0, p1 - p0, pn->out_shape.w,
-               pn->op == DST_OP_MAXPOOL, out + (size_t)p0 * pn->out_shape.w * c);
+    if (pn->op == DST_OP_MAXPOOL && e->k->maxpool)
+      e->k->maxpool(mid + (size_t)r0 * ow * c, ow, c, pn->kh, pn->kw, pn->sh, pn->sw, p1 - p0, pn->out_shape.w, out + (size_t)p0 * pn->out_shape.w * c);
+    else
+      dst_pool2d(mid + (size_t)r0 * ow * c, oh - r0, ow, c, pn->kh, pn->kw, pn->sh, pn->sw, 0, 0, p1 - p0, pn->out_shape.w,
+                 pn->op == DST_OP_MAXPOOL, out + (size_t)p0 * pn->out_shape.w * c);
   }
 }
 

@@ -295,5 +295,24 @@ TGT void dst_avx2_rows_prep(const float *x, int h, int w, int c, int ph, int pw,
   }
 }
 
-const dst_kernels dst_kernels_avx2 = {dst_avx2_dense16, sparse16, dst_avx2_sparse8, dst_avx2_gather8, dst_avx2_rows8, dst_avx2_rows_prep, (1 << 4) | (1 << 8)};
+/* The window's maximum stays in registers, 8 channels at a time; other channel counts take the portable loop. */
+TGT void dst_avx2_maxpool(const float *x, int w, int c, int kh, int kw, int sh, int sw, int oh, int ow, float *y) {
+  if (c % 8 != 0) {
+    dst_pool2d(x, (oh - 1) * sh + kh, w, c, kh, kw, sh, sw, 0, 0, oh, ow, 1, y);
+    return;
+  }
+  for (int oy = 0; oy < oh; oy++)
+    for (int ox = 0; ox < ow; ox++) {
+      const float *xw = x + ((size_t)oy * sh * w + (size_t)ox * sw) * c;
+      float *o = y + ((size_t)oy * ow + ox) * c;
+      for (int c0 = 0; c0 < c; c0 += 8) {
+        __m256 m = _mm256_loadu_ps(xw + c0);
+        for (int i = 0; i < kh; i++)
+          for (int j = 0; j < kw; j++) m = _mm256_max_ps(m, _mm256_loadu_ps(xw + ((size_t)i * w + j) * c + c0));
+        _mm256_storeu_ps(o + c0, m);
+      }
+    }
+}
+
+const dst_kernels dst_kernels_avx2 = {dst_avx2_dense16, sparse16, dst_avx2_sparse8, dst_avx2_gather8, dst_avx2_rows8, dst_avx2_rows_prep, dst_avx2_maxpool, (1 << 4) | (1 << 8)};
 #endif

@@ -14,6 +14,7 @@
 void dst_avx2_sparse8(const dst_conv_task *t);
 void dst_avx2_gather8(const dst_conv_task *t);
 void dst_avx2_rows8(const dst_conv_task *t);
+void dst_avx2_maxpool(const float *x, int w, int c, int kh, int kw, int sh, int sw, int oh, int ow, float *y);
 void dst_avx2_rows_prep(const float *x, int h, int w, int c, int ph, int pw, int sw, int wq, float *out);
 
 INL void tile(const dst_conv_task *t, int p, const int P, const int dense) {
@@ -64,5 +65,5 @@ INL void run(const dst_conv_task *t, const int dense) {
 TGT static void dense16(const dst_conv_task *t) { run(t, 1); }
 TGT static void sparse16(const dst_conv_task *t) { run(t, 0); }
 
-const dst_kernels dst_kernels_avx512 = {dense16, sparse16, dst_avx2_sparse8, dst_avx2_gather8, dst_avx2_rows8, dst_avx2_rows_prep, (1 << 4) | (1 << 8)};
+const dst_kernels dst_kernels_avx512 = {dense16, sparse16, dst_avx2_sparse8, dst_avx2_gather8, dst_avx2_rows8, dst_avx2_rows_prep, dst_avx2_maxpool, (1 << 4) | (1 << 8)};
 #endif

@@ -72,4 +72,4 @@ static void rows8(const dst_conv_task *t) {
   }
 }
 
-const dst_kernels dst_kernels_scalar = {dense16, sparse16, sparse8, gather8, rows8, dst_rows_prep, 0x1fffc};
+const dst_kernels dst_kernels_scalar = {dense16, sparse16, sparse8, gather8, rows8, dst_rows_prep, NULL, 0x1fffc};

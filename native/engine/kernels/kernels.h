@@ -58,6 +58,8 @@ typedef struct dst_kernels {
   dst_conv_fn rows8;
   /* Writes rows8's input layout as dst_rows_prep in ops.h does, and may write up to 8 floats past it. */
   void (*rows_prep)(const float *x, int h, int w, int c, int ph, int pw, int sw, int wq, float *out);
+  /* Unpadded max pooling as dst_pool2d in ops.h computes it; NULL: use that. */
+  void (*maxpool)(const float *x, int w, int c, int kh, int kw, int sh, int sw, int oh, int ow, float *y);
   /* Group sizes the gather8 kernel handles; others fall back to scalar. */
   int gather_m_mask;
 } dst_kernels;
