@@ -46,3 +46,22 @@ describe('engine matches a float64 reference', () => {
     }
   }
 });
+
+describe('threads', () => {
+  it('gives the same bits whether an image runs on the pool or on the caller alone', () => {
+    // With 2 threads the engine alternates both modes over its first images, then retries the slower one now and then.
+    const bytes = writeUhp(pruned(resnet20(1, 16), { kind: 'uhp', n: 2, m: 4, block: 1 }));
+    const one = loadModelBytes(bytes, 'r20.uhp', { threads: 1 });
+    const two = loadModelBytes(bytes, 'r20.uhp', { threads: 2 });
+    const per = one.inputShape.reduce((a, b) => a * b, 1);
+    const x = randomInput(per, 11);
+    const want = one.run(x);
+    const images = 40;
+    const batch = new Float32Array(per * images);
+    for (let i = 0; i < images; i++) batch.set(x, i * per);
+    const got = two.run(batch, images);
+    for (let i = 0; i < images; i++) expect(Array.from(got.subarray(i * want.length, (i + 1) * want.length))).toEqual(Array.from(want));
+    one.dispose();
+    two.dispose();
+  });
+});
