@@ -95,6 +95,9 @@ describe('the zoo through the engine on every kernel set', () => {
         try {
           if (pattern) pruneModel(model, pattern);
           const graph = withPatterns(lowerTrace(traceModel(model, input)), layerPatterns(model, new Set(), pattern ?? { kind: 'dense' }));
+          // Every conv and linear layer must reach the engine with the pattern, else a layer would silently test the dense path.
+          const sparse = graph.nodes.filter((n) => (n.op === 'conv' || n.op === 'linear') && n.pattern.kind === 'uhp');
+          expect(sparse.length).toBe(pattern ? weightLayers(model).length : 0);
           const bytes = writeUhp(graph);
           const x = tidy(() => randn([1, ...input]).data() as Float32Array);
           const want = noGrad(() => tidy(() => model.forward(tensor(x, [1, ...input])).data() as Float32Array));
