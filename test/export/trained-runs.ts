@@ -50,7 +50,7 @@ export async function testSplit(run: string): Promise<TestSplit> {
   if (!(test.images instanceof Uint8Array)) throw new Error('synthetic images are expected as 8-bit pixels');
   const input = { channels: test.channels, height: test.height, width: test.width, dtype: 'uint8' as const };
   const full = new Pipeline(info.transforms, input, info.stats);
-  const unnormalised = new Pipeline(info.transforms.filter((t) => t.op !== 'normalize'), input, info.stats);
+  const unnormalised = new Pipeline(info.transforms.filter((t) => t.op !== 'normalize'), input);
   const per = info.input.reduce((a, b) => a * b, 1);
   const networkInput = new Float32Array(test.length * per);
   const engineInput = new Float32Array(test.length * per);
@@ -59,7 +59,7 @@ export async function testSplit(run: string): Promise<TestSplit> {
     full.apply(image, new Rng(i), networkInput, i * per);
     unnormalised.apply(image, new Rng(i), engineInput, i * per);
   }
-  return { count: test.length, labels: test.labels, pixels: test.images, engineInput, networkInput, shape: info.input as [number, number, number] };
+  return { count: test.length, labels: test.labels, pixels: test.images, engineInput, networkInput, shape: info.input };
 }
 
 /** LibTorch's logits for the whole split: the run's model file in eval mode under noGrad. */
