@@ -88,3 +88,20 @@ export class ProgressPrinter {
     }
   };
 }
+
+/** Progress callbacks for a pipeline: each stage draws under its own label. */
+export function pipelineProgress(): {
+  onStage: (name: string, state: 'skip' | 'run') => void;
+  onEvent: (e: TrainEvent) => void;
+  onDataProgress: (p: DataProgress) => void;
+} {
+  let progress = new ProgressPrinter();
+  return {
+    onStage: (name, state) => {
+      progress = new ProgressPrinter(process.stderr, name);
+      progress.line(state === 'skip' ? 'finished earlier, skipped' : 'running');
+    },
+    onEvent: (e) => progress.train(e),
+    onDataProgress: (p) => progress.data(p),
+  };
+}

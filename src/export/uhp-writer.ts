@@ -6,7 +6,7 @@
  */
 import { ShapeError } from '../errors.js';
 import { writeFileAtomic } from '../fsutil.js';
-import { crc32 } from './uhp-crc32.js';
+import { crc32 } from '../crc32.js';
 import { inferShapes } from './uhp-shapes.js';
 import {
   checkUhpParams,

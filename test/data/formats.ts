@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { deflateRawSync, gzipSync } from 'node:zlib';
 import sharp from 'sharp';
-import { crc32 } from '../../src/data/zip.js';
+import { crc32 } from '../../src/crc32.js';
 
 export async function tempDir(prefix: string): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), `dst-${prefix}-`));

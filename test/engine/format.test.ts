@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, FormatError, ShapeError } from '../../src/errors.js';
-import { crc32 } from '../../src/export/uhp-crc32.js';
+import { crc32 } from '../../src/crc32.js';
 import { denseWeightBytes, writeUhp, writeUhpFile } from '../../src/export/uhp-writer.js';
 import { loadModel, loadModelBytes } from '../../src/runtime/index.js';
 import { aconvnet, oddities, pruned, resnet20 } from './graphs.js';

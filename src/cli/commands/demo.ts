@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { pipelineSchema, runPipeline } from '../../distill/pipeline.js';
 import { validateRecipe } from '../../train/recipe.js';
-import { ProgressPrinter } from '../progress.js';
+import { pipelineProgress } from '../progress.js';
 import { positiveInt } from '../parse.js';
 
 export function registerDemo(program: Command, print: (text: string) => void): void {
@@ -34,16 +34,7 @@ export function registerDemo(program: Command, print: (text: string) => void): v
         },
         'demo',
       );
-      let progress = new ProgressPrinter();
-      const { markdown } = await runPipeline(recipe, opts.out, {
-        force: opts.force,
-        onStage: (name, state) => {
-          progress = new ProgressPrinter(process.stderr, name);
-          progress.line(state === 'skip' ? 'finished earlier, skipped' : 'running');
-        },
-        onEvent: (e) => progress.train(e),
-        onDataProgress: (p) => progress.data(p),
-      });
+      const { markdown } = await runPipeline(recipe, opts.out, { force: opts.force, ...pipelineProgress() });
       print(markdown);
       print(`\nruns in ${path.resolve(opts.out)}/ (teacher, kd, dst); comparison in ${path.join(opts.out, 'comparison.md')}`);
     });

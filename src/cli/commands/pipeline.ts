@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { pipelineSchema, runPipeline } from '../../distill/pipeline.js';
 import { readRecipeFile, validateRecipe } from '../../train/recipe.js';
-import { ProgressPrinter } from '../progress.js';
+import { pipelineProgress } from '../progress.js';
 
 export function registerPipeline(program: Command, print: (text: string) => void): void {
   program
@@ -15,16 +15,7 @@ export function registerPipeline(program: Command, print: (text: string) => void
     .action(async (file: string, opts: { out?: string; force?: boolean; json?: boolean }) => {
       const recipe = validateRecipe(pipelineSchema, await readRecipeFile(file), file);
       const out = opts.out ?? path.join('runs', recipe.name ?? path.basename(file).replace(/\.(ya?ml|json)$/, ''));
-      let progress = new ProgressPrinter();
-      const { rows, markdown } = await runPipeline(recipe, out, {
-        force: opts.force,
-        onStage: (name, state) => {
-          progress = new ProgressPrinter(process.stderr, name);
-          progress.line(state === 'skip' ? 'finished earlier, skipped' : 'running');
-        },
-        onEvent: (e) => progress.train(e),
-        onDataProgress: (p) => progress.data(p),
-      });
+      const { rows, markdown } = await runPipeline(recipe, out, { force: opts.force, ...pipelineProgress() });
       print(opts.json ? JSON.stringify(rows, null, 2) : markdown);
       if (!opts.json) print(`\ncomparison written to ${path.join(out, 'comparison.md')} and comparison.json`);
     });

@@ -1,4 +1,4 @@
-/** CRC-32 (IEEE 802.3, reflected, as zlib and PNG); the .uhp section checksum. */
+/** CRC-32 (IEEE 802.3, reflected, as zlib, zip and PNG use it): zip entries and .uhp sections. */
 const TABLE = (() => {
   const t = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
