@@ -107,7 +107,7 @@ static int32_t rows_offset(const step *s, int c, int tap) {
   const dst_node *nd = s->nd;
   const int i = tap / nd->kw, kx = tap % nd->kw * nd->dw;
   const long plane = (long)s->cin_total * s->wq;
-  return (int32_t)((long)i * nd->dh * nd->sw * plane + kx % nd->sw * plane + (long)c * s->wq + kx / nd->sw);
+  return (int32_t)((long)i * nd->dh * nd->sw * plane + kx % nd->sw * plane + (long)c * s->wq + kx / nd->sw * 8);
 }
 
 /* Kept positions (ascending j) of group g for output channel o; returns their count. */
@@ -297,10 +297,8 @@ static int plan_conv(dst_engine *e, step *s) {
   s->wp = nd->in_shape.w + 2 * nd->pw;
   s->npix = s->units = nd->out_shape.h * nd->out_shape.w;
   if (s->path == PATH_ROWS8) {
-    const int vecs = (nd->out_shape.w + 7) / 8, cols = (s->wp + nd->sw - 1) / nd->sw;
-    const int reach = vecs * 8 + (nd->kw - 1) * nd->dw / nd->sw; /* garbage lanes of a row's last vector read this far */
-    /* whole vectors per channel row keep the loads of every tap column kx = 0 aligned */
-    s->wq = ((cols > reach ? cols : reach) + 7) & ~7;
+    const int vecs = (nd->out_shape.w + 7) / 8;
+    s->wq = (vecs + (nd->kw - 1) * nd->dw / nd->sw) * 8; /* the last kernel column reaches this many vectors further */
     s->units = nd->out_shape.h * vecs;
     s->pad = 0;
   }
@@ -361,8 +359,7 @@ static int plan_arena(dst_engine *e, char *err, size_t errlen) {
       for (int k = 0; k < nd->n_in; k++) if (last[nd->in[k]] == v - 1) slot_free[slot_of[nd->in[k]]] = 1;
       if (last[v] < v && v != m->output) slot_free[best] = 1;
       const step *s = &e->steps[v - 1];
-      /* rows8 input plus the 8 floats a vector-wide border store may run past it */
-      const size_t prep = s->path == PATH_ROWS8 ? (size_t)s->hp * nd->sw * s->cin_total * s->wq + 8 : s->pad ? (size_t)s->hp * s->wp * s->cin_total : 0;
+      const size_t prep = s->path == PATH_ROWS8 ? (size_t)s->hp * nd->sw * s->cin_total * s->wq : s->pad ? (size_t)s->hp * s->wp * s->cin_total : 0;
       if (round16(prep) > pad_max) pad_max = round16(prep);
       if (s->im2col) col_max = col_max > round16((size_t)s->npix * s->kpad) ? col_max : round16((size_t)s->npix * s->kpad);
     }
@@ -532,7 +529,7 @@ static void conv_prepare(dst_engine *e, const step *s, const float *in, float *o
   }
   *c = (layer_ctx){s, src, (ptrdiff_t)nd->sh * s->wp * s->cin_total, (ptrdiff_t)nd->sw * s->cin_total, out, 1, 0, 0};
   if (s->path == PATH_ROWS8) {
-    e->k->rows_prep(in, nd->in_shape.h, nd->in_shape.w, s->cin_total, nd->ph, nd->pw, nd->sw, s->wq, e->padbuf);
+    e->k->rows_prep(in, nd->in_shape.h, nd->in_shape.w, s->cin_total, nd->ph, nd->pw, nd->sw, (nd->out_shape.w + 7) / 8, s->wq, e->padbuf);
     c->x = e->padbuf;
     c->x_row = (ptrdiff_t)nd->sh * nd->sw * s->cin_total * s->wq;
   }

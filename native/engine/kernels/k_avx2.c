@@ -195,15 +195,15 @@ INL void transpose8(__m256 r[8]) {
  * the FMA latency, and each weight broadcast and offset serves V loads.
  */
 INL void rtile(const dst_conv_task *t, int v0, const int V) {
-  const int vecs = (t->ow + 7) / 8, n = t->n_off;
+  const int seg = (t->ow + 7) / 8, n = t->n_off;
   const float *xv[6];
   int pix[6], npix[6];
 #pragma GCC unroll 6
   for (int i = 0; i < V; i++) {
-    const int oy = (v0 + i) / vecs, ox0 = (v0 + i) % vecs * 8;
-    xv[i] = t->x + (ptrdiff_t)oy * t->x_row + ox0;
-    pix[i] = oy * t->ow + ox0;
-    npix[i] = t->ow - ox0 < 8 ? t->ow - ox0 : 8;
+    const int oy = (v0 + i) / seg, jv = (v0 + i) % seg;
+    xv[i] = t->x + (ptrdiff_t)oy * t->x_row + jv * 8;
+    pix[i] = oy * t->ow + jv;
+    npix[i] = (t->ow - jv + seg - 1) / seg; /* lanes k with k * seg + jv < ow */
   }
   __m256 out[6][8];
   for (int l = 0; l < 8; l += 2) {
@@ -234,7 +234,7 @@ INL void rtile(const dst_conv_task *t, int v0, const int V) {
 #pragma GCC unroll 6
   for (int i = 0; i < V; i++) {
     transpose8(out[i]);
-    for (int j = 0; j < npix[i]; j++) store8(t, pix[i] + j, 0, out[i][j]);
+    for (int j = 0; j < npix[i]; j++) store8(t, pix[i] + j * seg, 0, out[i][j]);
   }
 }
 
@@ -246,16 +246,10 @@ TGT void dst_avx2_rows8(const dst_conv_task *t) {
   if (v < t->p1) rtile(t, v, 1);
 }
 
-/*
- * Whole 8-channel blocks: 8 x 8 transposes of 8 source pixels; anything else
- * takes the portable loop. Borders are zeroed with whole-vector stores that
- * may run up to 7 floats past a channel row into what is written next, and
- * past the end by as much (the planner leaves that slack), so no call to
- * memset per channel.
- */
-TGT void dst_avx2_rows_prep(const float *x, int h, int w, int c, int ph, int pw, int sw, int wq, float *out) {
+/* Whole 8-channel blocks: one 8 x 8 transpose per input vector; other channel counts take the portable loop. */
+TGT void dst_avx2_rows_prep(const float *x, int h, int w, int c, int ph, int pw, int sw, int seg, int wq, float *out) {
   if (c % 8 != 0) {
-    dst_rows_prep(x, h, w, c, ph, pw, sw, wq, out);
+    dst_rows_prep(x, h, w, c, ph, pw, sw, seg, wq, out);
     return;
   }
   const __m256 zero = _mm256_setzero_ps();
@@ -268,30 +262,21 @@ TGT void dst_avx2_rows_prep(const float *x, int h, int w, int c, int ph, int pw,
       continue;
     }
     const float *xr = x + (size_t)y * w * c;
-    for (int f = 0; f < sw; f++) {
-      /* q in [q0, q1) has its source column q * sw + f - pw inside the image */
-      const int q0 = pw > f ? (pw - f + sw - 1) / sw : 0;
-      int q1 = (w + pw - f + sw - 1) / sw;
-      q1 = q1 < q0 ? q0 : q1 > wq ? wq : q1;
+    for (int f = 0; f < sw; f++)
       for (int c0 = 0; c0 < c; c0 += 8) {
         float *o = row + ((size_t)f * c + c0) * wq;
-        for (int l = 0; l < 8; l++) {
-          for (int q = 0; q < q0; q += 8) _mm256_storeu_ps(o + (size_t)l * wq + q, zero);
-          for (int q = q1; q < wq; q += 8) _mm256_storeu_ps(o + (size_t)l * wq + q, zero);
-        }
-        int q = q0;
-        for (; q + 8 <= q1; q += 8) {
+        for (int j = 0; j < wq / 8; j++) {
           __m256 r[8];
 #pragma GCC unroll 8
-          for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(xr + (size_t)((q + j) * sw + f - pw) * c + c0);
+          for (int k = 0; k < 8; k++) {
+            const int col = (k * seg + j) * sw + f - pw;
+            r[k] = col >= 0 && col < w ? _mm256_loadu_ps(xr + (size_t)col * c + c0) : zero;
+          }
           transpose8(r);
 #pragma GCC unroll 8
-          for (int l = 0; l < 8; l++) _mm256_storeu_ps(o + (size_t)l * wq + q, r[l]);
+          for (int l = 0; l < 8; l++) _mm256_storeu_ps(o + (size_t)l * wq + j * 8, r[l]);
         }
-        for (; q < q1; q++)
-          for (int l = 0; l < 8; l++) o[(size_t)l * wq + q] = xr[(size_t)(q * sw + f - pw) * c + c0 + l];
       }
-    }
   }
 }
 

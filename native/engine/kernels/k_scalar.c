@@ -54,12 +54,11 @@ static void gather8(const dst_conv_task *t) {
 }
 
 static void rows8(const dst_conv_task *t) {
-  const int vecs = (t->ow + 7) / 8;
+  const int seg = (t->ow + 7) / 8;
   for (int v = t->p0; v < t->p1; v++) {
-    const int oy = v / vecs, ox0 = v % vecs * 8;
-    const float *x = t->x + (ptrdiff_t)oy * t->x_row + ox0;
-    const int pixels = t->ow - ox0 < 8 ? t->ow - ox0 : 8;
-    for (int j = 0; j < pixels; j++) {
+    const int oy = v / seg, jv = v % seg;
+    const float *x = t->x + (ptrdiff_t)oy * t->x_row + jv * 8;
+    for (int j = 0; j < 8 && j * seg + jv < t->ow; j++) {
       float acc[8];
       for (int l = 0; l < t->lanes; l++) {
         const int32_t *off = t->off + (ptrdiff_t)l * t->n_off;
@@ -67,7 +66,7 @@ static void rows8(const dst_conv_task *t) {
         acc[l] = t->bias[l];
         for (int e = 0; e < t->n_off; e++) acc[l] += x[off[e] + j] * w[e];
       }
-      dst_store_lanes(t->y + ((ptrdiff_t)oy * t->ow + ox0 + j) * t->y_pix, acc, t->lanes, t->relu);
+      dst_store_lanes(t->y + ((ptrdiff_t)oy * t->ow + j * seg + jv) * t->y_pix, acc, t->lanes, t->relu);
     }
   }
 }

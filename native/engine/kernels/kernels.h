@@ -34,11 +34,14 @@ typedef struct dst_conv_task {
 /*
  * rows8 (UHP, own mask per channel): output pixels in lanes instead, so no
  * lane ever needs another lane's input and a kept weight is one broadcast.
- * The input is channel-planar per row, [row][stride phase][channel][q]: the
- * inputs of 8 consecutive output pixels for one (channel, tap) are 8
- * consecutive floats. Tasks count in pixel vectors of 8 (ceil(ow / 8) per
- * output row, lanes past ow computed and dropped). Vector v of output row oy
- * starts at x + oy * x_row + 8 * (v % vecs per row); channel l of the block
+ * An output row is cut into 8 segments of S = ceil(ow / 8) pixels, and
+ * vector j (< S) holds pixel k * S + j in lane k (lanes past ow computed and
+ * dropped). The input is rewritten to match (dst_rows_prep): per row, stride
+ * phase and channel, input vector j holds in lane k the input column of
+ * output pixel k * S + j, so a tap's kernel column only moves the load by
+ * whole vectors and every load is aligned. Tasks count in vectors (S per
+ * output row). Vector v of output row oy starts at x + oy * x_row +
+ * 8 * (v % S); channel l of the block
  * reads kept entry e at that start + off[l * n_off + e] with weight
  * w[l * n_off + e]. Stores go to NHWC through an 8 x 8 transpose.
  */
@@ -56,8 +59,8 @@ typedef struct dst_kernels {
   dst_conv_fn dense16, sparse16, sparse8, gather8;
   /* NULL when the set has none: the planner then uses gather8. */
   dst_conv_fn rows8;
-  /* Writes rows8's input layout as dst_rows_prep in ops.h does, and may write up to 8 floats past it. */
-  void (*rows_prep)(const float *x, int h, int w, int c, int ph, int pw, int sw, int wq, float *out);
+  /* Writes rows8's input layout as dst_rows_prep in ops.h does. */
+  void (*rows_prep)(const float *x, int h, int w, int c, int ph, int pw, int sw, int seg, int wq, float *out);
   /* Unpadded max pooling as dst_pool2d in ops.h computes it; NULL: use that. */
   void (*maxpool)(const float *x, int w, int c, int kh, int kw, int sh, int sw, int oh, int ow, float *y);
   /* Group sizes the gather8 kernel handles; others fall back to scalar. */

@@ -32,26 +32,17 @@ void dst_im2col(const float *x, int wp, int c, int kh, int kw, int sh, int sw, i
   }
 }
 
-void dst_rows_prep(const float *x, int h, int w, int c, int ph, int pw, int sw, int wq, float *out) {
+void dst_rows_prep(const float *x, int h, int w, int c, int ph, int pw, int sw, int seg, int wq, float *out) {
   const int hp = h + 2 * ph;
   for (int iy = 0; iy < hp; iy++) {
     const int y = iy - ph;
     for (int f = 0; f < sw; f++) {
       float *o = out + (size_t)(iy * sw + f) * c * wq;
-      if (y < 0 || y >= h) {
-        memset(o, 0, (size_t)c * wq * sizeof(float));
-        continue;
-      }
-      /* columns q whose source x = q * sw + f - pw lies inside the image */
-      const int q0 = pw > f ? (pw - f + sw - 1) / sw : 0;
-      int q1 = (w + pw - f + sw - 1) / sw;
-      q1 = q1 < q0 ? q0 : q1 > wq ? wq : q1;
-      const float *xr = x + (size_t)y * w * c;
-      for (int ch = 0; ch < c; ch++, o += wq) {
-        for (int q = 0; q < q0; q++) o[q] = 0.0f;
-        for (int q = q0; q < q1; q++) o[q] = xr[(size_t)(q * sw + f - pw) * c + ch];
-        for (int q = q1; q < wq; q++) o[q] = 0.0f;
-      }
+      for (int ch = 0; ch < c; ch++, o += wq)
+        for (int q = 0; q < wq; q++) {
+          const int col = ((q % 8) * seg + q / 8) * sw + f - pw;
+          o[q] = y < 0 || y >= h || col < 0 || col >= w ? 0.0f : x[((size_t)y * w + col) * c + ch];
+        }
     }
   }
 }

@@ -20,11 +20,12 @@ void dst_im2col(const float *x, int wp, int c, int kh, int kw, int sh, int sw, i
                 int oh, int ow, int kpad, float *out);
 
 /*
- * The rows8 input layout: padded row iy, stride phase f, channel ch holds
- * padded columns f, f + sw, f + 2 sw, ... as wq consecutive floats (zero
- * past the padded width), at out[((iy * sw + f) * c + ch) * wq].
+ * The rows8 input layout: padded row iy, stride phase f, channel ch is a run
+ * of wq / 8 vectors at out[((iy * sw + f) * c + ch) * wq]; lane k of vector j
+ * holds padded column (k * seg + j) * sw + f (zero outside the image), seg
+ * being the output pixels per lane of a rows8 output row.
  */
-void dst_rows_prep(const float *x, int h, int w, int c, int ph, int pw, int sw, int wq, float *out);
+void dst_rows_prep(const float *x, int h, int w, int c, int ph, int pw, int sw, int seg, int wq, float *out);
 
 /* Shared geometry of the ranged convs below; offsets in floats from a pixel's window origin. */
 typedef struct dst_conv_geo {
