@@ -16,8 +16,10 @@
 #include "threadpool.h"
 #include "uhp_engine.h"
 
-#define MODE_WINDOW 9
-#define MODE_RETRY 16
+/* Both modes keep their last MODE_WINDOW image times; every MODE_RETRY images the other mode runs MODE_BURST in a row. */
+#define MODE_WINDOW 5
+#define MODE_RETRY 24
+#define MODE_BURST 3
 
 enum path { PATH_NONE, PATH_DENSE16, PATH_SPARSE16, PATH_SPARSE8, PATH_GATHER8, PATH_ROWS8, PATH_CSR, PATH_DEPTHWISE, PATH_GROUPED };
 
@@ -58,7 +60,7 @@ struct dst_engine {
    * retried now and then so a change in load is noticed.
    */
   double recent[2][MODE_WINDOW];
-  int n_recent[2], next[2], runs;
+  int n_recent[2], next[2], runs, trying;
 };
 
 /* Layers below this many multiply-adds run on the caller alone: a fork-join costs about as much. */
@@ -604,12 +606,17 @@ static double median_of(const double *v, int n) {
   return s[n / 2];
 }
 
-/* 1: use the pool for this image. Both modes are sampled until each has a full window. */
+/*
+ * 1: use the pool for this image. Both modes are sampled until each has a
+ * full window; a retry runs in a burst so that, when the load has changed,
+ * most of the other mode's window is fresh at once.
+ */
 static int pick_mode(dst_engine *e) {
-  e->runs++;
   if (e->n_recent[0] < MODE_WINDOW || e->n_recent[1] < MODE_WINDOW) return e->n_recent[1] <= e->n_recent[0];
-  const int best = median_of(e->recent[1], MODE_WINDOW) <= median_of(e->recent[0], MODE_WINDOW);
-  return e->runs % MODE_RETRY == 0 ? !best : best;
+  const int phase = e->runs++ % MODE_RETRY;
+  if (phase == 0) e->trying = !(median_of(e->recent[1], MODE_WINDOW) <= median_of(e->recent[0], MODE_WINDOW));
+  if (phase < MODE_BURST) return e->trying;
+  return median_of(e->recent[1], MODE_WINDOW) <= median_of(e->recent[0], MODE_WINDOW);
 }
 
 static void record_mode(dst_engine *e, int mode, double ms) {
@@ -679,7 +686,7 @@ int dst_engine_set_threads(dst_engine *e, int threads, char *err, size_t errlen)
   }
   dst_pool_free(e->pool);
   e->pool = p;
-  e->n_recent[0] = e->n_recent[1] = e->next[0] = e->next[1] = 0;
+  e->n_recent[0] = e->n_recent[1] = e->next[0] = e->next[1] = e->runs = 0;
   return 0;
 }
 
