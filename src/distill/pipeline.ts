@@ -7,7 +7,7 @@ import { RunDir } from '../train/run-dir.js';
 import { trainRun, type RunControl } from '../train/run.js';
 import type { RunSummary } from '../train/summary.js';
 import { distillRecipeSchema, METHODS, type DistillRecipe, type Method } from './recipe.js';
-import { distillRun } from './run.js';
+import { distillRun, resolvePattern } from './run.js';
 
 /** Keys shared by the teacher and every student unless their own section sets them. */
 const SHARED = ['data', 'dataOptions', 'seed', 'threads', 'workers', 'transforms', 'batchSize', 'evalBatchSize'] as const;
@@ -96,8 +96,13 @@ export function resolvePipeline(recipe: PipelineRecipe, out: string): { teacherR
         : (method === 'dst' || method === 'unstructured-kd') && recipe.methods.includes('kd')
           ? path.join(out, 'kd')
           : undefined;
-    const student = { name: method, ...base, ...recipe.student, method, teacher: path.join(out, 'teacher'), ...(init ? { init } : {}) };
-    students.set(method, validateRecipe(distillRecipeSchema, student, '', 'student.'));
+    const { sparsity, ...own } = recipe.student;
+    // The student's `sparsity` is the UHP pattern of prune and dst; unstructured-kd keeps its own default.
+    const pattern = method === 'prune' || method === 'dst' ? { sparsity } : {};
+    const student = { name: method, ...base, ...own, ...pattern, method, teacher: path.join(out, 'teacher'), ...(init ? { init } : {}) };
+    const resolved = validateRecipe(distillRecipeSchema, student, '', 'student.');
+    resolvePattern(resolved);
+    students.set(method, resolved);
   }
   return { teacherRecipe, students };
 }
