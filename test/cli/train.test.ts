@@ -77,6 +77,17 @@ describe('dst train / eval / info', () => {
   });
 });
 
+describe('divergence', () => {
+  it('stops on a NaN loss with one error line and leaves no model or summary', () => {
+    const out = path.join(work, 'nan');
+    const r = dst(['train', ...common, '--epochs', '3', '--lr', '1e12', '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\ndst: error: loss became (NaN|Infinity|-Infinity) at epoch 1, step \d+; lower the learning rate/);
+    expect(existsSync(path.join(out, 'model.safetensors'))).toBe(false);
+    expect(existsSync(path.join(out, 'summary.json'))).toBe(false);
+  });
+});
+
 describe('dst doctor / models', () => {
   it('reports the addon and the CPU', () => {
     const r = dst(['doctor', '--json']);
