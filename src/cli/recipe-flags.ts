@@ -42,10 +42,12 @@ export function addTrainingFlags(cmd: Command): Command {
     .option('--force', 'overwrite a finished or unfinished run in --out');
 }
 
-/** The recipe as plain data: the file's keys (if any) with the flags written over them. */
-export async function recipeFromFlags(opts: Record<string, unknown>): Promise<{ raw: Record<string, unknown>; source: string }> {
+export type FlagKeys = readonly (readonly [flag: string, key: string])[];
+
+/** The recipe as plain data: the file's keys (if any) with the flags (shared ones and `extra`) written over them. */
+export async function recipeFromFlags(opts: Record<string, unknown>, extra: FlagKeys = []): Promise<{ raw: Record<string, unknown>; source: string }> {
   const raw = typeof opts.config === 'string' ? await readRecipeFile(opts.config) : {};
-  for (const [flag, key] of flagKeys) {
+  for (const [flag, key] of [...flagKeys, ...extra]) {
     if (opts[flag] !== undefined) setPath(raw, key, opts[flag]);
   }
   return { raw, source: typeof opts.config === 'string' ? opts.config : '' };

@@ -3,9 +3,9 @@ import * as path from 'node:path';
 import { ConfigError, FormatError } from '../errors.js';
 import { createModel } from '../models/registry.js';
 import type { Module } from '../nn/module.js';
-import { loadSafetensors, readSafetensors } from '../nn/safetensors.js';
+import { readSafetensors } from '../nn/safetensors.js';
 import { loadModelFile } from '../train/model-file.js';
-import { noGrad, type Tensor } from '../torch/tensor.js';
+import { noGrad, tensor, type Tensor } from '../torch/tensor.js';
 
 /** A frozen network whose logits teach: eval mode, no gradients, forward under noGrad. */
 export class FrozenNetwork {
@@ -36,7 +36,7 @@ export async function loadTeacher(source: string, numClasses: number, modelName?
   if (!existsSync(source)) throw new ConfigError('--teacher', `${source} does not exist`);
   const file = statSync(source).isDirectory() ? path.join(source, 'model.safetensors') : source;
   if (!existsSync(file)) throw new ConfigError('--teacher', `${source} has no model.safetensors: has the teacher run finished?`);
-  const { metadata } = await readSafetensors(file);
+  const { metadata, tensors: raw } = await readSafetensors(file);
   if (metadata.dst === 'model') {
     const { model, info } = await loadModelFile(file);
     if (info.classes.length !== numClasses) {
@@ -46,7 +46,7 @@ export async function loadTeacher(source: string, numClasses: number, modelName?
     return new FrozenNetwork(model, info.model, file);
   }
   if (modelName === undefined) throw new ConfigError('--teacher-model', `${file} is not a dst run's model; name its architecture with --teacher-model`);
-  const { tensors } = await loadSafetensors(file);
+  const tensors = new Map([...raw].map(([key, r]) => [key, tensor(r.data, r.shape, r.dtype)]));
   const fcKey = [...tensors.keys()].find((k) => /(fc|classifier|linear)\.weight$/.test(k));
   const classes = fcKey === undefined ? numClasses : tensors.get(fcKey)!.shape[0]!;
   if (classes !== numClasses) {

@@ -105,15 +105,17 @@ export interface TorchAddon {
   klDiv(input: H, target: H, reduction: number, logTarget: boolean): H;
   getNumThreads(): number;
   setNumThreads(n: number): void;
-  versionInfo(): {
-    libtorch: string;
-    onednn: boolean;
-    openmp: boolean;
-    threads: number;
-    interopThreads: number;
-    cpuCapability: string;
-    config: string;
-  };
+  versionInfo(): TorchVersionInfo & { config: string };
+}
+
+export interface TorchVersionInfo {
+  libtorch: string;
+  onednn: boolean;
+  openmp: boolean;
+  threads: number;
+  interopThreads: number;
+  /** The ISA LibTorch's own kernels dispatch to (DEFAULT, AVX2, AVX512). */
+  cpuCapability: string;
 }
 
 function locateAddon(): string {

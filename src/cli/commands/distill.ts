@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { distillRecipeSchema } from '../../distill/recipe.js';
 import { distillRun } from '../../distill/run.js';
-import { validateRecipe, setPath } from '../../train/recipe.js';
+import { validateRecipe } from '../../train/recipe.js';
 import { ProgressPrinter } from '../progress.js';
-import { addTrainingFlags, recipeFromFlags } from '../recipe-flags.js';
+import { addTrainingFlags, recipeFromFlags, type FlagKeys } from '../recipe-flags.js';
 import { formatRunResult } from '../run-report.js';
 import { nonNegativeNumber, positiveInt } from '../parse.js';
 
-const distillFlags: [flag: string, key: string][] = [
+const distillFlags: FlagKeys = [
   ['method', 'method'],
   ['teacher', 'teacher'],
   ['teacherModel', 'teacherModel'],
@@ -38,8 +38,7 @@ export function registerDistill(program: Command, print: (text: string) => void)
       .option('--prune-epochs <n>', 'epochs of the pruning stage', positiveInt('--prune-epochs'))
       .option('--gradual-epochs <n>', 'epochs of the sparsity ramp (0: one-shot)', nonNegativeNumber('--gradual-epochs')),
   ).action(async (opts: Record<string, unknown>) => {
-    const { raw, source } = await recipeFromFlags(opts);
-    for (const [flag, key] of distillFlags) if (opts[flag] !== undefined) setPath(raw, key, opts[flag]);
+    const { raw, source } = await recipeFromFlags(opts, distillFlags);
     const recipe = validateRecipe(distillRecipeSchema, raw, source);
     const progress = new ProgressPrinter();
     const { summary, runDir } = await distillRun(recipe, opts.out as string, {
