@@ -14,6 +14,7 @@ const flagKeys: [flag: string, key: string][] = [
   ['schedule', 'schedule.kind'],
   ['warmup', 'schedule.warmupEpochs'],
   ['labelSmoothing', 'labelSmoothing'],
+  ['recalibrateBn', 'recalibrateBn'],
   ['seed', 'seed'],
   ['threads', 'threads'],
   ['workers', 'workers'],
@@ -33,6 +34,7 @@ export function addTrainingFlags(cmd: Command): Command {
     .option('--schedule <kind>', 'learning-rate schedule: cosine, step or constant')
     .option('--warmup <epochs>', 'linear warm-up epochs', nonNegativeNumber('--warmup'))
     .option('--label-smoothing <e>', 'label smoothing of the cross-entropy', nonNegativeNumber('--label-smoothing'))
+    .option('--recalibrate-bn <batches>', 're-average BatchNorm statistics over this many training batches before the final evaluation (0: off)', nonNegativeNumber('--recalibrate-bn'))
     .option('--seed <n>', 'seed of initialisation, shuffling and augmentation', nonNegativeNumber('--seed'))
     .option('--threads <n>', 'LibTorch intra-op threads', positiveInt('--threads'))
     .option('--workers <n>', 'data worker threads (0: none)', nonNegativeNumber('--workers'))

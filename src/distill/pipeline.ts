@@ -10,7 +10,7 @@ import { distillRecipeSchema, METHODS, type DistillRecipe, type Method } from '.
 import { distillRun, resolvePattern } from './run.js';
 
 /** Keys shared by the teacher and every student unless their own section sets them. */
-const SHARED = ['data', 'dataOptions', 'seed', 'threads', 'workers', 'transforms', 'batchSize', 'evalBatchSize'] as const;
+const SHARED = ['data', 'dataOptions', 'seed', 'threads', 'workers', 'transforms', 'batchSize', 'evalBatchSize', 'recalibrateBn'] as const;
 
 export const pipelineSchema = z
   .object({
@@ -22,6 +22,7 @@ export const pipelineSchema = z
     workers: z.number().int().nonnegative().optional(),
     batchSize: z.number().int().positive().optional(),
     evalBatchSize: z.number().int().positive().optional(),
+    recalibrateBn: z.number().int().nonnegative().optional(),
     transforms: z.unknown().optional(),
     teacher: z.record(z.string(), z.unknown()),
     student: z.record(z.string(), z.unknown()),

@@ -109,7 +109,8 @@ export class Conv2d extends MaskableModule {
 
 export interface BatchNorm2dOptions {
   eps?: number;
-  momentum?: number;
+  /** Weight of a batch in the running statistics; null: their cumulative average (PyTorch's `momentum=None`). */
+  momentum?: number | null;
 }
 
 export class BatchNorm2d extends Module {
@@ -119,7 +120,7 @@ export class BatchNorm2d extends Module {
   readonly runningVar: Tensor;
   readonly numBatchesTracked: Tensor;
   readonly eps: number;
-  readonly momentum: number;
+  momentum: number | null;
 
   constructor(
     readonly numFeatures: number,
@@ -128,7 +129,7 @@ export class BatchNorm2d extends Module {
     super();
     positiveInt(numFeatures, 'numFeatures');
     this.eps = options.eps ?? 1e-5;
-    this.momentum = options.momentum ?? 0.1;
+    this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
     this.weight = this.registerParameter('weight', ones([numFeatures]));
     this.bias = this.registerParameter('bias', zeros([numFeatures]));
     this.runningMean = this.registerBuffer('running_mean', zeros([numFeatures]));
@@ -138,9 +139,10 @@ export class BatchNorm2d extends Module {
 
   forward(x: Tensor): Tensor {
     if (this.training) noGrad(() => this.numBatchesTracked.add_(1));
+    const momentum = this.momentum ?? (this.training ? 1 / this.numBatchesTracked.item() : 0);
     return F.batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, {
       training: this.training,
-      momentum: this.momentum,
+      momentum,
       eps: this.eps,
     });
   }

@@ -43,6 +43,8 @@ export const trainRecipeSchema = z
     optimizer: optimizerSchema.default(optimizerSchema.parse({})),
     schedule: scheduleSchema.default(scheduleSchema.parse({})),
     labelSmoothing: z.number().min(0).lt(1).default(0),
+    /** Training batches over which BatchNorm statistics are re-averaged before the final evaluation (0: keep training's). */
+    recalibrateBn: z.number().int().nonnegative().default(0),
     seed: z.number().int().nonnegative().default(0),
     /** LibTorch intra-op threads. */
     threads: z.number().int().positive().default(2),

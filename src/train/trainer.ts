@@ -9,6 +9,7 @@ import { tidy } from '../torch/scope.js';
 import { manualSeed, type Tensor } from '../torch/tensor.js';
 import { setNumThreads } from '../torch/threads.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { recalibrateBatchNorm } from './bn-recalibration.js';
 import { batchTensors, evaluate, type EvalResult } from './evaluate.js';
 import { ClassificationMeter } from './metrics.js';
 import type { TrainRecipe } from './recipe.js';
@@ -162,6 +163,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         });
       }
       const trainSeconds = (performance.now() - epochStart) / 1000;
+      if (epoch === recipe.epochs - 1) await recalibrateBatchNorm(model, loader.batches(recipe.epochs), recipe.recalibrateBn);
       const test = await evaluate(model, data.test, numClasses, {
         batchSize: recipe.evalBatchSize,
         transforms: options.transforms.test,
