@@ -82,15 +82,17 @@ export function withPatterns(graph: Graph, patterns: ReadonlyMap<string, Sparsit
 
 /**
  * The test pipeline as .uhp preprocessing. Images are expected as `toFloat`
- * leaves them (8-bit pixels divided by 255); a centre crop needs the size
- * images arrive at (`cropFrom`), else images must arrive cropped.
+ * leaves them (8-bit pixels divided by 255); a centre crop is embedded for the
+ * size images arrive at: `cropFrom` if given, else the dataset's image size
+ * the model file records; without either, images must arrive cropped.
  */
-export function preprocessOf(info: ModelFileInfo, cropFrom: [number, number] | null): Preprocess {
+export function preprocessOf(info: ModelFileInfo, cropFromFlag: [number, number] | null): Preprocess {
   const pre: Preprocess = { cropFrom: null, mean: null, std: null };
+  const cropFrom = cropFromFlag ?? info.imageSize ?? null;
   for (const spec of info.transforms) {
     switch (spec.op) {
       case 'centerCrop':
-        if (cropFrom !== null) {
+        if (cropFrom !== null && (cropFrom[0] !== info.input[1] || cropFrom[1] !== info.input[2])) {
           const [h, w] = info.input.slice(1);
           if (cropFrom[0] < h! || cropFrom[1] < w!) throw new ConfigError('--crop-from', `${cropFrom.join('x')} is smaller than the ${h}x${w} network input`);
           pre.cropFrom = cropFrom;

@@ -16,6 +16,8 @@ export interface ModelFileInfo {
   inChannels: number;
   /** [C, H, W] the network sees after the test transforms. */
   input: [number, number, number];
+  /** [H, W] images of the dataset arrive at, before any crop (older files lack it). */
+  imageSize?: [number, number];
   /** Test-time preprocessing, with the training split's statistics. */
   transforms: TransformSpec[];
   stats: ChannelStats;

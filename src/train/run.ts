@@ -55,6 +55,7 @@ export function modelFileInfo(recipe: TrainRecipe, data: DataSplits, transforms:
     classes: [...data.train.classes],
     inChannels: data.info.channels,
     input: networkInput(data, transforms.test),
+    imageSize: [data.info.height, data.info.width],
     transforms: transforms.test,
     stats: { mean: data.info.mean, std: data.info.std },
   };
