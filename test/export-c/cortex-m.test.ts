@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { build, exec, has, prunedModels, slug } from './helpers.js';
+import { build, has, prunedModels, sections, slug } from './helpers.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'dst-c-m7-'));
 const rows: string[] = [];
@@ -14,14 +14,6 @@ afterAll(() => {
 
 const tools = has('arm-none-eabi-gcc') && has('arm-none-eabi-size');
 if (!tools) console.warn('skipping the Cortex-M C export tests: arm-none-eabi-gcc is missing (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)');
-
-/** Section sizes from `size -A`. */
-export async function sections(elf: string): Promise<Map<string, number>> {
-  const { stdout } = await exec('arm-none-eabi-size', ['-A', elf], { encoding: 'utf8' });
-  const out = new Map<string, number>();
-  for (const m of stdout.matchAll(/^(\.\S+)\s+(\d+)\s+\d+$/gm)) out.set(m[1], Number(m[2]));
-  return out;
-}
 
 describe.skipIf(!tools)('generated C for Cortex-M7', () => {
   const flash = new Map<string, number>();

@@ -50,6 +50,14 @@ export function engineScores(graph: Graph, input: Float32Array, isa: Isa): Float
   }
 }
 
+/** Section sizes of an ELF from `arm-none-eabi-size -A`. */
+export async function sections(elf: string): Promise<Map<string, number>> {
+  const { stdout } = await exec('arm-none-eabi-size', ['-A', elf], { encoding: 'utf8' });
+  const out = new Map<string, number>();
+  for (const m of stdout.matchAll(/^(\.\S+)\s+(\d+)\s+\d+$/gm)) out.set(m[1], Number(m[2]));
+  return out;
+}
+
 /** max |a - b| over max |b|: the issue's relative error. */
 export function relDiff(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) return Infinity;
