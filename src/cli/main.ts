@@ -11,6 +11,7 @@ import { registerDistill } from './commands/distill.js';
 import { registerPipeline } from './commands/pipeline.js';
 import { registerExport } from './commands/export.js';
 import { registerBench } from './commands/bench.js';
+import { registerPlot } from './commands/plot.js';
 
 function print(text: string): void {
   process.stdout.write(`${text}\n`);
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerDemo(program, print);
   registerExport(program, print);
   registerBench(program, print);
+  registerPlot(program, print);
   return program;
 }
 

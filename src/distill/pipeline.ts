@@ -8,6 +8,7 @@ import { trainRun, type RunControl } from '../train/run.js';
 import type { RunSummary } from '../train/summary.js';
 import { distillRecipeSchema, METHODS, type DistillRecipe, type Method } from './recipe.js';
 import { distillRun, resolvePattern } from './run.js';
+import { writeComparisonPlot } from '../plot/comparison-plot.js';
 
 /** Keys shared by the teacher and every student unless their own section sets them. */
 const SHARED = ['data', 'dataOptions', 'seed', 'threads', 'workers', 'transforms', 'batchSize', 'evalBatchSize', 'recalibrateBn'] as const;
@@ -143,5 +144,6 @@ export async function runPipeline(recipe: PipelineRecipe, out: string, control: 
   const markdown = comparisonMarkdown(rows);
   await writeFileAtomic(path.join(out, 'comparison.md'), `${markdown}\n`);
   await writeFileAtomic(path.join(out, 'comparison.json'), `${JSON.stringify(rows, null, 2)}\n`);
+  await writeComparisonPlot(out, rows, recipe.name ?? path.basename(path.resolve(out)));
   return { rows, markdown };
 }

@@ -13,6 +13,7 @@ import { RunDir } from './run-dir.js';
 import { buildSummary, type RunSummary } from './summary.js';
 import { train, type TrainEvent, type TrainHooks } from './trainer.js';
 import type { Pattern } from '../sparsity/pattern.js';
+import { LiveCurves } from '../plot/run-curves.js';
 
 export interface RunControl {
   /** Continue from checkpoints/last.safetensors. */
@@ -93,17 +94,23 @@ export interface StageOptions {
   extras?: Record<string, unknown>;
 }
 
-/** Trains `model` in `runDir`, then writes model.safetensors and summary.json there. */
+/** Trains `model` in `runDir` (curves.svg redrawn each epoch), then writes model.safetensors, summary.json and the final curves.svg there. */
 export async function runStage(stage: StageOptions): Promise<RunSummary> {
   const { recipe, runDir, data, model } = stage;
   const transforms = resolvedTransforms(recipe, data);
   const info = modelFileInfo(recipe, data, transforms);
   checkModelFitsInput(model, recipe.model, info.input);
   await runDir.writeRecipe({ ...recipe, transforms, ...(stage.extras ? { resolved: stage.extras } : {}) });
-  const result = await train({ recipe, model, data, runDir, transforms, resume: stage.resume, hooks: stage.hooks, onEvent: stage.control.onEvent });
+  const name = recipe.name ?? path.basename(path.resolve(runDir.root));
+  const curves = new LiveCurves(runDir, name);
+  const onEvent = (event: TrainEvent): void => {
+    stage.control.onEvent?.(event);
+    if (event.kind === 'epoch') curves.epochDone();
+  };
+  const result = await train({ recipe, model, data, runDir, transforms, resume: stage.resume, hooks: stage.hooks, onEvent });
   await saveModelFile(runDir.model, model, info);
   const summary = buildSummary({
-    name: recipe.name ?? path.basename(path.resolve(runDir.root)),
+    name,
     modelName: recipe.model,
     model,
     input: info.input,
@@ -116,6 +123,7 @@ export async function runStage(stage: StageOptions): Promise<RunSummary> {
   });
   Object.assign(summary, stage.extras ?? {}, { history: result.history });
   await runDir.writeSummary(summary);
+  await curves.finish(result.history);
   return summary;
 }
 
