@@ -2,14 +2,17 @@
  * The generated C next to the engine, in one run: flash and RAM of the
  * Cortex-M7 build (arm-none-eabi-size), and host latency of the generated C
  * (-O2 and the Makefile's -O3, median of N runs timed inside its main) vs the engine (1 thread,
- * same kernel set, median of N runs), batch 1, random weights.
- * Run: npx vite-node bench/c-export.ts [--runs 300]
+ * same kernel set, median of N runs), batch 1: the zoo's ResNet-20 and
+ * A-ConvNets with random weights, or the trained runs named by --run (each
+ * with its own pattern, e.g. a KD student and its DST student).
+ * Run: npx vite-node bench/c-export.ts [--runs 300] [--run runs/mstar/kd --run runs/mstar/dst]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { writeCProject, type CTarget } from '../src/export/c/index.js';
+import { describePatterns, graphOfRun } from '../src/export/from-run.js';
 import type { Graph } from '../src/export/ir.js';
 import { writeUhp } from '../src/export/uhp-writer.js';
 import { availableIsas, loadModelBytes } from '../src/runtime/index.js';
@@ -26,11 +29,22 @@ const hostTarget: CTarget = process.arch === 'x64' && availableIsas().includes('
 const engineIsa = hostTarget === 'avx2' ? 'avx2' : 'scalar';
 const cortex = spawnSync('sh', ['-c', 'command -v arm-none-eabi-gcc']).status === 0;
 
-const models: [string, Graph][] = [['ResNet-20 (32x32)', resnet20(1, 32)], ['A-ConvNets (88x88)', aconvnet()]];
+const runDirs = process.argv.flatMap((a, i) => (a === '--run' && process.argv[i + 1] ? [process.argv[i + 1]!] : []));
 const specs: [string, PruneSpec][] = [
   ['dense', { kind: 'dense' }],
   ['UHP 2:4 B=16', { kind: 'uhp', n: 2, m: 4, block: 16 }],
 ];
+const randomModels: [string, Graph][] = [['ResNet-20 (32x32)', resnet20(1, 32)], ['A-ConvNets (88x88)', aconvnet()]];
+/** [model, weights, graph] rows: the trained runs if named, else the random-weight models at each pattern. */
+const rows: [string, string, Graph][] =
+  runDirs.length > 0
+    ? await Promise.all(
+        runDirs.map(async (run): Promise<[string, string, Graph]> => {
+          const { graph, info, pattern, patternLayers } = await graphOfRun(run);
+          return [`${info.model} (${run})`, describePatterns(pattern, patternLayers), graph];
+        }),
+      )
+    : randomModels.flatMap(([m, g]) => specs.map(([s, spec]): [string, string, Graph] => [m, s, pruned(g, spec)]));
 
 const dir = mkdtempSync(path.join(tmpdir(), 'dst-c-bench-'));
 const make = (d: string, target: CTarget, opt = '-O3'): void => {
@@ -84,11 +98,9 @@ const lines = [
   '|---|---|---|---|---|---|---|---|',
 ];
 try {
-  for (const [mName, g] of models) {
-    for (const [sName, spec] of specs) {
-      const r = await measure(pruned(g, spec), `${mName}-${sName}`.replace(/[^a-z0-9]+/gi, '-'));
-      lines.push(`| ${mName} | ${sName} | ${kib(r.flash)} | ${kib(r.ram)} | ${(r.o2Us / 1000).toFixed(3)} ms | ${(r.cUs / 1000).toFixed(3)} ms | ${(r.engineUs / 1000).toFixed(3)} ms | ${(r.cUs / r.engineUs).toFixed(2)}x |`);
-    }
+  for (const [mName, sName, graph] of rows) {
+    const r = await measure(graph, `${mName}-${sName}`.replace(/[^a-z0-9]+/gi, '-'));
+    lines.push(`| ${mName} | ${sName} | ${kib(r.flash)} | ${kib(r.ram)} | ${(r.o2Us / 1000).toFixed(3)} ms | ${(r.cUs / 1000).toFixed(3)} ms | ${(r.engineUs / 1000).toFixed(3)} ms | ${(r.cUs / r.engineUs).toFixed(2)}x |`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -139,6 +139,28 @@ export function modelGraph(model: Module, input: [number, number, number], prepr
   return graph;
 }
 
+export interface RunGraph {
+  graph: Graph;
+  info: ModelFileInfo;
+  /** The pattern exported: the requested one, else the run's own, else dense. */
+  pattern: Pattern;
+  /** Layers the pattern applies to. */
+  patternLayers: number;
+}
+
+/** A finished run as the graph every exporter writes: weights, per-layer pattern and test-time preprocessing. */
+export async function graphOfRun(runPath: string, options: { pattern?: Pattern | null; cropFrom?: [number, number] | null } = {}): Promise<RunGraph> {
+  const { model, info, masked, recordedPattern } = await loadRunModel(runPath);
+  try {
+    const pattern = options.pattern ?? recordedPattern ?? { kind: 'dense' as const };
+    const patterns = layerPatterns(model, masked, pattern);
+    const graph = withPatterns(modelGraph(model, info.input, preprocessOf(info, options.cropFrom ?? null)), patterns);
+    return { graph, info, pattern, patternLayers: patterns.size };
+  } finally {
+    model.dispose();
+  }
+}
+
 /** Describes a pattern choice for messages: 'uhp:2:4:16 on 21 layers'. */
 export function describePatterns(pattern: Pattern, layers: number): string {
   return pattern.kind === 'dense' || layers === 0 ? 'dense' : `${formatPattern(pattern)} on ${layers} layer${layers === 1 ? '' : 's'}`;

@@ -3,7 +3,7 @@ import { ConfigError, DstError, ShapeError } from '../../errors.js';
 import { denseWeightBytes, writeUhp } from '../../export/uhp-writer.js';
 import { toOnnxModel } from '../../export/onnx.js';
 import { exportC } from '../../export/c/index.js';
-import { describePatterns, layerPatterns, loadRunModel, modelGraph, preprocessOf, withPatterns } from '../../export/from-run.js';
+import { describePatterns, graphOfRun } from '../../export/from-run.js';
 import { writeFileAtomic } from '../../fsutil.js';
 import { formatPattern, parsePattern } from '../../sparsity/pattern.js';
 
@@ -33,46 +33,39 @@ export function registerExport(program: Command, print: (text: string) => void):
     .option('--crop-from <HxW>', 'size of the images fed to the .uhp model when the test pipeline centre-crops', size)
     .action(async (opts: { run: string; out: string; format: 'uhp' | 'onnx' | 'c'; target: string; pattern?: string; cropFrom?: [number, number] }) => {
       const requested = opts.pattern === undefined ? null : parsePattern(opts.pattern, '--pattern');
-      const { model, info, masked, recordedPattern } = await loadRunModel(opts.run);
-      try {
-        const pattern = requested ?? recordedPattern ?? { kind: 'dense' as const };
-        const patterns = layerPatterns(model, masked, pattern);
-        const graph = withPatterns(modelGraph(model, info.input, preprocessOf(info, opts.cropFrom ?? null)), patterns);
-        const shape = `${info.model} ${info.input.join('x')} -> ${info.classes.length} classes, ${graph.nodes.length} nodes`;
-        if (opts.format === 'onnx') {
-          const bytes = toOnnxModel(graph);
-          await writeFileAtomic(opts.out, bytes);
-          print(`wrote ${opts.out}: ONNX opset 13, ${kb(bytes.length)}, ${shape}`);
-          if (pattern.kind !== 'dense') print(`note: ONNX has no N:M format; the ${formatPattern(pattern)} layers are stored dense with their zeros`);
-          print('input: the normalised [N, C, H, W] tensor (preprocessing is not part of the ONNX graph)');
-          return;
-        }
-        if (opts.format === 'c') {
-          const c = await exportC(graph, opts.out, { target: opts.target });
-          print(`wrote ${opts.out}/: C99 project for ${c.target}, ${kb(c.weightBytes)} const weights, ${kb(c.arenaBytes + c.scratchBytes)} static RAM, ${shape}`);
-          print(`build: make -C ${opts.out} (see its README.md for other targets)`);
-          return;
-        }
-        let bytes: Uint8Array;
-        try {
-          bytes = writeUhp(graph);
-        } catch (err) {
-          if (err instanceof ShapeError && pattern.kind !== 'dense') {
-            throw new DstError('E_PATTERN', `the weights do not satisfy ${formatPattern(pattern)} (prune the model to it first): ${err.message}`);
-          }
-          throw err;
-        }
+      const { graph, info, pattern, patternLayers } = await graphOfRun(opts.run, { pattern: requested, cropFrom: opts.cropFrom ?? null });
+      const shape = `${info.model} ${info.input.join('x')} -> ${info.classes.length} classes, ${graph.nodes.length} nodes`;
+      if (opts.format === 'onnx') {
+        const bytes = toOnnxModel(graph);
         await writeFileAtomic(opts.out, bytes);
-        const ratio = bytes.length / denseWeightBytes(graph);
-        print(`wrote ${opts.out}: ${kb(bytes.length)} (${ratio.toFixed(2)}x the dense fp32 weights), ${shape}, ${describePatterns(pattern, patterns.size)}`);
-        const pre = graph.preprocess;
-        const crop = pre.cropFrom ? `centre crop from ${pre.cropFrom.join('x')}, ` : '';
-        print(`input: [C, H, W] images as toFloat leaves them; ${crop}${pre.mean ? 'normalised by the run\'s mean/std' : 'no normalisation'}`);
-        if (!pre.cropFrom && info.transforms.some((t) => t.op === 'centerCrop')) {
-          print(`note: the test pipeline centre-crops; images must arrive as ${info.input.slice(1).join('x')} crops (give --crop-from HxW to embed the crop)`);
+        print(`wrote ${opts.out}: ONNX opset 13, ${kb(bytes.length)}, ${shape}`);
+        if (pattern.kind !== 'dense') print(`note: ONNX has no N:M format; the ${formatPattern(pattern)} layers are stored dense with their zeros`);
+        print('input: the normalised [N, C, H, W] tensor (preprocessing is not part of the ONNX graph)');
+        return;
+      }
+      if (opts.format === 'c') {
+        const c = await exportC(graph, opts.out, { target: opts.target });
+        print(`wrote ${opts.out}/: C99 project for ${c.target}, ${kb(c.weightBytes)} const weights, ${kb(c.arenaBytes + c.scratchBytes)} static RAM, ${shape}`);
+        print(`build: make -C ${opts.out} (see its README.md for other targets)`);
+        return;
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = writeUhp(graph);
+      } catch (err) {
+        if (err instanceof ShapeError && pattern.kind !== 'dense') {
+          throw new DstError('E_PATTERN', `the weights do not satisfy ${formatPattern(pattern)} (prune the model to it first): ${err.message}`);
         }
-      } finally {
-        model.dispose();
+        throw err;
+      }
+      await writeFileAtomic(opts.out, bytes);
+      const ratio = bytes.length / denseWeightBytes(graph);
+      print(`wrote ${opts.out}: ${kb(bytes.length)} (${ratio.toFixed(2)}x the dense fp32 weights), ${shape}, ${describePatterns(pattern, patternLayers)}`);
+      const pre = graph.preprocess;
+      const crop = pre.cropFrom ? `centre crop from ${pre.cropFrom.join('x')}, ` : '';
+      print(`input: [C, H, W] images as toFloat leaves them; ${crop}${pre.mean ? 'normalised by the run\'s mean/std' : 'no normalisation'}`);
+      if (!pre.cropFrom && info.transforms.some((t) => t.op === 'centerCrop')) {
+        print(`note: the test pipeline centre-crops; images must arrive as ${info.input.slice(1).join('x')} crops (give --crop-from HxW to embed the crop)`);
       }
     });
 }
