@@ -63,6 +63,9 @@ struct dst_engine {
   int n_recent[2], next[2], runs, trying;
 };
 
+/* UHP layers with own masks (B=1) and fewer kept entries per output channel run dense (measured on AVX2: first convs, 1x1 shortcuts). */
+#define OWN_MASK_MIN_ENTRIES 32
+
 /* Layers below this many multiply-adds run on the caller alone: a fork-join costs about as much. */
 #define PARALLEL_MIN_MACS 300000L
 
@@ -109,7 +112,7 @@ static int32_t rows_offset(const step *s, int c, int tap) {
   const dst_node *nd = s->nd;
   const int i = tap / nd->kw, kx = tap % nd->kw * nd->dw;
   const long plane = (long)s->cin_total * s->wq;
-  return (int32_t)((long)i * nd->dh * nd->sw * plane + kx % nd->sw * plane + (long)c * s->wq + kx / nd->sw * 8);
+  return (int32_t)((long)i * nd->dh * nd->sw * plane + kx % nd->sw * plane + ((long)kx / nd->sw * s->cin_total + c) * 8);
 }
 
 /* Kept positions (ascending j) of group g for output channel o; returns their count. */
@@ -288,6 +291,8 @@ static int pack(step *s) {
 static int plan_conv(dst_engine *e, step *s) {
   const dst_node *nd = s->nd;
   s->path = choose_path(nd);
+  /* Few kept entries per channel leave the own-mask kernels' per-tile overhead unamortised: the dense kernel (pruned weights as zeros) wins. */
+  if (s->path == PATH_GATHER8 && e->k->rows8 && dst_uhp_groups(nd) * nd->n < OWN_MASK_MIN_ENTRIES) s->path = PATH_DENSE16;
   /* Pixels in lanes pay off once an output row fills most of a vector; below that, channels in lanes. */
   if (s->path == PATH_GATHER8 && e->k->rows8 && nd->out_shape.w >= 6) s->path = PATH_ROWS8;
   s->ob = s->path == PATH_SPARSE8 || s->path == PATH_GATHER8 || s->path == PATH_ROWS8 ? 8 : 16;
@@ -534,6 +539,7 @@ static void conv_prepare(dst_engine *e, const step *s, const float *in, float *o
     e->k->rows_prep(in, nd->in_shape.h, nd->in_shape.w, s->cin_total, nd->ph, nd->pw, nd->sw, (nd->out_shape.w + 7) / 8, s->wq, e->padbuf);
     c->x = e->padbuf;
     c->x_row = (ptrdiff_t)nd->sh * nd->sw * s->cin_total * s->wq;
+    c->x_col = (ptrdiff_t)s->cin_total * 8;
   }
   if (s->im2col) {
     dst_im2col(src, s->wp, s->cin_total, nd->kh, nd->kw, nd->sh, nd->sw, nd->dh, nd->dw, nd->out_shape.h, nd->out_shape.w, s->kpad, e->colbuf);

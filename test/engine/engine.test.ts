@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { writeUhp } from '../../src/export/uhp-writer.js';
 import { availableIsas, loadModelBytes } from '../../src/runtime/index.js';
-import { aconvnet, oddities, pruned, randomInput, reference, relError, resnet20, type PruneSpec } from './graphs.js';
+import { aconvnet, oddities, pruned, randomInput, reference, relError, resnet20, rowsCases, type PruneSpec } from './graphs.js';
 
 const specs: [string, PruneSpec][] = [
   ['dense', { kind: 'dense' }],
@@ -15,7 +15,7 @@ const specs: [string, PruneSpec][] = [
   ['csr 50%', { kind: 'unstructured' }],
 ];
 
-const models = { resnet20: resnet20(1, 16), aconvnet: aconvnet(), oddities: oddities() };
+const models = { resnet20: resnet20(1, 16), aconvnet: aconvnet(), oddities: oddities(), rowsCases: rowsCases() };
 const isas = availableIsas();
 
 describe('engine matches a float64 reference', () => {

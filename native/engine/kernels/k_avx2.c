@@ -201,7 +201,7 @@ INL void rtile(const dst_conv_task *t, int v0, const int V) {
 #pragma GCC unroll 6
   for (int i = 0; i < V; i++) {
     const int oy = (v0 + i) / seg, jv = (v0 + i) % seg;
-    xv[i] = t->x + (ptrdiff_t)oy * t->x_row + jv * 8;
+    xv[i] = t->x + (ptrdiff_t)oy * t->x_row + jv * t->x_col;
     pix[i] = oy * t->ow + jv;
     npix[i] = (t->ow - jv + seg - 1) / seg; /* lanes k with k * seg + jv < ow */
   }
@@ -240,6 +240,9 @@ INL void rtile(const dst_conv_task *t, int v0, const int V) {
 
 TGT void dst_avx2_rows8(const dst_conv_task *t) {
   int v = t->p0;
+  /* one vector per row: 6-vector tiles would read 6 + kh - 1 input rows per entry sweep, more than L1 holds for wide layers */
+  if (t->ow <= 8)
+    for (; v + 4 <= t->p1; v += 4) rtile(t, v, 4);
   for (; v + 6 <= t->p1; v += 6) rtile(t, v, 6);
   /* few tile shapes keep the code (and sanitizer builds) small */
   for (; v + 2 <= t->p1; v += 2) rtile(t, v, 2);
@@ -264,7 +267,7 @@ TGT void dst_avx2_rows_prep(const float *x, int h, int w, int c, int ph, int pw,
     const float *xr = x + (size_t)y * w * c;
     for (int f = 0; f < sw; f++)
       for (int c0 = 0; c0 < c; c0 += 8) {
-        float *o = row + ((size_t)f * c + c0) * wq;
+        float *o = row + (size_t)f * c * wq + (size_t)c0 * 8;
         for (int j = 0; j < wq / 8; j++) {
           __m256 r[8];
 #pragma GCC unroll 8
@@ -274,7 +277,7 @@ TGT void dst_avx2_rows_prep(const float *x, int h, int w, int c, int ph, int pw,
           }
           transpose8(r);
 #pragma GCC unroll 8
-          for (int l = 0; l < 8; l++) _mm256_storeu_ps(o + (size_t)l * wq + j * 8, r[l]);
+          for (int l = 0; l < 8; l++) _mm256_storeu_ps(o + ((size_t)j * c + l) * 8, r[l]);
         }
       }
   }

@@ -57,7 +57,7 @@ static void rows8(const dst_conv_task *t) {
   const int seg = (t->ow + 7) / 8;
   for (int v = t->p0; v < t->p1; v++) {
     const int oy = v / seg, jv = v % seg;
-    const float *x = t->x + (ptrdiff_t)oy * t->x_row + jv * 8;
+    const float *x = t->x + (ptrdiff_t)oy * t->x_row + jv * t->x_col;
     for (int j = 0; j < 8 && j * seg + jv < t->ow; j++) {
       float acc[8];
       for (int l = 0; l < t->lanes; l++) {

@@ -41,7 +41,7 @@ typedef struct dst_conv_task {
  * output pixel k * S + j, so a tap's kernel column only moves the load by
  * whole vectors and every load is aligned. Tasks count in vectors (S per
  * output row). Vector v of output row oy starts at x + oy * x_row +
- * 8 * (v % S); channel l of the block
+ * x_col * (v % S); channel l of the block
  * reads kept entry e at that start + off[l * n_off + e] with weight
  * w[l * n_off + e]. Stores go to NHWC through an 8 x 8 transpose.
  */

@@ -38,10 +38,10 @@ void dst_rows_prep(const float *x, int h, int w, int c, int ph, int pw, int sw, 
     const int y = iy - ph;
     for (int f = 0; f < sw; f++) {
       float *o = out + (size_t)(iy * sw + f) * c * wq;
-      for (int ch = 0; ch < c; ch++, o += wq)
+      for (int ch = 0; ch < c; ch++)
         for (int q = 0; q < wq; q++) {
           const int col = ((q % 8) * seg + q / 8) * sw + f - pw;
-          o[q] = y < 0 || y >= h || col < 0 || col >= w ? 0.0f : x[((size_t)y * w + col) * c + ch];
+          o[((size_t)(q / 8) * c + ch) * 8 + q % 8] = y < 0 || y >= h || col < 0 || col >= w ? 0.0f : x[((size_t)y * w + col) * c + ch];
         }
     }
   }

@@ -20,10 +20,12 @@ void dst_im2col(const float *x, int wp, int c, int kh, int kw, int sh, int sw, i
                 int oh, int ow, int kpad, float *out);
 
 /*
- * The rows8 input layout: padded row iy, stride phase f, channel ch is a run
- * of wq / 8 vectors at out[((iy * sw + f) * c + ch) * wq]; lane k of vector j
- * holds padded column (k * seg + j) * sw + f (zero outside the image), seg
- * being the output pixels per lane of a rows8 output row.
+ * The rows8 input layout: padded row iy and stride phase f hold wq / 8
+ * vectors per channel, vector j of channel ch at
+ * out[(iy * sw + f) * c * wq + (j * c + ch) * 8]; lane k of vector j holds
+ * padded column (k * seg + j) * sw + f (zero outside the image), seg being the
+ * output pixels per lane of a rows8 output row. Vector-major, so the inputs
+ * one kernel tap reads (all channels, same j) share cache lines.
  */
 void dst_rows_prep(const float *x, int h, int w, int c, int ph, int pw, int sw, int seg, int wq, float *out);
 
