@@ -17,6 +17,6 @@ export function registerPipeline(program: Command, print: (text: string) => void
       const out = opts.out ?? path.join('runs', recipe.name ?? path.basename(file).replace(/\.(ya?ml|json)$/, ''));
       const { rows, markdown } = await runPipeline(recipe, out, { force: opts.force, ...pipelineProgress() });
       print(opts.json ? JSON.stringify(rows, null, 2) : markdown);
-      if (!opts.json) print(`\ncomparison written to ${path.join(out, 'comparison.md')} and comparison.json`);
+      if (!opts.json) print(`\ncomparison written to ${path.join(out, 'comparison.md')}, comparison.json and comparison.svg`);
     });
 }
