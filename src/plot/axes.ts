@@ -1,6 +1,6 @@
 import { FRAME, GRID, MUTED } from './palette.js';
 import type { Scale } from './scale.js';
-import { el, px, text } from './svg.js';
+import { el, px, text, textWidth } from './svg.js';
 import type { TickFormat } from './ticks.js';
 
 /** The plotting area of one panel, in pixels. */
@@ -35,7 +35,7 @@ export function yAxis(scale: Scale, box: Box, options: YAxisOptions): string {
     const grid = options.grid ? [el('line', { x1: box.x, x2: box.x + box.width, y1: y, y2: y, stroke: GRID, 'stroke-width': 1 })] : [];
     return [...grid, text(left ? edge - 6 : edge + 6, y, labels[i]!, { 'text-anchor': left ? 'end' : 'start', dy: '0.32em', fill: color, 'font-size': 11 })];
   });
-  const widest = Math.max(...labels.map((l) => l.length)) * 6.2;
+  const widest = Math.max(...labels.map((l) => textWidth(l, 11)));
   const lx = left ? edge - widest - 16 : edge + widest + 16;
   const ly = box.y + box.height / 2;
   parts.push(text(lx, ly, options.label, { 'text-anchor': 'middle', transform: `rotate(${left ? -90 : 90} ${px(lx)} ${px(ly)})`, fill: color }));

@@ -33,12 +33,12 @@ export interface LineChartSpec {
   xLabel: string;
   integerX?: boolean;
   panels: LinePanel[];
-  width?: number;
-  panelHeight?: number;
 }
 
 // Beyond this many points markers crowd the line; below it they show where the measurements are.
 const MARKER_LIMIT = 40;
+const WIDTH = 760;
+const PANEL_HEIGHT = 170;
 const PANEL_HEADER = 24;
 const PANEL_FOOTER = 30;
 
@@ -101,8 +101,6 @@ function panelMarkup(panel: LinePanel, spec: LineChartSpec, box: Box, last: bool
  * single finite value are left out, and panels left without series too.
  */
 export function lineChart(spec: LineChartSpec): string {
-  const width = spec.width ?? 760;
-  const panelHeight = spec.panelHeight ?? 170;
   const panels = spec.panels.map((p) => ({ ...p, series: p.series.filter((s) => hasData(s, spec.x)) })).filter((p) => p.series.length > 0);
   const hasRight = panels.some((p) => p.series.some((s) => s.axis === 'right'));
   const marginLeft = 80;
@@ -111,13 +109,11 @@ export function lineChart(spec: LineChartSpec): string {
   const header = [text(marginLeft, 26, spec.title, { 'font-size': 16, 'font-weight': 'bold' })];
   if (spec.subtitle) header.push(text(marginLeft, 46, spec.subtitle, { fill: MUTED }));
   if (!panels.length) {
-    const height = top + 60;
-    return svgDocument(width, height, spec.title, [...header, text(width / 2, top + 30, 'no data yet', { 'text-anchor': 'middle', fill: MUTED })]);
+    return svgDocument(WIDTH, top + 60, spec.title, [...header, text(WIDTH / 2, top + 30, 'no data yet', { 'text-anchor': 'middle', fill: MUTED })]);
   }
-  const block = PANEL_HEADER + panelHeight + PANEL_FOOTER;
-  const height = top + panels.length * block + 22;
+  const block = PANEL_HEADER + PANEL_HEIGHT + PANEL_FOOTER;
   const body = panels.map((panel, i) =>
-    panelMarkup(panel, spec, { x: marginLeft, y: top + i * block + PANEL_HEADER, width: width - marginLeft - marginRight, height: panelHeight }, i === panels.length - 1),
+    panelMarkup(panel, spec, { x: marginLeft, y: top + i * block + PANEL_HEADER, width: WIDTH - marginLeft - marginRight, height: PANEL_HEIGHT }, i === panels.length - 1),
   );
-  return svgDocument(width, height, spec.title, [...header, ...body]);
+  return svgDocument(WIDTH, top + panels.length * block + 22, spec.title, [...header, ...body]);
 }

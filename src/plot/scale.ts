@@ -10,7 +10,6 @@ export interface ScaleOptions {
   log?: boolean;
   /** Whole-number ticks (epochs). */
   integer?: boolean;
-  target?: number;
 }
 
 /** The finite values' extent, or undefined if there are none (or, for a log scale, no positive ones). */

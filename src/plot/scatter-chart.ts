@@ -27,9 +27,10 @@ export interface ScatterChartSpec {
   yLabel: string;
   yFormat?: TickFormat;
   panels: ScatterPanel[];
-  panelWidth?: number;
-  height?: number;
 }
+
+const PANEL_WIDTH = 420;
+const PLOT_HEIGHT = 320;
 
 function drawable(panel: ScatterPanel): ScatterPoint[] {
   return panel.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && (!panel.logX || p.x > 0));
@@ -75,16 +76,14 @@ function panelMarkup(panel: ScatterPanel, spec: ScatterChartSpec, box: Box, yVal
 
 /** Labelled points in panels side by side over one shared y axis. */
 export function scatterChart(spec: ScatterChartSpec): string {
-  const panelWidth = spec.panelWidth ?? 420;
-  const plotHeight = spec.height ?? 320;
   const marginLeft = 80;
   const gap = 90;
   const top = spec.subtitle ? 84 : 64;
   const yValues = spec.panels.flatMap((p) => drawable(p).map((q) => q.y));
-  const width = marginLeft + spec.panels.length * panelWidth + (spec.panels.length - 1) * gap + 24;
-  const height = top + plotHeight + 50;
+  const width = marginLeft + spec.panels.length * PANEL_WIDTH + (spec.panels.length - 1) * gap + 24;
+  const height = top + PLOT_HEIGHT + 50;
   const header = [text(marginLeft, 26, spec.title, { 'font-size': 16, 'font-weight': 'bold' })];
   if (spec.subtitle) header.push(text(marginLeft, 46, spec.subtitle, { fill: MUTED }));
-  const body = spec.panels.map((panel, i) => panelMarkup(panel, spec, { x: marginLeft + i * (panelWidth + gap), y: top, width: panelWidth, height: plotHeight }, yValues));
+  const body = spec.panels.map((panel, i) => panelMarkup(panel, spec, { x: marginLeft + i * (PANEL_WIDTH + gap), y: top, width: PANEL_WIDTH, height: PLOT_HEIGHT }, yValues));
   return svgDocument(width, height, spec.title, [...header, ...body]);
 }
