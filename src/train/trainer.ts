@@ -102,7 +102,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let history: EpochRecord[] = [];
   let startEpoch = 0;
   let globalStep = 0;
-  const began = performance.now();
   try {
     if (options.resume && runDir.hasCheckpoint()) {
       const state = await loadCheckpoint(runDir.lastCheckpoint, model, optimizer);
@@ -191,7 +190,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     // A resumed run whose epochs were all done evaluates once more for the per-class figures.
     final ??= await evaluate(model, data.test, numClasses, { batchSize: recipe.evalBatchSize, transforms: options.transforms.test, stats, workers: recipe.workers });
-    return { history, final, seconds: (performance.now() - began) / 1000 };
+    // Summed per epoch, so a run resumed after an interruption reports the time of all its epochs.
+    return { history, final, seconds: history.reduce((sum, r) => sum + r.seconds, 0) };
   } finally {
     await loader.close();
     optimizer.dispose();
