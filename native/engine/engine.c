@@ -30,9 +30,10 @@ typedef struct step {
   int ob, nblocks;        /* output channels per block, blocks */
   int pad, im2col, kpad;  /* input preparation */
   int hp, wp, cin_total;  /* (padded) input geometry */
-  int wq;                 /* rows8: floats per (row, phase, channel) of its input layout */
+  dst_rows_geo rg;        /* rows8: its input layout */
+  int kx_chunk;           /* rows8: kernel columns per chunk of entries */
   int npix;
-  int units;              /* what tasks split: output pixels, or pixel vectors for rows8 */
+  int units;              /* what tasks split: output pixels, or output rows for rows8 */
   void *mem;              /* one allocation holding the arrays below */
   size_t mem_bytes;
   float *w, *bias;
@@ -65,6 +66,9 @@ struct dst_engine {
 
 /* UHP layers with own masks (B=1) and fewer kept entries per output channel run dense (measured on AVX2: first convs, 1x1 shortcuts). */
 #define OWN_MASK_MIN_ENTRIES 32
+
+/* rows8 input bytes one chunk of entries may read per tile: most of L1, the rest for weights and offsets. */
+#define ROWS_CHUNK_BYTES 24576
 
 /* Layers below this many multiply-adds run on the caller alone: a fork-join costs about as much. */
 #define PARALLEL_MIN_MACS 300000L
@@ -107,12 +111,43 @@ static int32_t in_offset(const step *s, int c, int tap) {
   return (int32_t)(((long)i * nd->dh * s->wp + (long)j * nd->dw) * s->cin_total + c);
 }
 
-/* Offset of input (c, tap) from an output row's origin in the rows8 layout (see dst_rows_prep). */
+static int kept(const dst_node *nd, int o, int g, int *js);
+
+/* Offset of input (c, tap) from an output vector's origin in the rows8 layout (see dst_rows_prep). */
 static int32_t rows_offset(const step *s, int c, int tap) {
   const dst_node *nd = s->nd;
-  const int i = tap / nd->kw, kx = tap % nd->kw * nd->dw;
-  const long plane = (long)s->cin_total * s->wq;
-  return (int32_t)((long)i * nd->dh * nd->sw * plane + kx % nd->sw * plane + ((long)kx / nd->sw * s->cin_total + c) * 8);
+  const dst_rows_geo *g = &s->rg;
+  const int ky = tap / nd->kw * nd->dh, kx = tap % nd->kw * nd->dw;
+  const long vec = ((long)(ky % g->sh * g->sw + kx % g->sw) * g->jq + kx / g->sw) * g->c + c;
+  return (int32_t)((vec * g->hq + ky / g->sh) * 8);
+}
+
+/* rows8 chunks: a kernel column reads one vector column per channel, so a few columns' inputs fit in L1. */
+static int rows_chunk(const step *s, int pos) { return pos < 0 ? 0 : pos % (s->nd->kh * s->nd->kw) % s->nd->kw / s->kx_chunk; }
+
+/* Entries of output channel o in chunk k. */
+static int rows_count(const step *s, int o, int k);
+
+/* Chunk k's length: its most entries over the channels. */
+static int rows_chunk_len(const step *s, int k) {
+  int most = 0;
+  for (int o = 0; o < s->nd->o; o++) {
+    const int n = rows_count(s, o, k);
+    most = n > most ? n : most;
+  }
+  return most;
+}
+
+
+static int rows_count(const step *s, int o, int k) {
+  const dst_node *nd = s->nd;
+  int n = 0;
+  for (int g = 0; g < dst_uhp_groups(nd); g++) {
+    int js[16];
+    const int kn = kept(nd, o, g, js);
+    for (int i = 0; i < kn; i++) n += rows_chunk(s, dst_uhp_position(nd, g, js[i])) == k;
+  }
+  return n;
 }
 
 /* Kept positions (ascending j) of group g for output channel o; returns their count. */
@@ -161,10 +196,10 @@ static int pack(step *s) {
         s->off = carve(&c, sizeof(int32_t) * s->off_bstride * s->nblocks);
         break;
       case PATH_ROWS8:
-        s->n_off = dst_uhp_groups(nd) * nd->n;
         s->w_bstride = s->off_bstride = (size_t)s->n_off * 8;
         s->w = carve(&c, sizeof(float) * s->w_bstride * s->nblocks);
         s->off = carve(&c, sizeof(int32_t) * s->off_bstride * s->nblocks);
+        s->idx = carve(&c, sizeof(int32_t) * s->cin);
         break;
       case PATH_GATHER8:
         s->n_off = dst_uhp_groups(nd), s->cin = nd->n;
@@ -243,19 +278,22 @@ static int pack(step *s) {
       break;
     }
     case PATH_ROWS8: {
+      for (int k = 0; k < s->cin; k++) s->idx[k] = (k ? s->idx[k - 1] : 0) + rows_chunk_len(s, k);
+      /* chunk by chunk, each channel's entries then zero-weight padding to the chunk's length (memset above) */
       const int groups = dst_uhp_groups(nd);
       for (int o = 0; o < nd->o; o++) {
         const size_t at = (size_t)(o / 8) * s->w_bstride + (size_t)(o % 8) * s->n_off;
-        int e = 0;
-        for (int g = 0; g < groups; g++) {
-          int js[16];
-          const int n = kept(nd, o, g, js);
-          for (int k = 0; k < n; k++, e++) {
-            const int pos = dst_uhp_position(nd, g, js[k]);
-            s->off[at + e] = pos < 0 ? 0 : rows_offset(s, pos / taps, pos % taps);
-            s->w[at + e] = weight_at(nd, o, pos);
+        for (int k = 0, e = 0; k < s->cin; e = s->idx[k++])
+          for (int g = 0; g < groups; g++) {
+            int js[16];
+            const int n = kept(nd, o, g, js);
+            for (int i = 0; i < n; i++) {
+              const int pos = dst_uhp_position(nd, g, js[i]);
+              if (rows_chunk(s, pos) != k) continue;
+              s->off[at + e] = pos < 0 ? 0 : rows_offset(s, pos / taps, pos % taps);
+              s->w[at + e++] = weight_at(nd, o, pos);
+            }
           }
-        }
       }
       break;
     }
@@ -304,10 +342,18 @@ static int plan_conv(dst_engine *e, step *s) {
   s->wp = nd->in_shape.w + 2 * nd->pw;
   s->npix = s->units = nd->out_shape.h * nd->out_shape.w;
   if (s->path == PATH_ROWS8) {
-    const int vecs = (nd->out_shape.w + 7) / 8;
-    s->wq = (vecs + (nd->kw - 1) * nd->dw / nd->sw) * 8; /* the last kernel column reaches this many vectors further */
-    s->units = nd->out_shape.h * vecs;
+    const int seg = (nd->out_shape.w + 7) / 8;
+    /* the last kernel column (row) reaches this many vectors (rows) further */
+    s->rg = (dst_rows_geo){nd->in_shape.h, nd->in_shape.w, nd->in_shape.c, nd->ph, nd->pw, nd->sh, nd->sw,
+                           seg, seg + (nd->kw - 1) * nd->dw / nd->sw, nd->out_shape.h + (nd->kh - 1) * nd->dh / nd->sh};
+    s->units = nd->out_shape.h;
     s->pad = 0;
+    /* one kernel column's inputs for a 12-row tile; a chunk stays within ROWS_CHUNK_BYTES of them */
+    const long col_bytes = (long)nd->in_shape.c * (12 + (nd->kh - 1) * nd->dh / nd->sh) * 32;
+    s->kx_chunk = ROWS_CHUNK_BYTES / col_bytes > 1 ? (int)(ROWS_CHUNK_BYTES / col_bytes) : 1;
+    s->cin = (nd->kw + s->kx_chunk - 1) / s->kx_chunk;
+    s->n_off = 0;
+    for (int k = 0; k < s->cin; k++) s->n_off += rows_chunk_len(s, k);
   }
   /* gather8 reads a group's M inputs as one vector, which flat groups only are in an im2col row */
   s->im2col = s->path == PATH_GATHER8 && nd->flat;
@@ -366,7 +412,8 @@ static int plan_arena(dst_engine *e, char *err, size_t errlen) {
       for (int k = 0; k < nd->n_in; k++) if (last[nd->in[k]] == v - 1) slot_free[slot_of[nd->in[k]]] = 1;
       if (last[v] < v && v != m->output) slot_free[best] = 1;
       const step *s = &e->steps[v - 1];
-      const size_t prep = s->path == PATH_ROWS8 ? (size_t)s->hp * nd->sw * s->cin_total * s->wq : s->pad ? (size_t)s->hp * s->wp * s->cin_total : 0;
+      const dst_rows_geo *g = &s->rg;
+      const size_t prep = s->path == PATH_ROWS8 ? (size_t)g->sh * g->sw * g->jq * g->c * g->hq * 8 : s->pad ? (size_t)s->hp * s->wp * s->cin_total : 0;
       if (round16(prep) > pad_max) pad_max = round16(prep);
       if (s->im2col) col_max = col_max > round16((size_t)s->npix * s->kpad) ? col_max : round16((size_t)s->npix * s->kpad);
     }
@@ -512,8 +559,8 @@ static void run_task(void *arg, int task) {
 static int pixel_chunks(const step *s, int units, int threads) {
   if (threads == 1) return 1;
   int want = (4 * threads + s->nblocks - 1) / s->nblocks;
-  /* chunks of >= 16 pixels (rows8 units are 8 pixels each) */
-  int most = units / (s->path == PATH_ROWS8 ? 2 : 16);
+  /* chunks of >= 16 pixels, or >= 6 rows for rows8 (its row tiles need the height) */
+  int most = units / (s->path == PATH_ROWS8 ? 6 : 16);
   if (most < 1) most = 1;
   return want < most ? want : most;
 }
@@ -536,10 +583,10 @@ static void conv_prepare(dst_engine *e, const step *s, const float *in, float *o
   }
   *c = (layer_ctx){s, src, (ptrdiff_t)nd->sh * s->wp * s->cin_total, (ptrdiff_t)nd->sw * s->cin_total, out, 1, 0, 0};
   if (s->path == PATH_ROWS8) {
-    e->k->rows_prep(in, nd->in_shape.h, nd->in_shape.w, s->cin_total, nd->ph, nd->pw, nd->sw, (nd->out_shape.w + 7) / 8, s->wq, e->padbuf);
+    e->k->rows_prep(in, &s->rg, e->padbuf);
     c->x = e->padbuf;
-    c->x_row = (ptrdiff_t)nd->sh * nd->sw * s->cin_total * s->wq;
-    c->x_col = (ptrdiff_t)s->cin_total * 8;
+    c->x_row = 8;
+    c->x_col = (ptrdiff_t)s->rg.c * s->rg.hq * 8;
   }
   if (s->im2col) {
     dst_im2col(src, s->wp, s->cin_total, nd->kh, nd->kw, nd->sh, nd->sw, nd->dh, nd->dw, nd->out_shape.h, nd->out_shape.w, s->kpad, e->colbuf);
@@ -567,7 +614,9 @@ static void conv_pool(dst_engine *e, const step *s, const dst_node *pn, const fl
   const int oh = nd->out_shape.h, ow = nd->out_shape.w, c = nd->o;
   const size_t row_bytes = (size_t)pn->sh * ow * c * sizeof(float);
   const size_t target = parallel ? 65536 : 16384;
-  const int band = row_bytes >= target ? 1 : (int)(target / row_bytes);
+  int band = row_bytes >= target ? 1 : (int)(target / row_bytes);
+  /* rows8 tiles up to 12 conv rows and needs them all at once: thin bands leave its FMAs waiting on each other */
+  if (s->path == PATH_ROWS8) band = pn->out_shape.h;
   layer_ctx ctx;
   conv_prepare(e, s, in, mid, &ctx);
   int done = 0;

@@ -113,18 +113,19 @@ export function oddities(seed = 3): Graph {
   return { inputShape: [3, 7, 8], preprocess: { cropFrom: [10, 11], mean: [0.5, 0.4, 0.3], std: [0.2, 0.25, 0.3] }, nodes: b.nodes, output: x };
 }
 
-/** Geometries of the pixels-in-lanes (rows8) path: strides, 5x5 and 1x1 kernels, dilation, rows of one vector, partial channel blocks, a banded pool, input channels not a multiple of 8. */
+/** Geometries of the pixels-in-lanes (rows8) path: row counts over one tile, strides, 5x5 and 1x1 kernels, dilation, rows of one vector, partial channel blocks, a pool, input channels not a multiple of 8. */
 export function rowsCases(seed = 4): Graph {
   const b = new Builder(rng(seed));
-  let x = b.conv('input', 12, 20, 3, { stride: [2, 2], padding: [1, 1], relu: true });
+  let x = b.conv('input', 12, 16, 3, { padding: [1, 1], relu: true });
+  x = b.conv(x, 16, 20, 3, { stride: [2, 2], padding: [1, 1], relu: true });
   x = b.pool('maxpool', b.conv(x, 20, 24, 5, { padding: [2, 2], relu: true }), 2, 2);
   x = b.conv(x, 24, 72, 1, { relu: true });
   x = b.conv(x, 72, 16, 1);
   x = b.conv(x, 16, 36, 3, { padding: [2, 2], dilation: [2, 2], relu: true });
   x = b.conv(x, 36, 24, 3, { padding: [1, 0] });
   x = b.conv(x, 24, 24, 3, { padding: [1, 1], groups: 2 });
-  const logits = b.linear(b.simple('flatten', x), 24 * 4 * 8, 7);
-  return { inputShape: [12, 16, 41], preprocess: { cropFrom: null, mean: null, std: null }, nodes: b.nodes, output: logits };
+  const logits = b.linear(b.simple('flatten', x), 24 * 7 * 8, 7);
+  return { inputShape: [12, 27, 41], preprocess: { cropFrom: null, mean: null, std: null }, nodes: b.nodes, output: logits };
 }
 
 type Weighted = ConvNode | LinearNode;

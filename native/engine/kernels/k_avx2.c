@@ -191,96 +191,103 @@ INL void transpose8(__m256 r[8]) {
 }
 
 /*
- * V pixel vectors of two channels at a time: 2V independent accumulators hide
- * the FMA latency, and each weight broadcast and offset serves V loads.
+ * V consecutive output rows of vector column jv, 8 channels. One channel at a
+ * time keeps V accumulators in registers, so each broadcast weight and offset
+ * serves V loads, all from one base pointer. The chunk loop is outermost: all
+ * channels sweep one chunk's inputs while they are in L1, the accumulators
+ * waiting in acc between chunks.
  */
-INL void rtile(const dst_conv_task *t, int v0, const int V) {
+INL void rtile(const dst_conv_task *t, int oy0, int jv, const int V) {
   const int seg = (t->ow + 7) / 8, n = t->n_off;
-  const float *xv[6];
-  int pix[6], npix[6];
-#pragma GCC unroll 6
-  for (int i = 0; i < V; i++) {
-    const int oy = (v0 + i) / seg, jv = (v0 + i) % seg;
-    xv[i] = t->x + (ptrdiff_t)oy * t->x_row + jv * t->x_col;
-    pix[i] = oy * t->ow + jv;
-    npix[i] = (t->ow - jv + seg - 1) / seg; /* lanes k with k * seg + jv < ow */
+  const float *xb = t->x + jv * t->x_col + 8 * (ptrdiff_t)oy0;
+  __m256 acc[8][12];
+  for (int l = 0; l < 8; l++) {
+    const __m256 b = l < t->lanes ? _mm256_broadcast_ss(t->bias + l) : _mm256_setzero_ps();
+#pragma GCC unroll 12
+    for (int i = 0; i < V; i++) acc[l][i] = b;
   }
-  __m256 out[6][8];
-  for (int l = 0; l < 8; l += 2) {
-    if (l >= t->lanes) {
-#pragma GCC unroll 6
-      for (int i = 0; i < V; i++) out[i][l] = out[i][l + 1] = _mm256_setzero_ps();
-      continue;
-    }
-    /* a channel past t->lanes has zero weights and offsets (packing pads the block) */
-    const int32_t *off0 = t->off + (ptrdiff_t)l * n, *off1 = off0 + n;
-    const float *w0 = t->w + (ptrdiff_t)l * n, *w1 = w0 + n;
-    __m256 a[6], b[6];
-    const __m256 ba = _mm256_broadcast_ss(t->bias + l), bb = _mm256_broadcast_ss(t->bias + l + 1);
-#pragma GCC unroll 6
-    for (int i = 0; i < V; i++) a[i] = ba, b[i] = bb;
-    for (int e = 0; e < n; e++) {
-      const __m256 wa = _mm256_broadcast_ss(w0 + e), wb = _mm256_broadcast_ss(w1 + e);
-      const ptrdiff_t oa = off0[e], ob = off1[e];
-#pragma GCC unroll 6
-      for (int i = 0; i < V; i++) {
-        a[i] = _mm256_fmadd_ps(_mm256_loadu_ps(xv[i] + oa), wa, a[i]);
-        b[i] = _mm256_fmadd_ps(_mm256_loadu_ps(xv[i] + ob), wb, b[i]);
+  for (int k = 0, e0 = 0; k < t->cin; e0 = t->idx[k++]) {
+    const int e1 = t->idx[k];
+    for (int l = 0; l < t->lanes; l++) {
+      const int32_t *off = t->off + (ptrdiff_t)l * n;
+      const float *w = t->w + (ptrdiff_t)l * n;
+      __m256 a[12];
+#pragma GCC unroll 12
+      for (int i = 0; i < V; i++) a[i] = acc[l][i];
+      for (int e = e0; e < e1; e++) {
+        const __m256 wv = _mm256_broadcast_ss(w + e);
+        const float *xe = xb + off[e];
+#pragma GCC unroll 12
+        for (int i = 0; i < V; i++) a[i] = _mm256_fmadd_ps(_mm256_load_ps(xe + 8 * i), wv, a[i]);
       }
+#pragma GCC unroll 12
+      for (int i = 0; i < V; i++) acc[l][i] = a[i];
     }
-#pragma GCC unroll 6
-    for (int i = 0; i < V; i++) out[i][l] = a[i], out[i][l + 1] = b[i];
   }
-#pragma GCC unroll 6
+  const int npix = (t->ow - jv + seg - 1) / seg; /* lanes k with k * seg + jv < ow */
   for (int i = 0; i < V; i++) {
-    transpose8(out[i]);
-    for (int j = 0; j < npix[i]; j++) store8(t, pix[i] + j * seg, 0, out[i][j]);
+    __m256 r[8];
+#pragma GCC unroll 8
+    for (int l = 0; l < 8; l++) r[l] = acc[l][i];
+    transpose8(r);
+    for (int k = 0; k < npix; k++) store8(t, (oy0 + i) * t->ow + k * seg + jv, 0, r[k]);
   }
 }
 
+/*
+ * Rows split into tiles of equal height, at most 12: a short tail tile would
+ * chain each accumulator's FMAs back to back and wait on their latency.
+ */
 TGT void dst_avx2_rows8(const dst_conv_task *t) {
-  int v = t->p0;
-  /* one vector per row: 6-vector tiles would read 6 + kh - 1 input rows per entry sweep, more than L1 holds for wide layers */
-  if (t->ow <= 8)
-    for (; v + 4 <= t->p1; v += 4) rtile(t, v, 4);
-  for (; v + 6 <= t->p1; v += 6) rtile(t, v, 6);
-  /* few tile shapes keep the code (and sanitizer builds) small */
-  for (; v + 2 <= t->p1; v += 2) rtile(t, v, 2);
-  if (v < t->p1) rtile(t, v, 1);
+  const int seg = (t->ow + 7) / 8, rows = t->p1 - t->p0, tiles = (rows + 11) / 12;
+  for (int jv = 0; jv < seg; jv++)
+    for (int i = 0; i < tiles; i++) {
+      const int r0 = t->p0 + rows * i / tiles, r1 = t->p0 + rows * (i + 1) / tiles;
+      switch (r1 - r0) {
+        case 12: rtile(t, r0, jv, 12); break;
+        case 11: rtile(t, r0, jv, 11); break;
+        case 10: rtile(t, r0, jv, 10); break;
+        case 9: rtile(t, r0, jv, 9); break;
+        case 8: rtile(t, r0, jv, 8); break;
+        case 7: rtile(t, r0, jv, 7); break;
+        case 6: rtile(t, r0, jv, 6); break;
+        case 5: rtile(t, r0, jv, 5); break;
+        case 4: rtile(t, r0, jv, 4); break;
+        case 3: rtile(t, r0, jv, 3); break;
+        case 2: rtile(t, r0, jv, 2); break;
+        default: rtile(t, r0, jv, 1); break;
+      }
+    }
 }
 
 /* Whole 8-channel blocks: one 8 x 8 transpose per input vector; other channel counts take the portable loop. */
-TGT void dst_avx2_rows_prep(const float *x, int h, int w, int c, int ph, int pw, int sw, int seg, int wq, float *out) {
-  if (c % 8 != 0) {
-    dst_rows_prep(x, h, w, c, ph, pw, sw, seg, wq, out);
+TGT void dst_avx2_rows_prep(const float *x, const dst_rows_geo *g, float *out) {
+  if (g->c % 8 != 0) {
+    dst_rows_prep(x, g, out);
     return;
   }
   const __m256 zero = _mm256_setzero_ps();
-  const int hp = h + 2 * ph;
-  for (int iy = 0; iy < hp; iy++) {
-    const int y = iy - ph;
-    float *row = out + (size_t)iy * sw * c * wq;
-    if (y < 0 || y >= h) {
-      for (size_t i = 0; i < (size_t)sw * c * wq; i += 8) _mm256_storeu_ps(row + i, zero);
-      continue;
-    }
-    const float *xr = x + (size_t)y * w * c;
-    for (int f = 0; f < sw; f++)
-      for (int c0 = 0; c0 < c; c0 += 8) {
-        float *o = row + (size_t)f * c * wq + (size_t)c0 * 8;
-        for (int j = 0; j < wq / 8; j++) {
-          __m256 r[8];
+  const size_t plane = (size_t)g->hq * 8; /* floats per (phase, vector, channel) */
+  for (int fy = 0; fy < g->sh; fy++)
+    for (int fx = 0; fx < g->sw; fx++)
+      for (int j = 0; j < g->jq; j++) {
+        float *o = out + ((size_t)(fy * g->sw + fx) * g->jq + j) * g->c * plane;
+        int cols[8];
+        for (int k = 0; k < 8; k++) cols[k] = (k * g->seg + j) * g->sw + fx - g->pw;
+        for (int r = 0; r < g->hq; r++) {
+          const int y = r * g->sh + fy - g->ph, inside = y >= 0 && y < g->h;
+          const float *xr = inside ? x + (size_t)y * g->w * g->c : x;
+          for (int c0 = 0; c0 < g->c; c0 += 8) {
+            __m256 v[8];
 #pragma GCC unroll 8
-          for (int k = 0; k < 8; k++) {
-            const int col = (k * seg + j) * sw + f - pw;
-            r[k] = col >= 0 && col < w ? _mm256_loadu_ps(xr + (size_t)col * c + c0) : zero;
+            for (int k = 0; k < 8; k++)
+              v[k] = inside && cols[k] >= 0 && cols[k] < g->w ? _mm256_loadu_ps(xr + (size_t)cols[k] * g->c + c0) : zero;
+            transpose8(v);
+#pragma GCC unroll 8
+            for (int l = 0; l < 8; l++) _mm256_store_ps(o + (c0 + l) * plane + (size_t)r * 8, v[l]);
           }
-          transpose8(r);
-#pragma GCC unroll 8
-          for (int l = 0; l < 8; l++) _mm256_storeu_ps(o + ((size_t)j * c + l) * 8, r[l]);
         }
       }
-  }
 }
 
 /* The window's maximum stays in registers, 8 channels at a time; other channel counts take the portable loop. */

@@ -15,7 +15,7 @@ void dst_avx2_sparse8(const dst_conv_task *t);
 void dst_avx2_gather8(const dst_conv_task *t);
 void dst_avx2_rows8(const dst_conv_task *t);
 void dst_avx2_maxpool(const float *x, int w, int c, int kh, int kw, int sh, int sw, int oh, int ow, float *y);
-void dst_avx2_rows_prep(const float *x, int h, int w, int c, int ph, int pw, int sw, int seg, int wq, float *out);
+void dst_avx2_rows_prep(const float *x, const dst_rows_geo *g, float *out);
 
 INL void tile(const dst_conv_task *t, int p, const int P, const int dense) {
   const float *xp[12];

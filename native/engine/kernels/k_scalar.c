@@ -55,20 +55,20 @@ static void gather8(const dst_conv_task *t) {
 
 static void rows8(const dst_conv_task *t) {
   const int seg = (t->ow + 7) / 8;
-  for (int v = t->p0; v < t->p1; v++) {
-    const int oy = v / seg, jv = v % seg;
-    const float *x = t->x + (ptrdiff_t)oy * t->x_row + jv * t->x_col;
-    for (int j = 0; j < 8 && j * seg + jv < t->ow; j++) {
-      float acc[8];
-      for (int l = 0; l < t->lanes; l++) {
-        const int32_t *off = t->off + (ptrdiff_t)l * t->n_off;
-        const float *w = t->w + (ptrdiff_t)l * t->n_off;
-        acc[l] = t->bias[l];
-        for (int e = 0; e < t->n_off; e++) acc[l] += x[off[e] + j] * w[e];
+  for (int oy = t->p0; oy < t->p1; oy++)
+    for (int jv = 0; jv < seg; jv++) {
+      const float *x = t->x + jv * t->x_col + 8 * (ptrdiff_t)oy;
+      for (int k = 0; k < 8 && k * seg + jv < t->ow; k++) {
+        float acc[8];
+        for (int l = 0; l < t->lanes; l++) {
+          const int32_t *off = t->off + (ptrdiff_t)l * t->n_off;
+          const float *w = t->w + (ptrdiff_t)l * t->n_off;
+          acc[l] = t->bias[l];
+          for (int e = 0; e < t->n_off; e++) acc[l] += x[off[e] + k] * w[e];
+        }
+        dst_store_lanes(t->y + ((ptrdiff_t)oy * t->ow + k * seg + jv) * t->y_pix, acc, t->lanes, t->relu);
       }
-      dst_store_lanes(t->y + ((ptrdiff_t)oy * t->ow + j * seg + jv) * t->y_pix, acc, t->lanes, t->relu);
     }
-  }
 }
 
 const dst_kernels dst_kernels_scalar = {dense16, sparse16, sparse8, gather8, rows8, dst_rows_prep, NULL, 0x1fffc};

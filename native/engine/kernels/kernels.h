@@ -36,15 +36,26 @@ typedef struct dst_conv_task {
  * lane ever needs another lane's input and a kept weight is one broadcast.
  * An output row is cut into 8 segments of S = ceil(ow / 8) pixels, and
  * vector j (< S) holds pixel k * S + j in lane k (lanes past ow computed and
- * dropped). The input is rewritten to match (dst_rows_prep): per row, stride
- * phase and channel, input vector j holds in lane k the input column of
- * output pixel k * S + j, so a tap's kernel column only moves the load by
- * whole vectors and every load is aligned. Tasks count in vectors (S per
- * output row). Vector v of output row oy starts at x + oy * x_row +
- * x_col * (v % S); channel l of the block
- * reads kept entry e at that start + off[l * n_off + e] with weight
- * w[l * n_off + e]. Stores go to NHWC through an 8 x 8 transpose.
+ * dropped). The input is rewritten to match (dst_rows_prep): input vectors
+ * hold in lane k the input column of output pixel k * S + j, and consecutive
+ * output rows read consecutive vectors, so a kernel tap only moves the load
+ * by whole vectors, every load is aligned, and a tile of output rows is one
+ * base pointer plus constant displacements. Tasks count in output rows.
+ * Vector j of output row oy starts at x + j * x_col + 8 * oy; channel l of
+ * the block reads kept entry e at that start + off[l * n_off + e] with
+ * weight w[l * n_off + e]. Entries come in cin chunks, chunk k ending at
+ * entry idx[k] for every channel (zero-weight entries pad the shorter
+ * channels): a chunk's inputs fit in L1 and all 8 channels sweep them before
+ * the next chunk. Stores go to NHWC through an 8 x 8 transpose.
  */
+
+/* Geometry of the rows8 input layout (see dst_rows_prep in ops.h). */
+typedef struct dst_rows_geo {
+  int h, w, c;          /* unpadded input */
+  int ph, pw, sh, sw;
+  int seg;              /* S: output pixels per lane of an output row */
+  int jq, hq;           /* vectors per column phase, rows per row phase */
+} dst_rows_geo;
 
 /*
  * dense16:  w[(tap * cin + c) * 16 + lane], input offset off[tap] + c.
@@ -60,7 +71,7 @@ typedef struct dst_kernels {
   /* NULL when the set has none: the planner then uses gather8. */
   dst_conv_fn rows8;
   /* Writes rows8's input layout as dst_rows_prep in ops.h does. */
-  void (*rows_prep)(const float *x, int h, int w, int c, int ph, int pw, int sw, int seg, int wq, float *out);
+  void (*rows_prep)(const float *x, const dst_rows_geo *g, float *out);
   /* Unpadded max pooling as dst_pool2d in ops.h computes it; NULL: use that. */
   void (*maxpool)(const float *x, int w, int c, int kh, int kw, int sh, int sw, int oh, int ow, float *y);
   /* Group sizes the gather8 kernel handles; others fall back to scalar. */

@@ -32,19 +32,18 @@ void dst_im2col(const float *x, int wp, int c, int kh, int kw, int sh, int sw, i
   }
 }
 
-void dst_rows_prep(const float *x, int h, int w, int c, int ph, int pw, int sw, int seg, int wq, float *out) {
-  const int hp = h + 2 * ph;
-  for (int iy = 0; iy < hp; iy++) {
-    const int y = iy - ph;
-    for (int f = 0; f < sw; f++) {
-      float *o = out + (size_t)(iy * sw + f) * c * wq;
-      for (int ch = 0; ch < c; ch++)
-        for (int q = 0; q < wq; q++) {
-          const int col = ((q % 8) * seg + q / 8) * sw + f - pw;
-          o[((size_t)(q / 8) * c + ch) * 8 + q % 8] = y < 0 || y >= h || col < 0 || col >= w ? 0.0f : x[((size_t)y * w + col) * c + ch];
-        }
-    }
-  }
+void dst_rows_prep(const float *x, const dst_rows_geo *g, float *out) {
+  for (int fy = 0; fy < g->sh; fy++)
+    for (int fx = 0; fx < g->sw; fx++)
+      for (int j = 0; j < g->jq; j++)
+        for (int ch = 0; ch < g->c; ch++)
+          for (int r = 0; r < g->hq; r++, out += 8) {
+            const int y = r * g->sh + fy - g->ph;
+            for (int k = 0; k < 8; k++) {
+              const int col = (k * g->seg + j) * g->sw + fx - g->pw;
+              out[k] = y < 0 || y >= g->h || col < 0 || col >= g->w ? 0.0f : x[((size_t)y * g->w + col) * g->c + ch];
+            }
+          }
 }
 
 static const float *pixel(const dst_conv_geo *g, int p) {

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernels.h"
+
 /* Copies an h x w x c image into an (h + 2ph) x (w + 2pw) x c buffer with zero borders. */
 void dst_pad(const float *x, int h, int w, int c, int ph, int pw, float *out);
 
@@ -20,14 +22,13 @@ void dst_im2col(const float *x, int wp, int c, int kh, int kw, int sh, int sw, i
                 int oh, int ow, int kpad, float *out);
 
 /*
- * The rows8 input layout: padded row iy and stride phase f hold wq / 8
- * vectors per channel, vector j of channel ch at
- * out[(iy * sw + f) * c * wq + (j * c + ch) * 8]; lane k of vector j holds
- * padded column (k * seg + j) * sw + f (zero outside the image), seg being the
- * output pixels per lane of a rows8 output row. Vector-major, so the inputs
- * one kernel tap reads (all channels, same j) share cache lines.
+ * The rows8 input layout: rows and columns split by stride phase (fy, fx),
+ * vector j < jq of channel ch in row r < hq of that phase at
+ * out[((((fy * sw + fx) * jq + j) * c + ch) * hq + r) * 8]; lane k holds
+ * padded row r * sh + fy, padded column (k * seg + j) * sw + fx (zero outside
+ * the image). Rows innermost: a tile of output rows reads consecutive vectors.
  */
-void dst_rows_prep(const float *x, int h, int w, int c, int ph, int pw, int sw, int seg, int wq, float *out);
+void dst_rows_prep(const float *x, const dst_rows_geo *g, float *out);
 
 /* Shared geometry of the ranged convs below; offsets in floats from a pixel's window origin. */
 typedef struct dst_conv_geo {
