@@ -279,22 +279,22 @@ static int pack(step *s) {
     }
     case PATH_ROWS8: {
       for (int k = 0; k < s->cin; k++) s->idx[k] = (k ? s->idx[k - 1] : 0) + rows_chunk_len(s, k);
-      /* chunk by chunk, each channel's entries then zero-weight padding to the chunk's length (memset above) */
+      /* chunk by chunk, channel by channel: its entries, then zero-weight padding to the chunk's length (memset above) */
       const int groups = dst_uhp_groups(nd);
-      for (int o = 0; o < nd->o; o++) {
-        const size_t at = (size_t)(o / 8) * s->w_bstride + (size_t)(o % 8) * s->n_off;
-        for (int k = 0, e = 0; k < s->cin; e = s->idx[k++])
+      for (int o = 0; o < nd->o; o++)
+        for (int k = 0, e0 = 0; k < s->cin; e0 = s->idx[k++]) {
+          size_t at = (size_t)(o / 8) * s->w_bstride + (size_t)e0 * 8 + (size_t)(o % 8) * (s->idx[k] - e0);
           for (int g = 0; g < groups; g++) {
             int js[16];
             const int n = kept(nd, o, g, js);
             for (int i = 0; i < n; i++) {
               const int pos = dst_uhp_position(nd, g, js[i]);
               if (rows_chunk(s, pos) != k) continue;
-              s->off[at + e] = pos < 0 ? 0 : rows_offset(s, pos / taps, pos % taps);
-              s->w[at + e++] = weight_at(nd, o, pos);
+              s->off[at] = pos < 0 ? 0 : rows_offset(s, pos / taps, pos % taps);
+              s->w[at++] = weight_at(nd, o, pos);
             }
           }
-      }
+        }
       break;
     }
     case PATH_CSR: {

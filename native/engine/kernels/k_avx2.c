@@ -198,7 +198,7 @@ INL void transpose8(__m256 r[8]) {
  * waiting in acc between chunks.
  */
 INL void rtile(const dst_conv_task *t, int oy0, int jv, const int V) {
-  const int seg = (t->ow + 7) / 8, n = t->n_off;
+  const int seg = (t->ow + 7) / 8;
   const float *xb = t->x + jv * t->x_col + 8 * (ptrdiff_t)oy0;
   __m256 acc[8][12];
   for (int l = 0; l < 8; l++) {
@@ -207,14 +207,14 @@ INL void rtile(const dst_conv_task *t, int oy0, int jv, const int V) {
     for (int i = 0; i < V; i++) acc[l][i] = b;
   }
   for (int k = 0, e0 = 0; k < t->cin; e0 = t->idx[k++]) {
-    const int e1 = t->idx[k];
+    const int len = t->idx[k] - e0;
     for (int l = 0; l < t->lanes; l++) {
-      const int32_t *off = t->off + (ptrdiff_t)l * n;
-      const float *w = t->w + (ptrdiff_t)l * n;
+      const int32_t *off = t->off + 8 * (ptrdiff_t)e0 + (ptrdiff_t)l * len;
+      const float *w = t->w + 8 * (ptrdiff_t)e0 + (ptrdiff_t)l * len;
       __m256 a[12];
 #pragma GCC unroll 12
       for (int i = 0; i < V; i++) a[i] = acc[l][i];
-      for (int e = e0; e < e1; e++) {
+      for (int e = 0; e < len; e++) {
         const __m256 wv = _mm256_broadcast_ss(w + e);
         const float *xe = xb + off[e];
 #pragma GCC unroll 12

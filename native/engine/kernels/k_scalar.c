@@ -61,10 +61,11 @@ static void rows8(const dst_conv_task *t) {
       for (int k = 0; k < 8 && k * seg + jv < t->ow; k++) {
         float acc[8];
         for (int l = 0; l < t->lanes; l++) {
-          const int32_t *off = t->off + (ptrdiff_t)l * t->n_off;
-          const float *w = t->w + (ptrdiff_t)l * t->n_off;
           acc[l] = t->bias[l];
-          for (int e = 0; e < t->n_off; e++) acc[l] += x[off[e] + k] * w[e];
+          for (int c = 0, e0 = 0; c < t->cin; e0 = t->idx[c++]) {
+            const ptrdiff_t len = t->idx[c] - e0, at = 8 * (ptrdiff_t)e0 + l * len;
+            for (ptrdiff_t e = at; e < at + len; e++) acc[l] += x[t->off[e] + k] * t->w[e];
+          }
         }
         dst_store_lanes(t->y + ((ptrdiff_t)oy * t->ow + k * seg + jv) * t->y_pix, acc, t->lanes, t->relu);
       }

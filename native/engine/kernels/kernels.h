@@ -41,12 +41,14 @@ typedef struct dst_conv_task {
  * output rows read consecutive vectors, so a kernel tap only moves the load
  * by whole vectors, every load is aligned, and a tile of output rows is one
  * base pointer plus constant displacements. Tasks count in output rows.
- * Vector j of output row oy starts at x + j * x_col + 8 * oy; channel l of
- * the block reads kept entry e at that start + off[l * n_off + e] with
- * weight w[l * n_off + e]. Entries come in cin chunks, chunk k ending at
- * entry idx[k] for every channel (zero-weight entries pad the shorter
- * channels): a chunk's inputs fit in L1 and all 8 channels sweep them before
- * the next chunk. Stores go to NHWC through an 8 x 8 transpose.
+ * Vector j of output row oy starts at x + j * x_col + 8 * oy. Entries come
+ * in cin chunks of idx[k] - idx[k - 1] entries per channel (idx[-1] = 0;
+ * zero-weight entries pad the shorter channels): a chunk's inputs fit in L1
+ * and all 8 channels sweep them before the next chunk, so off and w hold
+ * chunk after chunk, channel after channel, and a tile reads them in order.
+ * Channel l reads entry i of chunk k at that start + off[a] with weight w[a],
+ * a = 8 * idx[k - 1] + l * (idx[k] - idx[k - 1]) + i. Stores go to NHWC
+ * through an 8 x 8 transpose.
  */
 
 /* Geometry of the rows8 input layout (see dst_rows_prep in ops.h). */
