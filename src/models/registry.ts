@@ -74,6 +74,12 @@ const entries: ModelEntry[] = [
     build: (o) => new AConvNet(o.numClasses, o.inChannels),
   },
   {
+    name: 'aconvnet_x2',
+    description: 'A-ConvNets at twice the width (32-64-128-256): dst\'s MSTAR teacher for the aconvnet student',
+    defaultInput: sar,
+    build: (o) => new AConvNet(o.numClasses, o.inChannels, 2),
+  },
+  {
     name: 'sar_resnet18',
     description: 'dst SAR teacher: ResNet-18 layout for 88x88 chips, 5x5 stride-2 stem, widths 32-256',
     defaultInput: sar,
