@@ -4,9 +4,10 @@ import type { Module } from '../../src/nn/module.js';
 import { noGrad, rand, randn, tidy, type Tensor } from '../../src/torch/index.js';
 import type { Shape3 } from '../../src/export/ir.js';
 
-/** Small inputs keep the zoo tests fast; aconvnet needs its 88x88 chips. */
+/** Small inputs keep the zoo tests fast; the A-ConvNets need their 88x88 chips. */
 export const testInput: Record<string, Shape3> = {
   aconvnet: [1, 88, 88],
+  aconvnet_x2: [1, 88, 88],
   sar_resnet18: [1, 32, 32],
 };
 
