@@ -92,5 +92,5 @@ describe('dst distill and dst pipeline', () => {
       expect(r.code).toBe(1);
     }
     expect(existsSync(path.join(out, 'summary.json'))).toBe(false);
-  });
+  }, 180_000);
 });

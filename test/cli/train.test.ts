@@ -74,7 +74,7 @@ describe('dst train / eval / info', () => {
     const r = dst(['train', '--config', typo, '--out', out]);
     expect(r.stderr).toMatch(/^dst: error: .*typo\.yaml: .*epoch/);
     rmSync(out, { recursive: true, force: true });
-  });
+  }, 180_000);
 });
 
 describe('divergence', () => {
