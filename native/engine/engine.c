@@ -126,19 +126,6 @@ static int32_t rows_offset(const step *s, int c, int tap) {
 static int rows_chunk(const step *s, int pos) { return pos < 0 ? 0 : pos % (s->nd->kh * s->nd->kw) % s->nd->kw / s->kx_chunk; }
 
 /* Entries of output channel o in chunk k. */
-static int rows_count(const step *s, int o, int k);
-
-/* Chunk k's length: its most entries over the channels. */
-static int rows_chunk_len(const step *s, int k) {
-  int most = 0;
-  for (int o = 0; o < s->nd->o; o++) {
-    const int n = rows_count(s, o, k);
-    most = n > most ? n : most;
-  }
-  return most;
-}
-
-
 static int rows_count(const step *s, int o, int k) {
   const dst_node *nd = s->nd;
   int n = 0;
@@ -148,6 +135,16 @@ static int rows_count(const step *s, int o, int k) {
     for (int i = 0; i < kn; i++) n += rows_chunk(s, dst_uhp_position(nd, g, js[i])) == k;
   }
   return n;
+}
+
+/* Chunk k's length: its most entries over the channels. */
+static int rows_chunk_len(const step *s, int k) {
+  int most = 0;
+  for (int o = 0; o < s->nd->o; o++) {
+    const int n = rows_count(s, o, k);
+    most = n > most ? n : most;
+  }
+  return most;
 }
 
 /* Kept positions (ascending j) of group g for output channel o; returns their count. */

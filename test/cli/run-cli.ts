@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -14,4 +15,11 @@ export interface CliResult {
 export function dst(args: readonly string[], cwd = root): CliResult {
   const r = spawnSync(process.execPath, [path.join(root, 'bin', 'dst.js'), ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: '1' } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs the CLI, expects success (stderr shown otherwise) and returns its stdout. */
+export function dstOk(args: readonly string[]): string {
+  const r = dst(args);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout;
 }

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openData } from '../../src/data/index.js';
 import type { CTarget } from '../../src/export/c/index.js';
 import { availableIsas, loadModel, type Isa } from '../../src/runtime/index.js';
-import { dst } from '../cli/run-cli.js';
+import { dstOk } from '../cli/run-cli.js';
 import { exec, has, relDiff, runProgram, sections, writeImage } from './helpers.js';
 
 const DATA = 'synthetic:size=96,trainPerClass=8,testPerClass=3';
@@ -22,12 +22,6 @@ const work = mkdtempSync(path.join(tmpdir(), 'dst-c-student-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const student = path.join(work, 'pipeline', 'dst');
 const uhp = path.join(work, 'student.uhp');
-
-function ok(args: string[]): string {
-  const r = dst(args);
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout;
-}
 
 let exportReport = '';
 let chips: Uint8Array;
@@ -51,8 +45,8 @@ beforeAll(async () => {
     methods: ['kd', 'dst'],
   };
   writeFileSync(path.join(work, 'recipe.json'), JSON.stringify(recipe));
-  ok(['pipeline', path.join(work, 'recipe.json'), '--out', path.join(work, 'pipeline')]);
-  exportReport = ok(['export', '--run', student, '--out', uhp]);
+  dstOk(['pipeline', path.join(work, 'recipe.json'), '--out', path.join(work, 'pipeline')]);
+  exportReport = dstOk(['export', '--run', student, '--out', uhp]);
   const { test } = await openData(DATA, { cacheDir: false });
   chips = test.images as Uint8Array;
   chipCount = test.length;
@@ -61,7 +55,7 @@ beforeAll(async () => {
 describe('a DST A-ConvNets student, as MSTAR deploys it', () => {
   it('the .uhp embeds the centre crop and the engine predicts what LibTorch predicts on every test chip', () => {
     expect(exportReport).toContain('centre crop from 96x96');
-    const report = JSON.parse(ok(['eval', '--run', student, '--uhp', uhp, '--json'])) as { count: number; engine: { samePredictions: number; count: number } };
+    const report = JSON.parse(dstOk(['eval', '--run', student, '--uhp', uhp, '--json'])) as { count: number; engine: { samePredictions: number; count: number } };
     expect(report.engine.count).toBe(report.count);
     expect(report.engine.samePredictions).toBe(report.count);
   });
@@ -72,7 +66,7 @@ describe('a DST A-ConvNets student, as MSTAR deploys it', () => {
 
   async function check(target: CTarget, isa: Isa, launcher: string[]): Promise<void> {
     const dir = path.join(work, `c-${target}`);
-    ok(['export', '--run', student, '--format', 'c', '--target', target, '--out', dir]);
+    dstOk(['export', '--run', student, '--format', 'c', '--target', target, '--out', dir]);
     await exec('make', ['-j2', '-C', dir, `TARGET=${target}`, 'OPT=-O2'], { timeout: 180_000 });
     const bin = [...launcher, path.join(dir, 'build', target, 'model')];
     const model = await loadModel(uhp, { isa });
@@ -101,7 +95,7 @@ describe('a DST A-ConvNets student, as MSTAR deploys it', () => {
 
   it.skipIf(!m7)('generated C builds for a Cortex-M7 and fits its flash at half the dense weights', async () => {
     const dir = path.join(work, 'c-m7');
-    ok(['export', '--run', student, '--format', 'c', '--target', 'cortex-m', '--out', dir]);
+    dstOk(['export', '--run', student, '--format', 'c', '--target', 'cortex-m', '--out', dir]);
     await exec('make', ['-j2', '-C', dir, 'TARGET=cortex-m', 'OPT=-O3'], { timeout: 180_000 });
     const s = await sections(path.join(dir, 'build', 'cortex-m', 'model.elf'));
     const get = (k: string): number => s.get(k) ?? 0;

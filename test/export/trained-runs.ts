@@ -1,33 +1,26 @@
 /** Tiny runs trained through the CLI, and their test split as the engine and LibTorch each take it. */
 import * as path from 'node:path';
-import { expect } from 'vitest';
 import { openData, Pipeline } from '../../src/data/index.js';
 import { Rng } from '../../src/data/rng.js';
 import { noGrad, tensor, tidy } from '../../src/torch/index.js';
 import { loadModelFile } from '../../src/train/model-file.js';
-import { dst } from '../cli/run-cli.js';
+import { dstOk } from '../cli/run-cli.js';
 
 export const DATA = 'synthetic:size=16,trainPerClass=24,testPerClass=8';
 const common = ['--data', DATA, '--batch-size', '32', '--threads', '1', '--workers', '0'];
 
-function ok(args: string[]): string {
-  const r = dst(args);
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout;
-}
-
 /** Trains `<dir>/dense` (resnet20, 1 epoch) and prunes it to each pattern into `<dir>/<name>`. */
 export function trainRuns(dir: string, pruned: Record<string, string>): void {
   const dense = path.join(dir, 'dense');
-  ok(['train', '--model', 'resnet20', '--epochs', '1', ...common, '--out', dense]);
+  dstOk(['train', '--model', 'resnet20', '--epochs', '1', ...common, '--out', dense]);
   for (const [name, pattern] of Object.entries(pruned)) {
-    ok(['distill', '--method', 'prune', '--init', dense, '--student', 'resnet20', '--prune-epochs', '1', '--gradual-epochs', '0', '--sparsity', pattern, ...common, '--out', path.join(dir, name)]);
+    dstOk(['distill', '--method', 'prune', '--init', dense, '--student', 'resnet20', '--prune-epochs', '1', '--gradual-epochs', '0', '--sparsity', pattern, ...common, '--out', path.join(dir, name)]);
   }
 }
 
 /** `dst export` of a run; returns its stdout. */
 export function exportRun(run: string, out: string, format: 'uhp' | 'c' = 'uhp', extra: string[] = []): string {
-  return ok(['export', '--run', run, '--format', format, '--out', out, ...extra]);
+  return dstOk(['export', '--run', run, '--format', format, '--out', out, ...extra]);
 }
 
 export interface TestSplit {
