@@ -166,31 +166,66 @@ static void conv_block(const layer *L, int b, const float *x, ptrdiff_t x_row, p
   }
 }
 
-static void conv(const layer *L, const float *in, float *out, float *padbuf, float *colbuf) {
-  const float *x = in;
+/* The conv's input as its kernels read it: the zero-bordered copy when it pads. */
+static const float *conv_input(const layer *L, const float *in, float *padbuf) {
+  if (!padbuf) return in;
+  dst_pad(in, L->h, L->w, L->c, L->ph, L->pw, padbuf);
+  return padbuf;
+}
+
+/* Output rows [r0, r1) into y (row r0 first); x from conv_input. Every pixel sums in the same order whatever the rows. */
+static void conv_rows(const layer *L, const float *x, int r0, int r1, float *y, float *colbuf) {
   const ptrdiff_t x_row = (ptrdiff_t)L->sh * L->wp * L->c, x_col = (ptrdiff_t)L->sw * L->c;
-  const int npix = L->oh * L->ow;
-  if (padbuf) {
-    dst_pad(in, L->h, L->w, L->c, L->ph, L->pw, padbuf);
-    x = padbuf;
-  }
+  const int npix = (r1 - r0) * L->ow;
+  x += (ptrdiff_t)r0 * x_row;
   if (L->path >= PATH_CSR) {
-    const dst_conv_geo geo = {x, x_row, x_col, L->ow, out, L->o, L->relu, L->bias};
+    const dst_conv_geo geo = {x, x_row, x_col, L->ow, y, L->o, L->relu, L->bias};
     if (L->path == PATH_CSR) dst_conv_csr(&geo, 0, npix, 0, L->o, L->rowptr, L->off, L->weights);
     else if (L->path == PATH_DEPTHWISE) dst_conv_depthwise(&geo, 0, npix, L->o, L->kh * L->kw, L->off, L->weights);
     else dst_conv_grouped(&geo, 0, npix, L->o, L->o / L->groups, L->cg, L->kh * L->kw, L->off, L->weights);
     return;
   }
   if (!colbuf) {
-    for (int b = 0; b < L->nblocks; b++) conv_block(L, b, x, x_row, x_col, 0, npix, out);
+    for (int b = 0; b < L->nblocks; b++) conv_block(L, b, x, x_row, x_col, 0, npix, y);
     return;
   }
-  /* Flat groups: expand col_rows output rows at a time; each pixel sums in the same order as a whole-image im2col. */
-  for (int r0 = 0; r0 < L->oh; r0 += L->col_rows) {
-    const int rows = L->oh - r0 < L->col_rows ? L->oh - r0 : L->col_rows;
-    dst_im2col(x + (ptrdiff_t)r0 * x_row, L->wp, L->c, L->kh, L->kw, L->sh, L->sw, L->dh, L->dw, rows, L->ow, L->kpad, colbuf);
-    float *y = out + (ptrdiff_t)r0 * L->ow * L->o;
-    for (int b = 0; b < L->nblocks; b++) conv_block(L, b, colbuf, (ptrdiff_t)L->ow * L->kpad, L->kpad, 0, rows * L->ow, y);
+  /* Flat groups: expand up to col_rows output rows at a time. */
+  for (int r = r0; r < r1; r += L->col_rows) {
+    const int rows = r1 - r < L->col_rows ? r1 - r : L->col_rows;
+    dst_im2col(x + (ptrdiff_t)(r - r0) * x_row, L->wp, L->c, L->kh, L->kw, L->sh, L->sw, L->dh, L->dw, rows, L->ow, L->kpad, colbuf);
+    float *yr = y + (ptrdiff_t)(r - r0) * L->ow * L->o;
+    for (int b = 0; b < L->nblocks; b++) conv_block(L, b, colbuf, (ptrdiff_t)L->ow * L->kpad, L->kpad, 0, rows * L->ow, yr);
+  }
+}
+`;
+
+/* Only in a graph with a banded conv: -Werror=unused-function. */
+const CONV_POOL = `/* An unpadded pooling of a conv's output, done band by band; band_rows pooled rows per band. */
+typedef struct pooling {
+  int is_max, kh, kw, sh, sw, oh, ow, band_rows;
+} pooling;
+
+/*
+ * A conv and the pooling of its output alone, as the engine's conv_pool:
+ * band holds only the conv rows one band of pooled rows reads, so the
+ * whole conv output never exists. Rows two bands share (kernel taller than
+ * stride) move to the front of band instead of being computed twice.
+ */
+static void conv_pool(const layer *L, const pooling *P, const float *in, float *band, float *out, float *padbuf, float *colbuf) {
+  const float *x = conv_input(L, in, padbuf);
+  const size_t row = (size_t)L->ow * L->o;
+  int first = 0, done = 0; /* band holds conv rows [first, done) */
+  for (int p0 = 0; p0 < P->oh; p0 += P->band_rows) {
+    const int p1 = P->oh - p0 < P->band_rows ? P->oh : p0 + P->band_rows;
+    const int r0 = p0 * P->sh, r1 = (p1 - 1) * P->sh + P->kh;
+    if (done > r0) memmove(band, band + (size_t)(r0 - first) * row, (size_t)(done - r0) * row * sizeof(float));
+    else done = r0;
+    first = r0;
+    conv_rows(L, x, done, r1, band + (size_t)(done - r0) * row, colbuf);
+    done = r1;
+    float *y = out + (size_t)p0 * P->ow * L->o;
+    if (P->is_max && DST_K.maxpool) DST_K.maxpool(band, L->ow, L->o, P->kh, P->kw, P->sh, P->sw, p1 - p0, P->ow, y);
+    else dst_pool2d(band, r1 - r0, L->ow, L->o, P->kh, P->kw, P->sh, P->sw, 0, 0, p1 - p0, P->ow, P->is_max, y);
   }
 }
 `;
@@ -204,10 +239,20 @@ function nodeCall(np: NodePlan, layerId: Map<NodePlan, number>): string {
   const s = np.inShapes[0];
   const [c, h, w] = s.length === 3 ? s : [s[0], 1, 1];
   const n = c * h * w;
+  const pad = np.pad ? at(np.pad) : 'NULL';
+  const col = np.col ? at(np.col) : 'NULL';
+  if (np.band) {
+    const { pool, poolShape, poolOut, pooledRows } = np.band;
+    const geo = [pool.op === 'maxpool' ? 1 : 0, ...pool.kernel, ...pool.stride, poolShape[1], poolShape[2], pooledRows];
+    return `conv_pool(&L${layerId.get(np)}, &(const pooling){${geo.join(', ')}}, ${x}, ${y}, ${at(poolOut)}, ${pad}, ${col});`;
+  }
+  if (np.inBand) return `/* computed band by band with the conv before it */`;
   switch (node.op) {
     case 'conv':
-    case 'linear':
-      return `conv(&L${layerId.get(np)}, ${x}, ${y}, ${np.pad ? at(np.pad) : 'NULL'}, ${np.col ? at(np.col) : 'NULL'});`;
+    case 'linear': {
+      const L = `L${layerId.get(np)}`;
+      return `conv_rows(&${L}, conv_input(&${L}, ${x}, ${pad}), 0, ${L}.oh, ${y}, ${col});`;
+    }
     case 'relu':
       return `dst_relu(${x}, ${n}, ${y});`;
     case 'add':
@@ -348,7 +393,7 @@ void dst_model_run_u8(const uint8_t *input, float *scores);
 #define SCRATCH_INTS ${scratch}
 
 ${RUNTIME}
-${layers.join('\n')}
+${plan.nodes.some((np) => np.band) ? CONV_POOL : ''}${layers.join('\n')}
 ${preprocessFunctions(graph)}
 static void forward(float *scores) {
 ${forward}

@@ -7,7 +7,7 @@
 import { DstError } from '../../errors.js';
 import { inferShapes } from '../uhp-shapes.js';
 import { groupsPerChannel } from '../uhp-pattern.js';
-import { GRAPH_INPUT, nodeInputs, type ConvNode, type Graph, type GraphNode, type LinearNode, type Shape } from '../ir.js';
+import { GRAPH_INPUT, nodeInputs, type ConvNode, type Graph, type GraphNode, type LinearNode, type PoolNode, type Shape, type Shape3 } from '../ir.js';
 
 export type Path = 'dense16' | 'sparse16' | 'sparse8' | 'gather8' | 'csr' | 'depthwise' | 'grouped';
 
@@ -87,6 +87,21 @@ export interface Placement {
   floats: number;
 }
 
+/**
+ * A conv whose output only an unpadded pooling reads: the pair runs in bands
+ * of pooled rows, as the engine's conv_pool does, and the conv's `out` holds
+ * one band of conv rows instead of the whole output.
+ */
+export interface Band {
+  pool: PoolNode;
+  poolShape: Shape;
+  /** Where the pooling writes: the pool node's own `out`. */
+  poolOut: Placement;
+  pooledRows: number;
+  /** Conv rows one band needs: the windows of `pooledRows` pooled rows. */
+  convRows: number;
+}
+
 export interface NodePlan {
   node: GraphNode;
   inShapes: Shape[];
@@ -96,6 +111,10 @@ export interface NodePlan {
   ins: Placement[];
   pad: Placement | null;
   col: Placement | null;
+  /** Set on a banded conv. */
+  band: Band | null;
+  /** A pooling the banded conv before it computes. */
+  inBand: boolean;
 }
 
 export interface GraphPlan {
@@ -105,6 +124,29 @@ export interface GraphPlan {
   output: Placement;
   outputShape: Shape;
   arenaFloats: number;
+}
+
+/*
+ * Bytes of conv output per band (the engine's single-thread figure): a
+ * band stays in cache between the conv writing it and the pooling reading
+ * it, and is a small fraction of the RAM the whole output would take.
+ */
+const BAND_BYTES = 16384;
+
+type BandRows = Pick<Band, 'pool' | 'pooledRows' | 'convRows'>;
+
+/** The band of node i: a conv whose output only the next node, an unpadded pooling, reads. */
+function bandOf(graph: Graph, shapes: Map<string, Shape>, i: number): BandRows | null {
+  const conv = graph.nodes[i];
+  const pool = graph.nodes[i + 1];
+  if (conv?.op !== 'conv' || (pool?.op !== 'maxpool' && pool?.op !== 'avgpool')) return null;
+  if (pool.input !== conv.output || pool.padding[0] !== 0 || pool.padding[1] !== 0 || graph.output === conv.output) return null;
+  if (graph.nodes.filter((n) => nodeInputs(n).includes(conv.output)).length !== 1) return null;
+  const [c, , w] = shapes.get(conv.output) as Shape3;
+  const [kh] = pool.kernel;
+  const [sh] = pool.stride;
+  const pooledRows = Math.min((shapes.get(pool.output) as Shape3)[1], Math.max(1, Math.floor(BAND_BYTES / (sh * w * c * 4))));
+  return { pool, pooledRows, convRows: (pooledRows - 1) * sh + kh };
 }
 
 /* 64-byte granules, as the engine's arena. */
@@ -133,32 +175,39 @@ function place(iv: Interval, placed: Interval[]): void {
 /**
  * Plans every node; a value lives from the step that writes it to the last
  * step that reads it (the graph output to the end), pad and im2col buffers
- * for their one step, and buffers alive at the same step never overlap.
+ * for their one step, and buffers alive at the same step never overlap. A
+ * banded conv and its pooling count as one step: the conv's input, band and
+ * scratch stay alive while the pooling writes.
  */
 export function planGraph(graph: Graph): GraphPlan {
   checkSupported(graph);
   const shapes = inferShapes(graph);
   const n = graph.nodes.length;
+  const bands = graph.nodes.map((_, i) => bandOf(graph, shapes, i));
   const lastRead = new Map<string, number>([[GRAPH_INPUT, -1]]);
-  graph.nodes.forEach((node, i) => nodeInputs(node).forEach((v) => lastRead.set(v, i)));
+  graph.nodes.forEach((node, i) => nodeInputs(node).forEach((v) => lastRead.set(v, bands[i] ? i + 1 : i)));
   lastRead.set(graph.output, n);
   const placed: Interval[] = [];
   const values = new Map<string, Interval>();
-  const define = (name: string, step: number): void => {
-    const iv = { first: step, last: Math.max(step, lastRead.get(name) ?? step), floats: round16(count(shapes.get(name) as Shape)), offset: 0 };
+  const define = (name: string, step: number, floats: number): void => {
+    const iv = { first: step, last: Math.max(step, lastRead.get(name) ?? step), floats: round16(floats), offset: 0 };
     values.set(name, iv);
   };
-  define(GRAPH_INPUT, -1);
+  define(GRAPH_INPUT, -1, count(shapes.get(GRAPH_INPUT) as Shape));
   place(values.get(GRAPH_INPUT) as Interval, placed);
   const scratch: { pad: Interval | null; col: Interval | null }[] = [];
   graph.nodes.forEach((node, i) => {
-    define(node.output, i);
+    const band = bands[i];
+    const out = shapes.get(node.output) as Shape;
+    // A banded conv's output is a conv, so rank 3.
+    define(node.output, i, band ? band.convRows * (out as Shape3)[2] * out[0] : count(out));
+    const last = band ? i + 1 : i;
     let pad: Interval | null = null;
     let col: Interval | null = null;
     if (node.op === 'conv' || node.op === 'linear') {
       const cp = planConv(node, shapes.get(node.input) as Shape);
-      if (cp.ph > 0 || cp.pw > 0) pad = { first: i, last: i, floats: round16(cp.hp * cp.wp * cp.c), offset: 0 };
-      if (cp.kpad > 0) col = { first: i, last: i, floats: round16(cp.colRows * cp.ow * cp.kpad), offset: 0 };
+      if (cp.ph > 0 || cp.pw > 0) pad = { first: i, last, floats: round16(cp.hp * cp.wp * cp.c), offset: 0 };
+      if (cp.kpad > 0) col = { first: i, last, floats: round16(Math.min(cp.colRows, band?.convRows ?? cp.colRows) * cp.ow * cp.kpad), offset: 0 };
     }
     // Largest first within a step keeps the arena tighter.
     for (const iv of [values.get(node.output) as Interval, pad, col].filter((x): x is Interval => x !== null).sort((a, b) => b.floats - a.floats)) {
@@ -169,6 +218,7 @@ export function planGraph(graph: Graph): GraphPlan {
   const at = (iv: Interval): Placement => ({ offset: iv.offset, floats: iv.floats });
   const nodes = graph.nodes.map((node, i): NodePlan => {
     const inShapes = nodeInputs(node).map((v) => shapes.get(v) as Shape);
+    const band = bands[i];
     return {
       node,
       inShapes,
@@ -178,6 +228,8 @@ export function planGraph(graph: Graph): GraphPlan {
       ins: nodeInputs(node).map((v) => at(values.get(v) as Interval)),
       pad: scratch[i].pad ? at(scratch[i].pad as Interval) : null,
       col: scratch[i].col ? at(scratch[i].col as Interval) : null,
+      band: band ? { ...band, poolShape: shapes.get(band.pool.output) as Shape, poolOut: at(values.get(band.pool.output) as Interval) } : null,
+      inBand: i > 0 && bands[i - 1] !== null,
     };
   });
   return {
