@@ -1,7 +1,8 @@
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pipelineSchema, resolvePipeline } from '../src/distill/pipeline.js';
+import { resolvePipeline } from '../src/distill/pipeline.js';
+import { pipelineSchema } from '../src/distill/pipeline-recipe.js';
 import { readRecipeFile, trainRecipeSchema, validateRecipe } from '../src/train/recipe.js';
 
 const dir = path.resolve(import.meta.dirname, '..', 'recipes');

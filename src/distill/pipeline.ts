@@ -1,37 +1,14 @@
 import * as path from 'node:path';
-import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { writeFileAtomic } from '../fsutil.js';
 import { trainRecipeSchema, validateRecipe, type TrainRecipe } from '../train/recipe.js';
 import { RunDir } from '../train/run-dir.js';
 import { trainRun, type RunControl } from '../train/run.js';
 import type { RunSummary } from '../train/summary.js';
+import { SHARED, type PipelineRecipe } from './pipeline-recipe.js';
 import { distillRecipeSchema, METHODS, type DistillRecipe, type Method } from './recipe.js';
 import { distillRun, resolvePattern } from './run.js';
 import { writeComparisonPlot } from '../plot/comparison-plot.js';
-
-/** Keys shared by the teacher and every student unless their own section sets them. */
-const SHARED = ['data', 'dataOptions', 'seed', 'threads', 'workers', 'transforms', 'batchSize', 'evalBatchSize', 'recalibrateBn'] as const;
-
-export const pipelineSchema = z
-  .object({
-    name: z.string().min(1).optional(),
-    data: z.string().min(1),
-    dataOptions: z.record(z.string(), z.unknown()).optional(),
-    seed: z.number().int().nonnegative().optional(),
-    threads: z.number().int().positive().optional(),
-    workers: z.number().int().nonnegative().optional(),
-    batchSize: z.number().int().positive().optional(),
-    evalBatchSize: z.number().int().positive().optional(),
-    recalibrateBn: z.number().int().nonnegative().optional(),
-    transforms: z.unknown().optional(),
-    teacher: z.record(z.string(), z.unknown()),
-    student: z.record(z.string(), z.unknown()),
-    methods: z.array(z.enum(METHODS)).min(1, 'must list at least one method'),
-  })
-  .strict();
-
-export type PipelineRecipe = z.output<typeof pipelineSchema>;
 
 export interface ComparisonRow {
   method: Method | 'teacher';

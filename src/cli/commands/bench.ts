@@ -1,13 +1,6 @@
-import { statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
-import { benchModel, type BenchOptions, type BenchResult } from '../../bench/bench.js';
+import type { BenchOptions } from '../../bench/bench.js';
 import { ConfigError } from '../../errors.js';
-import { readUhp } from '../../export/read-uhp.js';
-import { compileGraph } from '../../export/run-graph.js';
-import { loadModel } from '../../runtime/index.js';
-import { layerPatterns, loadRunModel, modelGraph, withPatterns } from '../../export/from-run.js';
-import { weightLayers } from '../../nn/inspect.js';
 import { cpuFacts } from '../cpu.js';
 import { formatTable } from '../output.js';
 import { positiveInt } from '../parse.js';
@@ -26,6 +19,7 @@ export function registerBench(program: Command, print: (text: string) => void): 
     .option('--json', 'print the result as JSON')
     .action(async (opts: BenchCliOptions) => {
       if ((opts.run === undefined) === (opts.model === undefined)) throw new ConfigError('--run', 'give exactly one of --run <dir> and --model <file.uhp>');
+      const { benchRun, benchFile } = await import('../../bench/sources.js');
       const measured = opts.run !== undefined ? await benchRun(opts.run, opts) : await benchFile(opts.model!, opts);
       const { result, label } = measured;
       const cpu = cpuFacts();
@@ -49,38 +43,4 @@ interface BenchCliOptions extends BenchOptions {
   run?: string;
   model?: string;
   json?: boolean;
-}
-
-interface Measured {
-  result: BenchResult;
-  label: string;
-  describe: Record<string, unknown>;
-}
-
-async function benchRun(run: string, opts: BenchOptions): Promise<Measured> {
-  const { model, info, file, masked, recordedPattern } = await loadRunModel(run);
-  try {
-    const patterns = layerPatterns(model, masked, recordedPattern ?? { kind: 'dense' });
-    const graph = withPatterns(modelGraph(model, info.input), patterns);
-    const layers = new Set(weightLayers(model).map((l) => l.name));
-    const result = await benchModel({ model: model.eval(), modelBytes: statSync(file).size, graph, layers }, opts);
-    return { result, label: `${run} (${info.model}, input ${info.input.join('x')})`, describe: { run, model: info.model, input: info.input } };
-  } finally {
-    model.dispose();
-  }
-}
-
-async function benchFile(file: string, opts: BenchOptions): Promise<Measured> {
-  // The engine's reader validates the file before the TS decoder trusts it.
-  (await loadModel(file)).dispose();
-  const graph = readUhp(await readFile(file), file);
-  const layers = new Set(graph.nodes.filter((n) => n.op === 'linear' || (n.op === 'conv' && n.groups === 1)).map((n) => n.name));
-  const compiled = compileGraph(graph);
-  try {
-    const result = await benchModel({ model: compiled, modelBytes: null, graph, layers }, opts);
-    result.notes.unshift('LibTorch and onnxruntime run the file\'s graph (BatchNorm folded) with its weights expanded to dense');
-    return { result, label: `${file} (input ${graph.inputShape.join('x')})`, describe: { model: file, input: graph.inputShape } };
-  } finally {
-    compiled.dispose();
-  }
 }

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { pipelineSchema, runPipeline } from '../../distill/pipeline.js';
+import { pipelineSchema } from '../../distill/pipeline-recipe.js';
 import { validateRecipe } from '../../train/recipe.js';
 import { pipelineProgress } from '../progress.js';
 import { positiveInt } from '../parse.js';
@@ -34,6 +34,7 @@ export function registerDemo(program: Command, print: (text: string) => void): v
         },
         'demo',
       );
+      const { runPipeline } = await import('../../distill/pipeline.js');
       const { markdown } = await runPipeline(recipe, opts.out, { force: opts.force, ...pipelineProgress() });
       print(markdown);
       print(`\nruns in ${path.resolve(opts.out)}/ (teacher, kd, dst); comparison in ${path.join(opts.out, 'comparison.md')}`);

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { distillRecipeSchema } from '../../distill/recipe.js';
-import { distillRun } from '../../distill/run.js';
 import { validateRecipe } from '../../train/recipe.js';
 import { ProgressPrinter } from '../progress.js';
 import { addTrainingFlags, recipeFromFlags, type FlagKeys } from '../recipe-flags.js';
@@ -40,6 +39,7 @@ export function registerDistill(program: Command, print: (text: string) => void)
   ).action(async (opts: Record<string, unknown>) => {
     const { raw, source } = await recipeFromFlags(opts, distillFlags);
     const recipe = validateRecipe(distillRecipeSchema, raw, source);
+    const { distillRun } = await import('../../distill/run.js');
     const progress = new ProgressPrinter();
     const { summary, runDir } = await distillRun(recipe, opts.out as string, {
       resume: Boolean(opts.resume),

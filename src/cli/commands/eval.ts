@@ -1,11 +1,6 @@
 import type { Command } from 'commander';
-import { openData } from '../../data/open.js';
-import { evaluate } from '../../train/evaluate.js';
-import { evaluateUhp } from '../../train/engine-eval.js';
-import { loadModelFile } from '../../train/model-file.js';
 import { RunDir } from '../../train/run-dir.js';
 import { ConfigError } from '../../errors.js';
-import { setNumThreads } from '../../torch/threads.js';
 import { formatTable } from '../output.js';
 import { positiveInt } from '../parse.js';
 import { ProgressPrinter } from '../progress.js';
@@ -24,6 +19,13 @@ export function registerEval(program: Command, print: (text: string) => void): v
       const runDir = new RunDir(opts.run);
       const recipe = await runDir.readRecipe();
       const spec = opts.data ?? (recipe.data as string);
+      const [{ openData }, { evaluate }, { evaluateUhp }, { loadModelFile }, { setNumThreads }] = await Promise.all([
+        import('../../data/open.js'),
+        import('../../train/evaluate.js'),
+        import('../../train/engine-eval.js'),
+        import('../../train/model-file.js'),
+        import('../../torch/threads.js'),
+      ]);
       setNumThreads(opts.threads);
       const { model, info } = await loadModelFile(runDir.model);
       try {

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError, DstError, ShapeError } from '../../errors.js';
 import { denseWeightBytes, writeUhp } from '../../export/uhp-writer.js';
-import { toOnnxModel } from '../../export/onnx.js';
 import { exportC } from '../../export/c/index.js';
-import { describePatterns, graphOfRun } from '../../export/from-run.js';
 import { writeFileAtomic } from '../../fsutil.js';
 import { formatPattern, parsePattern } from '../../sparsity/pattern.js';
 
@@ -33,9 +31,11 @@ export function registerExport(program: Command, print: (text: string) => void):
     .option('--crop-from <HxW>', 'size of the images fed to the .uhp model when the test pipeline centre-crops', size)
     .action(async (opts: { run: string; out: string; format: 'uhp' | 'onnx' | 'c'; target: string; pattern?: string; cropFrom?: [number, number] }) => {
       const requested = opts.pattern === undefined ? null : parsePattern(opts.pattern, '--pattern');
+      const { describePatterns, graphOfRun } = await import('../../export/from-run.js');
       const { graph, info, pattern, patternLayers } = await graphOfRun(opts.run, { pattern: requested, cropFrom: opts.cropFrom ?? null });
       const shape = `${info.model} ${info.input.join('x')} -> ${info.classes.length} classes, ${graph.nodes.length} nodes`;
       if (opts.format === 'onnx') {
+        const { toOnnxModel } = await import('../../export/onnx.js');
         const bytes = toOnnxModel(graph);
         await writeFileAtomic(opts.out, bytes);
         print(`wrote ${opts.out}: ONNX opset 13, ${kb(bytes.length)}, ${shape}`);

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { pipelineSchema, runPipeline } from '../../distill/pipeline.js';
+import { pipelineSchema } from '../../distill/pipeline-recipe.js';
 import { readRecipeFile, validateRecipe } from '../../train/recipe.js';
 import { pipelineProgress } from '../progress.js';
 
@@ -15,6 +15,7 @@ export function registerPipeline(program: Command, print: (text: string) => void
     .action(async (file: string, opts: { out?: string; force?: boolean; json?: boolean }) => {
       const recipe = validateRecipe(pipelineSchema, await readRecipeFile(file), file);
       const out = opts.out ?? path.join('runs', recipe.name ?? path.basename(file).replace(/\.(ya?ml|json)$/, ''));
+      const { runPipeline } = await import('../../distill/pipeline.js');
       const { rows, markdown } = await runPipeline(recipe, out, { force: opts.force, ...pipelineProgress() });
       print(opts.json ? JSON.stringify(rows, null, 2) : markdown);
       if (!opts.json) print(`\ncomparison written to ${path.join(out, 'comparison.md')}, comparison.json and comparison.svg`);

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { trainRecipeSchema, validateRecipe } from '../../train/recipe.js';
-import { trainRun } from '../../train/run.js';
 import { ProgressPrinter } from '../progress.js';
 import { addTrainingFlags, recipeFromFlags } from '../recipe-flags.js';
 import { formatRunResult } from '../run-report.js';
@@ -10,6 +9,7 @@ export function registerTrain(program: Command, print: (text: string) => void): 
     async (opts: Record<string, unknown>) => {
       const { raw, source } = await recipeFromFlags(opts);
       const recipe = validateRecipe(trainRecipeSchema, raw, source);
+      const { trainRun } = await import('../../train/run.js');
       const progress = new ProgressPrinter();
       const { summary, runDir } = await trainRun(recipe, opts.out as string, { resume: Boolean(opts.resume), force: Boolean(opts.force), onEvent: progress.train, onDataProgress: progress.data });
       print(formatRunResult(summary, runDir.root));
