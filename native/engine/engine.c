@@ -683,6 +683,7 @@ void dst_engine_run(dst_engine *e, const float *in, float *out, int batch) {
   for (int b = 0; b < batch; b++) {
     const int pooled = dst_pool_threads(e->pool) > 1 && pick_mode(e);
     const double t0 = dst_pool_threads(e->pool) > 1 ? now_ms() : 0.0;
+    if (pooled) dst_pool_begin(e->pool);
     preprocess(m, in + b * in_size, e->val[0]);
     for (int i = 0; i < m->n_nodes; i++) {
       const step *s = &e->steps[i];
@@ -723,6 +724,7 @@ void dst_engine_run(dst_engine *e, const float *in, float *out, int batch) {
     if (os.rank == 3) dst_hwc_to_chw(e->val[m->output], os.h, os.w, os.c, o);
     else memcpy(o, e->val[m->output], out_size * sizeof(float));
   }
+  dst_pool_end(e->pool);
 }
 
 int dst_engine_set_threads(dst_engine *e, int threads, char *err, size_t errlen) {

@@ -7,7 +7,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-/* Spin briefly before sleeping: consecutive layers follow within microseconds, a futex wake-up costs as much. */
+/*
+ * Between the layers of one run, workers spin briefly before sleeping:
+ * consecutive layers follow within microseconds, a futex wake-up costs as
+ * much. Outside a run they sleep at once, so an idle pool never takes a core
+ * from another engine's run (or anything else) right after its own ended.
+ */
 #define SPIN_ROUNDS 4000
 
 struct dst_pool {
@@ -19,6 +24,7 @@ struct dst_pool {
   _Atomic uint64_t state;
   atomic_int done;
   atomic_int stop;
+  atomic_int active; /* between dst_pool_begin and dst_pool_end */
   dst_task_fn fn;
   void *ctx;
 };
@@ -50,12 +56,16 @@ static void *worker(void *arg) {
     uint32_t gen;
     int spins = 0;
     while ((gen = (uint32_t)(atomic_load_explicit(&p->state, memory_order_acquire) >> 32)) == seen && !atomic_load(&p->stop)) {
-      if (++spins < SPIN_ROUNDS) {
+      if (atomic_load_explicit(&p->active, memory_order_relaxed) && ++spins < SPIN_ROUNDS) {
         relax();
         continue;
       }
       pthread_mutex_lock(&p->mu);
-      while ((uint32_t)(atomic_load(&p->state) >> 32) == seen && !atomic_load(&p->stop)) pthread_cond_wait(&p->wake, &p->mu);
+      /* a begin() wakes the sleeper to spin again, so the run's first layer finds it awake */
+      if ((uint32_t)(atomic_load(&p->state) >> 32) == seen && !atomic_load(&p->stop)) {
+        pthread_cond_wait(&p->wake, &p->mu);
+        spins = 0;
+      }
       pthread_mutex_unlock(&p->mu);
     }
     if (atomic_load(&p->stop)) return NULL;
@@ -106,6 +116,16 @@ void dst_pool_run(dst_pool *p, dst_task_fn fn, void *ctx, int tasks) {
     else sched_yield();
   }
 }
+
+void dst_pool_begin(dst_pool *p) {
+  if (p->threads == 1) return;
+  pthread_mutex_lock(&p->mu);
+  atomic_store(&p->active, 1);
+  pthread_cond_broadcast(&p->wake);
+  pthread_mutex_unlock(&p->mu);
+}
+
+void dst_pool_end(dst_pool *p) { atomic_store(&p->active, 0); }
 
 void dst_pool_free(dst_pool *p) {
   if (!p) return;
