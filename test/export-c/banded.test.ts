@@ -4,8 +4,9 @@
  * scores stay the engine's. The graph covers the band edge cases: windows
  * that overlap (rows two bands share), a kernel shorter than its stride
  * (rows no band reads), average pooling, a last band shorter than the rest,
- * im2col passes inside a band (flat UHP groups), and a conv read twice,
- * which must not be banded.
+ * im2col passes inside a band (flat UHP groups under gather8; the sparse
+ * paths read flat groups in place), and a conv read twice, which must not
+ * be banded.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,6 +77,14 @@ describe('banded conv + pooling in the generated C', () => {
     expect(plan.nodes.filter((np) => np.inBand).map((np) => np.node.name)).toEqual(['overlap', 'avg', 'sparse']);
   });
 
+  it('flat groups on the sparse paths read each kept input in place: no im2col buffer', () => {
+    for (const block of [8, 16]) {
+      const first = planGraph(pruned(bandCases(), { kind: 'uhp', n: 2, m: 4, block })).nodes[0];
+      expect(first.conv).toMatchObject({ path: block === 8 ? 'sparse8' : 'sparse16', flat: true, kpad: 0 });
+      expect(first.col).toBeNull();
+    }
+  });
+
   const avx2 = process.arch === 'x64' && availableIsas().includes('avx2');
   const neon = has('aarch64-linux-gnu-gcc') && has('qemu-aarch64');
   const targets: [CTarget, Isa, string[]][] = [
@@ -83,7 +92,7 @@ describe('banded conv + pooling in the generated C', () => {
     ...(avx2 ? [['avx2', 'avx2', []] as [CTarget, Isa, string[]]] : []),
     ...(neon ? [['neon', 'auto', ['qemu-aarch64', '-L', '/usr/aarch64-linux-gnu']] as [CTarget, Isa, string[]]] : []),
   ];
-  for (const [name, spec] of specs) {
+  for (const [name, spec] of [...specs, ['uhp 2:4 B8', { kind: 'uhp', n: 2, m: 4, block: 8 }] as const]) {
     it(`${name}: the generated C gives the engine's scores (${targets.map((t) => t[0]).join(', ')})`, async () => {
       const graph = pruned(bandCases(), spec);
       const x = randomInput(inputSize(graph), 6);

@@ -63,7 +63,7 @@ function layerDefinition(id: number, cp: ConvPlan, packed: PackedLayer, wf: Weig
     const key = `${u.n}_${u.m}`;
     if (!kept.has(key)) kept.set(key, wf.add('uint8_t', `dst_kept_${key}`, keptTable(u.m, u.n), `${u.n}:${u.m}: kept positions of each pattern index`));
     fields.push(
-      ['n', u.n], ['m', u.m], ['block', u.block], ['n_groups', u.groups], ['bits', u.bits],
+      ['n', u.n], ['m', u.m], ['block', u.block], ['n_groups', u.groups], ['bits', u.bits], ['flat', cp.flat && cp.path !== 'gather8' ? 1 : 0],
       ['idx', wf.add('uint8_t', `dst_idx${id}`, u.indices, `${name}: ${u.n}:${u.m}:${u.block} pattern indices, ${u.bits} bits each`)],
       ['kept', kept.get(key) as string],
     );
@@ -87,6 +87,7 @@ typedef struct layer {
   int oh, ow, o, cg, groups;
   int kpad, col_rows, relu, ob, nblocks, n_off, cin;
   int n, m, block, n_groups, bits;
+  int flat; /* sparse paths: off holds one offset per group position, not per group */
   const float *weights;
   size_t w_stride;
   const float *bias;
@@ -111,30 +112,67 @@ typedef struct layer {
 static float A[ARENA_FLOATS] DST_ALIGN64;
 static int32_t scratch[SCRATCH_INTS];
 
-static int pattern_index(const uint8_t *packed, size_t bit, int bits) {
-  int v = 0;
-  for (int i = 0; i < bits; i++, bit++) v |= ((packed[bit >> 3] >> (bit & 7)) & 1) << i;
+/* The bit-packed pattern indices of consecutive groups, LSB first, read a byte at a time. */
+typedef struct bit_reader {
+  const uint8_t *next;
+  uint32_t acc;
+  int have;
+} bit_reader;
+
+static bit_reader bits_from(const uint8_t *packed, size_t bit) {
+  const bit_reader r = {packed + (bit >> 3) + 1, (uint32_t)packed[bit >> 3] >> (bit & 7), 8 - (int)(bit & 7)};
+  return r;
+}
+
+static int next_index(bit_reader *r, int bits) {
+  while (r->have < bits) {
+    r->acc |= (uint32_t)*r->next++ << r->have;
+    r->have += 8;
+  }
+  const int v = (int)(r->acc & ((1u << bits) - 1));
+  r->acc >>= bits;
+  r->have -= bits;
   return v;
 }
 
-/* Entry offsets of an output block whose channels share one pattern: each group's kept positions from its start. */
+/*
+ * Entry offsets of an output block whose channels share one pattern: each
+ * group's kept positions from its start, or, in flat groups (not
+ * contiguous), each kept position's own offset.
+ */
 static void expand_block(const layer *L, int pattern_block, int32_t *off) {
-  size_t bit = (size_t)pattern_block * L->n_groups * L->bits;
-  int e = 0;
-  for (int g = 0; g < L->n_groups; g++, bit += L->bits) {
-    const uint8_t *pos = L->kept + pattern_index(L->idx, bit, L->bits) * L->n;
-    for (int k = 0; k < L->n; k++) off[e++] = L->off[g] + pos[k];
+  /* locals: the int32_t stores below could alias the layer's fields, which the compiler would then reload per entry */
+  const int n = L->n, m = L->m, bits = L->bits, groups = L->n_groups;
+  const int32_t *start = L->off;
+  const uint8_t *kept = L->kept;
+  bit_reader r = bits_from(L->idx, (size_t)pattern_block * groups * bits);
+  if (L->flat) {
+    for (int g = 0; g < groups; g++, off += n) {
+      const uint8_t *pos = kept + next_index(&r, bits) * n;
+      for (int k = 0; k < n; k++) off[k] = start[g * m + pos[k]];
+    }
+  } else {
+    for (int g = 0; g < groups; g++, off += n) {
+      const uint8_t *pos = kept + next_index(&r, bits) * n;
+      for (int k = 0; k < n; k++) off[k] = start[g] + pos[k];
+    }
   }
 }
 
 /* Gather indices of the 8 lanes of block b, each from its own channel's pattern; lanes past O read position 0 (weight 0). */
 static void expand_lanes(const layer *L, int b, int32_t *idx) {
+  const int n = L->n, bits = L->bits, groups = L->n_groups;
+  const uint8_t *kept = L->kept;
   for (int l = 0; l < 8; l++) {
     const int o = b * 8 + l;
-    size_t bit = (size_t)(o / L->block) * L->n_groups * L->bits;
-    for (int g = 0; g < L->n_groups; g++, bit += L->bits) {
-      const uint8_t *pos = o < L->o ? L->kept + pattern_index(L->idx, bit, L->bits) * L->n : NULL;
-      for (int k = 0; k < L->n; k++) idx[(g * L->n + k) * 8 + l] = pos ? pos[k] : 0;
+    if (o >= L->o) {
+      for (int e = 0; e < groups * n; e++) idx[e * 8 + l] = 0;
+      continue;
+    }
+    bit_reader r = bits_from(L->idx, (size_t)(o / L->block) * groups * bits);
+    for (int g = 0; g < groups; g++) {
+      const uint8_t *pos = kept + next_index(&r, bits) * n;
+      for (int k = 0; k < n; k++) idx[(g * n + k) * 8 + l] = pos[k];
     }
   }
 }
@@ -246,7 +284,6 @@ function nodeCall(np: NodePlan, layerId: Map<NodePlan, number>): string {
     const geo = [pool.op === 'maxpool' ? 1 : 0, ...pool.kernel, ...pool.stride, poolShape[1], poolShape[2], pooledRows];
     return `conv_pool(&L${layerId.get(np)}, &(const pooling){${geo.join(', ')}}, ${x}, ${y}, ${at(poolOut)}, ${pad}, ${col});`;
   }
-  if (np.inBand) return `/* computed band by band with the conv before it */`;
   switch (node.op) {
     case 'conv':
     case 'linear': {
@@ -374,7 +411,9 @@ void dst_model_run_u8(const uint8_t *input, float *scores);
 #endif
 `;
 
-  const forward = plan.nodes.map((np) => `  /* ${np.node.name} */\n  ${nodeCall(np, layerId)}`).join('\n');
+  const forward = plan.nodes
+    .map((np, i) => (np.inBand ? `  /* ${np.node.name}: in the bands of ${plan.nodes[i - 1].node.name} */` : `  /* ${np.node.name} */\n  ${nodeCall(np, layerId)}`))
+    .join('\n');
   const finish = os.length === 3
     ? `  dst_hwc_to_chw(${at(plan.output)}, ${oh}, ${ow}, ${oc}, scores);`
     : `  memcpy(scores, ${at(plan.output)}, ${outSize} * sizeof(float));`;

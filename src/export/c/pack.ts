@@ -26,7 +26,7 @@ export interface PackedLayer {
   wStride: number;
   /** ob * nblocks values, zero past O. */
   bias: Float32Array;
-  /** dense16/depthwise/grouped: tap offsets; sparse/gather: group start offsets; csr: entry offsets. */
+  /** dense16/depthwise/grouped: tap offsets; sparse/gather: group start offsets (flat sparse: position offsets); csr: entry offsets. */
   off: Int32Array;
   rowptr: Int32Array | null;
   uhp: UhpPacking | null;
@@ -165,9 +165,11 @@ export function packLayer(cp: ConvPlan): PackedLayer {
       const { masks, groups } = uhpMasks(cp, n, m, block);
       const uhp = { n, m, block, groups, ...packIndices(masks, n, m) };
       const perTap = cp.cg / m;
-      const off = Int32Array.from({ length: groups }, (_, g) =>
-        cp.kpad > 0 ? g * m : inOffset(cp, (g % perTap) * m, Math.floor(g / perTap)),
-      );
+      const offsetOf = (pos: number): number => (pos < 0 ? 0 : inOffset(cp, Math.floor(pos / taps), pos % taps));
+      // Flat sparse groups: one offset per position, since a group's inputs are not contiguous; otherwise one per group start.
+      const off = cp.flat && cp.path !== 'gather8'
+        ? Int32Array.from({ length: groups * m }, (_, k) => offsetOf(groupPosition(geo, m, Math.floor(k / m), k % m)))
+        : Int32Array.from({ length: groups }, (_, g) => (cp.kpad > 0 ? g * m : inOffset(cp, (g % perTap) * m, Math.floor(g / perTap))));
       const ob = cp.ob;
       const wStride = groups * n * ob;
       const w = new Float32Array(wStride * cp.nblocks);

@@ -23,7 +23,9 @@ export interface ConvPlan {
   /** Padded input width; the input is copied into a zero-bordered buffer when ph or pw > 0. */
   wp: number;
   hp: number;
-  /** im2col row length (flat-grouped UHP layers); 0 without im2col. */
+  /** UHP groups run across taps (Cg not a multiple of M): a group's inputs are not contiguous. */
+  flat: boolean;
+  /** im2col row length (flat-grouped gather8 layers); 0 without im2col. */
   kpad: number;
   /** Output rows expanded per im2col pass: a whole image of rows would cost more RAM than the activations. */
   colRows: number;
@@ -71,11 +73,12 @@ export function planConv(node: ConvNode | LinearNode, input: Shape): ConvPlan {
   const path = choosePath(node, groups, cg, o);
   const p = node.pattern;
   const flat = p.kind === 'uhp' && cg % p.m !== 0;
-  const im2col = flat && path !== 'depthwise' && path !== 'grouped';
+  // gather8 reads a group's M inputs as one vector, which flat groups only are in an im2col row; sparse paths read each entry at its own offset.
+  const im2col = flat && path === 'gather8';
   const kpad = im2col && p.kind === 'uhp' ? groupsPerChannel({ outChannels: o, inPerGroup: cg, taps: kh * kw }, p.m) * p.m : 0;
   const ob = path === 'depthwise' || path === 'grouped' ? o : path === 'sparse8' || path === 'gather8' ? 8 : 16;
   return {
-    node, path, c, h, w, o, cg, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow,
+    node, path, c, h, w, o, cg, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow, flat,
     wp: w + 2 * pw, hp: h + 2 * ph, kpad, colRows: kpad > 0 ? Math.min(oh, Math.max(1, Math.floor(COL_BUDGET / (ow * kpad)))) : 0,
     ob, nblocks: Math.ceil(o / ob),
   };
