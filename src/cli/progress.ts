@@ -94,6 +94,7 @@ export function pipelineProgress(): {
   onStage: (name: string, state: 'skip' | 'run') => void;
   onEvent: (e: TrainEvent) => void;
   onDataProgress: (p: DataProgress) => void;
+  onStageLine: (name: string, line: string) => void;
 } {
   let progress = new ProgressPrinter();
   return {
@@ -103,5 +104,7 @@ export function pipelineProgress(): {
     },
     onEvent: (e) => progress.train(e),
     onDataProgress: (p) => progress.data(p),
+    // Stages in parallel share the terminal: plain labelled lines, no live line.
+    onStageLine: (name, line) => void process.stderr.write(`[${name}] ${line}\n`),
   };
 }

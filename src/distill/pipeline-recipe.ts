@@ -20,6 +20,8 @@ export const pipelineSchema = z
     teacher: z.record(z.string(), z.unknown()),
     student: z.record(z.string(), z.unknown()),
     methods: z.array(z.enum(METHODS)).min(1, 'must list at least one method'),
+    /** Stages trained at the same time once their inputs are ready, each in its own process with threads / parallel LibTorch threads. */
+    parallel: z.number().int().positive().optional(),
   })
   .strict();
 

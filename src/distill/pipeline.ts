@@ -8,6 +8,8 @@ import type { RunSummary } from '../train/summary.js';
 import { SHARED, type PipelineRecipe } from './pipeline-recipe.js';
 import { distillRecipeSchema, METHODS, type DistillRecipe, type Method } from './recipe.js';
 import { distillRun, resolvePattern } from './run.js';
+import { runStageProcess } from './stage-process.js';
+import { pipelineStages, runStages, type StageName } from './stages.js';
 import { writeComparisonPlot } from '../plot/comparison-plot.js';
 
 export interface ComparisonRow {
@@ -86,37 +88,58 @@ export function resolvePipeline(recipe: PipelineRecipe, out: string): { teacherR
   return { teacherRecipe, students };
 }
 
+export interface PipelineControl {
+  /** Retrain every stage even if finished. */
+  force?: boolean;
+  /** Stages trained at the same time, each in its own process with its share of the threads (default: the recipe's `parallel`, else 1). */
+  parallel?: number;
+  onStage?: (name: StageName, state: 'skip' | 'run') => void;
+  /** In-process stages (parallel 1): their training events. */
+  onEvent?: RunControl['onEvent'];
+  onDataProgress?: RunControl['onDataProgress'];
+  /** Stages in their own processes (parallel > 1): each line of their progress. */
+  onStageLine?: (name: StageName, line: string) => void;
+}
+
 /**
  * `dst pipeline`: the teacher, then each student method on one dataset. Every
  * stage is its own run directory under `out`: resumed from its checkpoint if
- * interrupted, skipped if finished. Pruning methods start from the pipeline's
- * dense runs (prune from scratch, unstructured-kd and dst from kd) when those
- * are in the method list, so the dense students are trained once.
+ * interrupted, skipped if finished (unless `force`). Pruning methods start
+ * from the pipeline's dense runs (prune from scratch, unstructured-kd and dst
+ * from kd) when those are in the method list, so the dense students are
+ * trained once. With `parallel` > 1, stages whose dependencies are done train
+ * side by side in child processes. Ends with comparison.md, comparison.json
+ * and comparison.svg in `out`.
  */
-export async function runPipeline(recipe: PipelineRecipe, out: string, control: RunControl & { onStage?: (name: string, state: 'skip' | 'run') => void } = {}): Promise<{ rows: ComparisonRow[]; markdown: string }> {
+export async function runPipeline(recipe: PipelineRecipe, out: string, control: PipelineControl = {}): Promise<{ rows: ComparisonRow[]; markdown: string }> {
   const { teacherRecipe, students } = resolvePipeline(recipe, out);
+  const order = METHODS.filter((m) => recipe.methods.includes(m));
+  const stages = pipelineStages(out, teacherRecipe, students, order);
+  const parallel = control.parallel ?? recipe.parallel ?? 1;
+  const force = Boolean(control.force);
+  const stageControl: RunControl = { resume: !force, force, onEvent: control.onEvent, onDataProgress: control.onDataProgress };
+  await runStages(stages, parallel, async (stage, signal) => {
+    if (new RunDir(stage.dir).isFinished() && !force) {
+      control.onStage?.(stage.name, 'skip');
+      return;
+    }
+    control.onStage?.(stage.name, 'run');
+    if (parallel > 1) {
+      const threads = Math.max(1, Math.floor(stage.recipe.threads / parallel));
+      await runStageProcess(stage, { threads, force, signal, onLine: (line) => control.onStageLine?.(stage.name, line) });
+    } else if (stage.command === 'train') {
+      await trainRun(stage.recipe, stage.dir, stageControl);
+    } else {
+      await distillRun(stage.recipe, stage.dir, stageControl);
+    }
+  });
 
   const rows: ComparisonRow[] = [];
-  const stage = async <T>(name: string, dir: string, runIt: () => Promise<T>): Promise<RunSummary> => {
-    const runDir = new RunDir(dir);
-    if (runDir.isFinished() && !control.force) {
-      control.onStage?.(name, 'skip');
-      return runDir.readSummary<RunSummary>();
-    }
-    control.onStage?.(name, 'run');
-    await runIt();
-    return runDir.readSummary<RunSummary>();
-  };
-  const stageControl = { ...control, resume: true, force: false };
-  const teacherDir = path.join(out, 'teacher');
-  rows.push(row('teacher', await stage('teacher', teacherDir, () => trainRun(teacherRecipe, teacherDir, stageControl)), teacherDir));
-  const order = METHODS.filter((m) => recipe.methods.includes(m));
-  for (const method of order) {
-    const dir = path.join(out, method);
-    const summary = await stage(method, dir, () => distillRun(students.get(method)!, dir, stageControl));
+  for (const stage of stages) {
+    const summary = await new RunDir(stage.dir).readSummary<RunSummary>();
     // A pruned run's CPU time includes the dense stage it started from.
     const dense = typeof summary.denseRun === 'string' ? await new RunDir(summary.denseRun).readSummary<RunSummary>().catch(() => null) : null;
-    rows.push(row(method, summary, dir, dense ? dense.seconds / 60 : 0));
+    rows.push(row(stage.name, summary, stage.dir, dense ? dense.seconds / 60 : 0));
   }
   const markdown = comparisonMarkdown(rows);
   await writeFileAtomic(path.join(out, 'comparison.md'), `${markdown}\n`);

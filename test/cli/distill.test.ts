@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createModel } from '../../src/models/index.js';
 import { saveSafetensors } from '../../src/nn/index.js';
-import { dst } from './run-cli.js';
+import { dst, dstAsync } from './run-cli.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'dst-distill-'));
 const data = 'synthetic:size=16,trainPerClass=24,testPerClass=8';
@@ -37,7 +37,7 @@ describe('dst distill and dst pipeline', () => {
     expect(evaluated.engine.top1).toBeCloseTo(evaluated.top1, 10);
   });
 
-  it('runs a pipeline, writes the comparison, and skips finished stages on a second call', () => {
+  it('runs a pipeline, writes the comparison, and skips finished stages on a second call', async () => {
     const recipe = path.join(work, 'pipeline.yaml');
     writeFileSync(
       recipe,
@@ -52,7 +52,7 @@ describe('dst distill and dst pipeline', () => {
       ].join('\n'),
     );
     const out = path.join(work, 'pipe');
-    const first = dst(['pipeline', recipe, '--out', out]);
+    const first = await dstAsync(['pipeline', recipe, '--out', out]);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/\| prune \| resnet20 \|/);
     const rows = JSON.parse(readFileSync(path.join(out, 'comparison.json'), 'utf8'));
@@ -63,7 +63,38 @@ describe('dst distill and dst pipeline', () => {
     const second = dst(['pipeline', recipe, '--out', out]);
     expect(second.code).toBe(0);
     expect(second.stderr.match(/finished earlier, skipped/g)).toHaveLength(4);
+    // --force trains every stage again from its first epoch instead of resuming its finished checkpoint.
+    const forced = await dstAsync(['pipeline', recipe, '--out', out, '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stderr).not.toMatch(/skipped|resuming/);
+    expect(forced.stderr.match(/^\[(teacher|scratch|kd|prune)\] training 1 epochs/gm)).toHaveLength(4);
   });
+
+  it('trains stages side by side with --parallel, each in its own process, and stops all on a failing one', async () => {
+    const recipe = path.join(work, 'parallel.yaml');
+    const lines = [`data: "${data}"`, 'threads: 2', 'workers: 0', 'batchSize: 32', 'teacher: {model: resnet8x4, epochs: 1}'];
+    writeFileSync(recipe, [...lines, 'student: {model: resnet8x4, epochs: 1, prune: {epochs: 1, gradualEpochs: 0}}', 'methods: [scratch, prune, kd, dst]'].join('\n'));
+    const out = path.join(work, 'parallel');
+    const r = await dstAsync(['pipeline', recipe, '--out', out, '--parallel', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    // The teacher and scratch need nothing: both start before the teacher's first epoch ends.
+    expect(r.stderr.indexOf('[scratch] running')).toBeLessThan(r.stderr.indexOf('[teacher] epoch 1/1'));
+    expect(r.stderr.indexOf('[kd] running')).toBeGreaterThan(r.stderr.indexOf('[teacher] epoch 1/1'));
+    const rows = JSON.parse(readFileSync(path.join(out, 'comparison.json'), 'utf8'));
+    expect(rows.map((row: { method: string }) => row.method)).toEqual(['teacher', 'scratch', 'kd', 'prune', 'dst']);
+    // Each stage process got half of the recipe's two threads.
+    expect(readFileSync(path.join(out, 'dst', 'recipe.yaml'), 'utf8')).toMatch(/^threads: 1$/m);
+    expect(existsSync(path.join(out, 'dst', 'dense'))).toBe(false);
+
+    // aconvnet cannot take 16x16 chips: the scratch process fails, the teacher's is stopped, one line says why.
+    const broken = path.join(work, 'parallel-broken.yaml');
+    writeFileSync(broken, [...lines, 'student: {model: aconvnet, epochs: 1}', 'methods: [scratch, kd]'].join('\n'));
+    const failed = await dstAsync(['pipeline', broken, '--out', path.join(work, 'parallel-broken'), '--parallel', '2']);
+    expect(failed.code).toBe(1);
+    const errors = failed.stderr.split('\n').filter((l) => l.includes('dst: '));
+    expect(errors).toEqual([expect.stringMatching(/^dst: error: stage scratch failed: model: aconvnet cannot take 1x16x16 inputs/)]);
+    expect(existsSync(path.join(work, 'parallel-broken', 'teacher', 'summary.json'))).toBe(false);
+  }, 180_000);
 
   it('gives one clear line for each bad input', async () => {
     const other = path.join(work, 'five-classes.safetensors');

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
@@ -15,6 +15,22 @@ export interface CliResult {
 export function dst(args: readonly string[], cwd = root): CliResult {
   const r = spawnSync(process.execPath, [path.join(root, 'bin', 'dst.js'), ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: '1' } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * As `dst`, without blocking the test worker's event loop: for runs long
+ * enough that vitest's worker would otherwise miss its own heartbeats.
+ */
+export function dstAsync(args: readonly string[], cwd = root): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'dst.js'), ...args], { cwd, env: { ...process.env, CI: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
 }
 
 /** Runs the CLI, expects success (stderr shown otherwise) and returns its stdout. */

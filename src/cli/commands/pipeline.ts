@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { pipelineSchema } from '../../distill/pipeline-recipe.js';
 import { readRecipeFile, validateRecipe } from '../../train/recipe.js';
+import { positiveInt } from '../parse.js';
 import { pipelineProgress } from '../progress.js';
 
 export function registerPipeline(program: Command, print: (text: string) => void): void {
@@ -11,12 +12,13 @@ export function registerPipeline(program: Command, print: (text: string) => void
     .argument('<recipe>', 'pipeline recipe (YAML or JSON) with data, teacher, student and methods')
     .option('--out <dir>', 'folder of the stage runs (default: runs/<recipe name>)')
     .option('--force', 'retrain every stage even if finished')
+    .option('--parallel <n>', "stages trained at the same time once their inputs are ready, each in its own process with the recipe's threads / n (default: the recipe's parallel, else 1)", positiveInt('--parallel'))
     .option('--json', 'print the comparison as JSON')
-    .action(async (file: string, opts: { out?: string; force?: boolean; json?: boolean }) => {
+    .action(async (file: string, opts: { out?: string; force?: boolean; parallel?: number; json?: boolean }) => {
       const recipe = validateRecipe(pipelineSchema, await readRecipeFile(file), file);
       const out = opts.out ?? path.join('runs', recipe.name ?? path.basename(file).replace(/\.(ya?ml|json)$/, ''));
       const { runPipeline } = await import('../../distill/pipeline.js');
-      const { rows, markdown } = await runPipeline(recipe, out, { force: opts.force, ...pipelineProgress() });
+      const { rows, markdown } = await runPipeline(recipe, out, { force: opts.force, parallel: opts.parallel, ...pipelineProgress() });
       print(opts.json ? JSON.stringify(rows, null, 2) : markdown);
       if (!opts.json) print(`\ncomparison written to ${path.join(out, 'comparison.md')}, comparison.json and comparison.svg`);
     });

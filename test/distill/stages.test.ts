@@ -1,0 +1,103 @@
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolvePipeline } from '../../src/distill/pipeline.js';
+import { pipelineSchema } from '../../src/distill/pipeline-recipe.js';
+import { METHODS } from '../../src/distill/recipe.js';
+import { pipelineStages, runStages } from '../../src/distill/stages.js';
+import { validateRecipe } from '../../src/train/recipe.js';
+
+function stagesOf(methods: string[]) {
+  const recipe = validateRecipe(pipelineSchema, { data: 'synthetic', teacher: { model: 'resnet32' }, student: { model: 'resnet20' }, methods }, 'test');
+  const { teacherRecipe, students } = resolvePipeline(recipe, 'out');
+  return pipelineStages('out', teacherRecipe, students, METHODS.filter((m) => recipe.methods.includes(m)));
+}
+
+describe('pipeline stages', () => {
+  it('wait for the teacher when they learn from it and for the run they start from', () => {
+    const deps = Object.fromEntries(stagesOf(['dst', 'prune', 'kd', 'scratch', 'unstructured-kd']).map((s) => [s.name, s.after]));
+    expect(deps).toEqual({
+      teacher: [],
+      scratch: [],
+      kd: ['teacher'],
+      prune: ['scratch'],
+      'unstructured-kd': ['teacher', 'kd'],
+      dst: ['teacher', 'kd'],
+    });
+  });
+
+  it('without the dense runs in the list, a pruning method depends on nothing but its teacher', () => {
+    const stages = stagesOf(['prune', 'dst']);
+    expect(stages.map((s) => [s.name, s.after])).toEqual([
+      ['teacher', []],
+      ['prune', []],
+      ['dst', ['teacher']],
+    ]);
+    expect(stages[2]!.dir).toBe(path.join('out', 'dst'));
+  });
+});
+
+/** Stages that take `ms` each and log when they start and end. */
+function timed(log: string[], ms: Record<string, number>, fail?: string) {
+  return async (stage: { name: string }, signal: AbortSignal): Promise<void> => {
+    log.push(`start ${stage.name}`);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, ms[stage.name] ?? 5);
+      signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(new Error(`${stage.name} aborted`));
+      });
+    });
+    if (stage.name === fail) {
+      log.push(`fail ${stage.name}`);
+      throw new Error(`${stage.name} broke`);
+    }
+    log.push(`end ${stage.name}`);
+  };
+}
+
+describe('runStages', () => {
+  const graph = [
+    { name: 'teacher', after: [] },
+    { name: 'scratch', after: [] },
+    { name: 'kd', after: ['teacher'] },
+    { name: 'prune', after: ['scratch'] },
+    { name: 'dst', after: ['teacher', 'kd'] },
+  ];
+
+  it('runs one stage at a time in list order with parallel 1', async () => {
+    const log: string[] = [];
+    await runStages(graph, 1, timed(log, {}));
+    expect(log.filter((l) => l.startsWith('start'))).toEqual(['start teacher', 'start scratch', 'start kd', 'start prune', 'start dst']);
+    for (let i = 0; i < log.length; i += 2) expect(log[i + 1]).toBe(log[i]!.replace('start', 'end'));
+  });
+
+  it('keeps `parallel` stages busy and starts none before its dependencies end', async () => {
+    const log: string[] = [];
+    let running = 0;
+    let most = 0;
+    const inner = timed(log, { teacher: 40, scratch: 10, prune: 10, kd: 20, dst: 5 });
+    await runStages(graph, 2, async (stage, signal) => {
+      most = Math.max(most, ++running);
+      await inner(stage, signal);
+      running--;
+    });
+    expect(most).toBe(2);
+    const at = (entry: string) => log.indexOf(entry);
+    expect(at('start scratch')).toBeLessThan(at('end teacher'));
+    expect(at('start prune')).toBeGreaterThan(at('end scratch'));
+    expect(at('start prune')).toBeLessThan(at('end teacher'));
+    expect(at('start kd')).toBeGreaterThan(at('end teacher'));
+    expect(at('start dst')).toBeGreaterThan(at('end kd'));
+    expect(log.filter((l) => l.startsWith('end'))).toHaveLength(5);
+  });
+
+  it('stops the running stages on the first failure, starts nothing after it, and throws that failure', async () => {
+    const log: string[] = [];
+    await expect(runStages(graph, 2, timed(log, { teacher: 200, scratch: 5 }, 'scratch'))).rejects.toThrow('scratch broke');
+    expect(log).toEqual(['start teacher', 'start scratch', 'fail scratch']);
+  });
+
+  it('reports stages that wait for a stage the pipeline lacks', async () => {
+    await expect(runStages([{ name: 'kd', after: ['teacher'] }], 2, timed([], {}))).rejects.toThrow(/kd wait for stages/);
+  });
+});
