@@ -111,42 +111,6 @@ static int32_t in_offset(const step *s, int c, int tap) {
   return (int32_t)(((long)i * nd->dh * s->wp + (long)j * nd->dw) * s->cin_total + c);
 }
 
-static int kept(const dst_node *nd, int o, int g, int *js);
-
-/* Offset of input (c, tap) from an output vector's origin in the rows8 layout (see dst_rows_prep). */
-static int32_t rows_offset(const step *s, int c, int tap) {
-  const dst_node *nd = s->nd;
-  const dst_rows_geo *g = &s->rg;
-  const int ky = tap / nd->kw * nd->dh, kx = tap % nd->kw * nd->dw;
-  const long vec = ((long)(ky % g->sh * g->sw + kx % g->sw) * g->jq + kx / g->sw) * g->c + c;
-  return (int32_t)((vec * g->hq + ky / g->sh) * 8);
-}
-
-/* rows8 chunks: a kernel column reads one vector column per channel, so a few columns' inputs fit in L1. */
-static int rows_chunk(const step *s, int pos) { return pos < 0 ? 0 : pos % (s->nd->kh * s->nd->kw) % s->nd->kw / s->kx_chunk; }
-
-/* Entries of output channel o in chunk k. */
-static int rows_count(const step *s, int o, int k) {
-  const dst_node *nd = s->nd;
-  int n = 0;
-  for (int g = 0; g < dst_uhp_groups(nd); g++) {
-    int js[16];
-    const int kn = kept(nd, o, g, js);
-    for (int i = 0; i < kn; i++) n += rows_chunk(s, dst_uhp_position(nd, g, js[i])) == k;
-  }
-  return n;
-}
-
-/* Chunk k's length: its most entries over the channels. */
-static int rows_chunk_len(const step *s, int k) {
-  int most = 0;
-  for (int o = 0; o < s->nd->o; o++) {
-    const int n = rows_count(s, o, k);
-    most = n > most ? n : most;
-  }
-  return most;
-}
-
 /* Kept positions (ascending j) of group g for output channel o; returns their count. */
 static int kept(const dst_node *nd, int o, int g, int *js) {
   const uint8_t *mk = nd->mask + ((size_t)(o / nd->block) * dst_uhp_groups(nd) + g) * nd->m;
@@ -171,6 +135,91 @@ static float weight_at(const dst_node *nd, int o, int pos) {
   return pos < 0 || o >= nd->o ? 0.0f : nd->dense[(size_t)o * nd->cg * nd->kh * nd->kw + pos];
 }
 
+/* rows8 chunks: a kernel column reads one vector column per channel, so a few columns' inputs fit in L1. */
+static int rows_chunk(const step *s, int pos) { return pos % (s->nd->kh * s->nd->kw) % s->nd->kw / s->kx_chunk; }
+
+/* A kept weight in the rows8 layout: its input column (vector offset without the row) and its row there. */
+typedef struct {
+  long col;
+  int row;
+  float w;
+} rows_tap;
+
+static int rows_tap_cmp(const void *a, const void *b) {
+  const rows_tap *x = a, *y = b;
+  if (x->col != y->col) return x->col < y->col ? -1 : 1;
+  return (x->row > y->row) - (x->row < y->row);
+}
+
+/*
+ * Output channel o's kept weights of chunk k as rows8 entries (kernels.h),
+ * appended to off and w by shape, each shape's entries by offset; counts
+ * per shape into cnt. One column's kept rows go greedily from the top into
+ * the widest shape that fits, so a tile loads a shared input vector once.
+ */
+static void rows_entries(const step *s, int o, int k, rows_tap *taps, int32_t *off, float *w, int32_t *cnt) {
+  const dst_node *nd = s->nd;
+  const dst_rows_geo *g = &s->rg;
+  const int nt = nd->kh * nd->kw;
+  int n = 0;
+  for (int gr = 0; gr < dst_uhp_groups(nd); gr++) {
+    int js[16];
+    const int kn = kept(nd, o, gr, js);
+    for (int i = 0; i < kn; i++) {
+      const int pos = dst_uhp_position(nd, gr, js[i]);
+      if (pos < 0 || rows_chunk(s, pos) != k) continue; /* a flat group's padding holds nothing */
+      const int c = pos / nt, ky = pos % nt / nd->kw * nd->dh, kx = pos % nt % nd->kw * nd->dw;
+      taps[n++] = (rows_tap){((long)(ky % g->sh * g->sw + kx % g->sw) * g->jq + kx / g->sw) * g->c + c, ky / g->sh, weight_at(nd, o, pos)};
+    }
+  }
+  qsort(taps, (size_t)n, sizeof *taps, rows_tap_cmp);
+  for (int shape = 0; shape < DST_ROWS_SHAPES; shape++) cnt[shape] = 0;
+  for (int want = 0; want < DST_ROWS_SHAPES; want++)
+    for (int i = 0; i < n;) {
+      const int same = i + 1 < n && taps[i + 1].col == taps[i].col, next = same ? taps[i + 1].row - taps[i].row : 0;
+      const int third = same && next == 1 && i + 2 < n && taps[i + 2].col == taps[i].col && taps[i + 2].row == taps[i].row + 2;
+      const int rows = (same && next <= 2 ? 2 : 1) + third, shape = third ? 3 : rows == 1 ? 0 : next;
+      if (shape == want) {
+        if (off) {
+          *off++ = (int32_t)((taps[i].col * g->hq + taps[i].row) * 8);
+          for (int r = 0; r < rows; r++) *w++ = taps[i + r].w;
+        }
+        cnt[shape]++;
+      }
+      i += rows;
+    }
+}
+
+/*
+ * Walks the rows8 entries in the order a tile reads them: chunk after chunk,
+ * channel after channel. Without s->off it only sizes the arrays (the most
+ * any block needs); with them, it fills them.
+ */
+static int rows_layout(step *s) {
+  const dst_node *nd = s->nd;
+  rows_tap *taps = malloc(sizeof *taps * (size_t)nd->cg * nd->kh * nd->kw);
+  if (!taps) return -1;
+  size_t most_off = 0, most_w = 0;
+  for (int b = 0; b < s->nblocks; b++) {
+    size_t n_off = 0, n_w = 0;
+    for (int k = 0; k < s->cin; k++)
+      for (int l = 0; l < 8 && b * 8 + l < nd->o; l++) {
+        int32_t counted[DST_ROWS_SHAPES];
+        int32_t *cnt = s->off ? s->idx + b * s->idx_bstride + ((size_t)k * 8 + l) * DST_ROWS_SHAPES : counted;
+        rows_entries(s, b * 8 + l, k, taps, s->off ? s->off + b * s->off_bstride + n_off : NULL, s->off ? s->w + b * s->w_bstride + n_w : NULL, cnt);
+        for (int shape = 0; shape < DST_ROWS_SHAPES; shape++) {
+          n_off += (size_t)cnt[shape];
+          n_w += (size_t)cnt[shape] * (shape == 3 ? 3 : shape ? 2 : 1);
+        }
+      }
+    most_off = n_off > most_off ? n_off : most_off;
+    most_w = n_w > most_w ? n_w : most_w;
+  }
+  if (!s->off) s->off_bstride = most_off, s->w_bstride = most_w;
+  free(taps);
+  return 0;
+}
+
 static int pack(step *s) {
   const dst_node *nd = s->nd;
   const int taps = nd->kh * nd->kw, per_out = nd->cg * taps;
@@ -193,10 +242,10 @@ static int pack(step *s) {
         s->off = carve(&c, sizeof(int32_t) * s->off_bstride * s->nblocks);
         break;
       case PATH_ROWS8:
-        s->w_bstride = s->off_bstride = (size_t)s->n_off * 8;
+        s->idx_bstride = (size_t)s->cin * 8 * DST_ROWS_SHAPES;
         s->w = carve(&c, sizeof(float) * s->w_bstride * s->nblocks);
         s->off = carve(&c, sizeof(int32_t) * s->off_bstride * s->nblocks);
-        s->idx = carve(&c, sizeof(int32_t) * s->cin);
+        s->idx = carve(&c, sizeof(int32_t) * s->idx_bstride * s->nblocks);
         break;
       case PATH_GATHER8:
         s->n_off = dst_uhp_groups(nd), s->cin = nd->n;
@@ -274,26 +323,9 @@ static int pack(step *s) {
         }
       break;
     }
-    case PATH_ROWS8: {
-      for (int k = 0; k < s->cin; k++) s->idx[k] = (k ? s->idx[k - 1] : 0) + rows_chunk_len(s, k);
-      /* chunk by chunk, channel by channel: its entries, then zero-weight padding to the chunk's length (memset above) */
-      const int groups = dst_uhp_groups(nd);
-      for (int o = 0; o < nd->o; o++)
-        for (int k = 0, e0 = 0; k < s->cin; e0 = s->idx[k++]) {
-          size_t at = (size_t)(o / 8) * s->w_bstride + (size_t)e0 * 8 + (size_t)(o % 8) * (s->idx[k] - e0);
-          for (int g = 0; g < groups; g++) {
-            int js[16];
-            const int n = kept(nd, o, g, js);
-            for (int i = 0; i < n; i++) {
-              const int pos = dst_uhp_position(nd, g, js[i]);
-              if (rows_chunk(s, pos) != k) continue;
-              s->off[at] = pos < 0 ? 0 : rows_offset(s, pos / taps, pos % taps);
-              s->w[at++] = weight_at(nd, o, pos);
-            }
-          }
-        }
+    case PATH_ROWS8:
+      if (rows_layout(s)) return -1;
       break;
-    }
     case PATH_CSR: {
       int e = 0;
       for (int o = 0; o < nd->o; o++) {
@@ -345,12 +377,11 @@ static int plan_conv(dst_engine *e, step *s) {
                            seg, seg + (nd->kw - 1) * nd->dw / nd->sw, nd->out_shape.h + (nd->kh - 1) * nd->dh / nd->sh};
     s->units = nd->out_shape.h;
     s->pad = 0;
-    /* one kernel column's inputs for a 12-row tile; a chunk stays within ROWS_CHUNK_BYTES of them */
-    const long col_bytes = (long)nd->in_shape.c * (12 + (nd->kh - 1) * nd->dh / nd->sh) * 32;
+    /* one kernel column's inputs for an 11-row tile; a chunk stays within ROWS_CHUNK_BYTES of them */
+    const long col_bytes = (long)nd->in_shape.c * (11 + (nd->kh - 1) * nd->dh / nd->sh) * 32;
     s->kx_chunk = ROWS_CHUNK_BYTES / col_bytes > 1 ? (int)(ROWS_CHUNK_BYTES / col_bytes) : 1;
     s->cin = (nd->kw + s->kx_chunk - 1) / s->kx_chunk;
-    s->n_off = 0;
-    for (int k = 0; k < s->cin; k++) s->n_off += rows_chunk_len(s, k);
+    if (rows_layout(s)) return -1;
   }
   /* gather8 reads a group's M inputs as one vector, which flat groups only are in an im2col row */
   s->im2col = s->path == PATH_GATHER8 && nd->flat;
@@ -612,7 +643,7 @@ static void conv_pool(dst_engine *e, const step *s, const dst_node *pn, const fl
   const size_t row_bytes = (size_t)pn->sh * ow * c * sizeof(float);
   const size_t target = parallel ? 65536 : 16384;
   int band = row_bytes >= target ? 1 : (int)(target / row_bytes);
-  /* rows8 tiles up to 12 conv rows and needs them all at once: thin bands leave its FMAs waiting on each other */
+  /* rows8 tiles up to 11 conv rows and needs them all at once: thin bands leave its FMAs waiting on each other */
   if (s->path == PATH_ROWS8) band = pn->out_shape.h;
   layer_ctx ctx;
   conv_prepare(e, s, in, mid, &ctx);

@@ -190,40 +190,68 @@ INL void transpose8(__m256 r[8]) {
   }
 }
 
+/* Tile height: a 3-row shape holds its accumulators, 3 weights and the input vector in the 16 registers. */
+#define ROWS_TILE 11
+
+/*
+ * n entries of shape S (kernels.h) into one channel's V accumulators: each
+ * input vector is loaded once and multiplied by every kept weight of its
+ * column whose output row lies in the tile.
+ */
+INL void rshape(__m256 a[ROWS_TILE], const int V, const int S, int n, const int32_t *off, const float *w, const float *xb) {
+  const int mask = 2 * S + 1, nw = 1 + (mask >> 1 & 1) + (mask >> 2 & 1), span = mask > 4 ? 3 : mask > 1 ? 2 : 1;
+  for (int e = 0; e < n; e++, w += nw) {
+    const float *xe = xb + off[e];
+    __m256 wv[3];
+    for (int d = 0, k = 0; d < 3; d++)
+      if (mask >> d & 1) wv[d] = _mm256_broadcast_ss(w + k++);
+#pragma GCC unroll 13
+    for (int r = 0; r < V + span - 1; r++) {
+      __m256 x = _mm256_load_ps(xe + 8 * r);
+      /* in a register, or the compiler folds the load into every multiply-add that uses it */
+      if (nw > 1) __asm__("" : "+x"(x));
+#pragma GCC unroll 3
+      for (int d = 0; d < 3; d++)
+        if (mask >> d & 1 && r - d >= 0 && r - d < V) a[r - d] = _mm256_fmadd_ps(x, wv[d], a[r - d]);
+    }
+  }
+}
+
 /*
  * V consecutive output rows of vector column jv, 8 channels. One channel at a
  * time keeps V accumulators in registers, so each broadcast weight and offset
- * serves V loads, all from one base pointer. The chunk loop is outermost: all
+ * serves V rows, all from one base pointer. The chunk loop is outermost: all
  * channels sweep one chunk's inputs while they are in L1, the accumulators
  * waiting in acc between chunks.
  */
 INL void rtile(const dst_conv_task *t, int oy0, int jv, const int V) {
   const int seg = (t->ow + 7) / 8;
   const float *xb = t->x + jv * t->x_col + 8 * (ptrdiff_t)oy0;
-  __m256 acc[8][12];
+  __m256 acc[8][ROWS_TILE];
   for (int l = 0; l < 8; l++) {
     const __m256 b = l < t->lanes ? _mm256_broadcast_ss(t->bias + l) : _mm256_setzero_ps();
-#pragma GCC unroll 12
+#pragma GCC unroll 11
     for (int i = 0; i < V; i++) acc[l][i] = b;
   }
-  for (int k = 0, e0 = 0; k < t->cin; e0 = t->idx[k++]) {
-    const int len = t->idx[k] - e0;
+  const int32_t *off = t->off;
+  const float *w = t->w;
+  for (int k = 0; k < t->cin; k++)
     for (int l = 0; l < t->lanes; l++) {
-      const int32_t *off = t->off + 8 * (ptrdiff_t)e0 + (ptrdiff_t)l * len;
-      const float *w = t->w + 8 * (ptrdiff_t)e0 + (ptrdiff_t)l * len;
-      __m256 a[12];
-#pragma GCC unroll 12
+      const int32_t *cnt = t->idx + ((ptrdiff_t)k * 8 + l) * DST_ROWS_SHAPES;
+      __m256 a[ROWS_TILE];
+#pragma GCC unroll 11
       for (int i = 0; i < V; i++) a[i] = acc[l][i];
-      for (int e = 0; e < len; e++) {
-        const __m256 wv = _mm256_broadcast_ss(w + e);
-        const float *xe = xb + off[e];
-#pragma GCC unroll 12
-        for (int i = 0; i < V; i++) a[i] = _mm256_fmadd_ps(_mm256_load_ps(xe + 8 * i), wv, a[i]);
-      }
-#pragma GCC unroll 12
+      rshape(a, V, 0, cnt[0], off, w, xb);
+      off += cnt[0], w += cnt[0];
+      rshape(a, V, 1, cnt[1], off, w, xb);
+      off += cnt[1], w += 2 * cnt[1];
+      rshape(a, V, 2, cnt[2], off, w, xb);
+      off += cnt[2], w += 2 * cnt[2];
+      rshape(a, V, 3, cnt[3], off, w, xb);
+      off += cnt[3], w += 3 * cnt[3];
+#pragma GCC unroll 11
       for (int i = 0; i < V; i++) acc[l][i] = a[i];
     }
-  }
   const int npix = (t->ow - jv + seg - 1) / seg; /* lanes k with k * seg + jv < ow */
   for (int i = 0; i < V; i++) {
     __m256 r[8];
@@ -235,16 +263,15 @@ INL void rtile(const dst_conv_task *t, int oy0, int jv, const int V) {
 }
 
 /*
- * Rows split into tiles of equal height, at most 12: a short tail tile would
- * chain each accumulator's FMAs back to back and wait on their latency.
+ * Rows split into tiles of equal height, at most ROWS_TILE: a short tail tile
+ * would chain each accumulator's FMAs back to back and wait on their latency.
  */
 TGT void dst_avx2_rows8(const dst_conv_task *t) {
-  const int seg = (t->ow + 7) / 8, rows = t->p1 - t->p0, tiles = (rows + 11) / 12;
+  const int seg = (t->ow + 7) / 8, rows = t->p1 - t->p0, tiles = (rows + ROWS_TILE - 1) / ROWS_TILE;
   for (int jv = 0; jv < seg; jv++)
     for (int i = 0; i < tiles; i++) {
       const int r0 = t->p0 + rows * i / tiles, r1 = t->p0 + rows * (i + 1) / tiles;
       switch (r1 - r0) {
-        case 12: rtile(t, r0, jv, 12); break;
         case 11: rtile(t, r0, jv, 11); break;
         case 10: rtile(t, r0, jv, 10); break;
         case 9: rtile(t, r0, jv, 9); break;

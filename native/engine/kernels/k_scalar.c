@@ -58,16 +58,24 @@ static void rows8(const dst_conv_task *t) {
   for (int oy = t->p0; oy < t->p1; oy++)
     for (int jv = 0; jv < seg; jv++) {
       const float *x = t->x + jv * t->x_col + 8 * (ptrdiff_t)oy;
+      float acc[8][8];
+      for (int l = 0; l < 8; l++)
+        for (int k = 0; k < 8; k++) acc[l][k] = l < t->lanes ? t->bias[l] : 0.0f;
+      const int32_t *off = t->off;
+      const float *w = t->w;
+      for (int c = 0; c < t->cin; c++)
+        for (int l = 0; l < t->lanes; l++)
+          for (int s = 0; s < DST_ROWS_SHAPES; s++)
+            for (int e = t->idx[(c * 8 + l) * DST_ROWS_SHAPES + s]; e > 0; e--, off++)
+              for (int d = 0; d < 3; d++) {
+                if (!((2 * s + 1) >> d & 1)) continue;
+                for (int k = 0; k < 8; k++) acc[l][k] += x[*off + 8 * d + k] * *w;
+                w++;
+              }
       for (int k = 0; k < 8 && k * seg + jv < t->ow; k++) {
-        float acc[8];
-        for (int l = 0; l < t->lanes; l++) {
-          acc[l] = t->bias[l];
-          for (int c = 0, e0 = 0; c < t->cin; e0 = t->idx[c++]) {
-            const ptrdiff_t len = t->idx[c] - e0, at = 8 * (ptrdiff_t)e0 + l * len;
-            for (ptrdiff_t e = at; e < at + len; e++) acc[l] += x[t->off[e] + k] * t->w[e];
-          }
-        }
-        dst_store_lanes(t->y + ((ptrdiff_t)oy * t->ow + k * seg + jv) * t->y_pix, acc, t->lanes, t->relu);
+        float px[8];
+        for (int l = 0; l < 8; l++) px[l] = acc[l][k];
+        dst_store_lanes(t->y + ((ptrdiff_t)oy * t->ow + k * seg + jv) * t->y_pix, px, t->lanes, t->relu);
       }
     }
 }

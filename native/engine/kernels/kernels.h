@@ -41,15 +41,21 @@ typedef struct dst_conv_task {
  * output rows read consecutive vectors, so a kernel tap only moves the load
  * by whole vectors, every load is aligned, and a tile of output rows is one
  * base pointer plus constant displacements. Tasks count in output rows.
- * Vector j of output row oy starts at x + j * x_col + 8 * oy. Entries come
- * in cin chunks of idx[k] - idx[k - 1] entries per channel (idx[-1] = 0;
- * zero-weight entries pad the shorter channels): a chunk's inputs fit in L1
- * and all 8 channels sweep them before the next chunk, so off and w hold
- * chunk after chunk, channel after channel, and a tile reads them in order.
- * Channel l reads entry i of chunk k at that start + off[a] with weight w[a],
- * a = 8 * idx[k - 1] + l * (idx[k] - idx[k - 1]) + i. Stores go to NHWC
- * through an 8 x 8 transpose.
+ * Vector j of output row oy starts at x + j * x_col + 8 * oy.
+ *
+ * An entry is one input column (channel, kernel column, stride phase) and up
+ * to 3 of its consecutive rows, by shape s < DST_ROWS_SHAPES: bit d of
+ * 2 * s + 1 says row d is kept (rows {0}, {0,1}, {0,2}, {0,1,2}), so a tile
+ * of V output rows loads V + span - 1 input vectors once for all the shape's
+ * weights. Entries come in cin chunks (a chunk's inputs fit in L1; all 8
+ * channels sweep them before the next chunk); within a chunk channel after
+ * channel, within a channel shape after shape. idx[(k * 8 + l) * DST_ROWS_SHAPES
+ * + s] counts channel l's entries of shape s in chunk k; off holds one offset
+ * per entry (to its row 0 from the vector's start) and w its kept weights in
+ * row order, both in that order, so a tile reads them in one forward sweep.
+ * Stores go to NHWC through an 8 x 8 transpose.
  */
+#define DST_ROWS_SHAPES 4
 
 /* Geometry of the rows8 input layout (see dst_rows_prep in ops.h). */
 typedef struct dst_rows_geo {
