@@ -287,7 +287,12 @@ TGT void dst_avx2_rows8(const dst_conv_task *t) {
     }
 }
 
-/* Whole 8-channel blocks: one 8 x 8 transpose per input vector; other channel counts take the portable loop. */
+/*
+ * Whole 8-channel blocks: one 8 x 8 transpose per input vector; other channel
+ * counts take the portable loop. Which lanes lie inside the image is fixed per
+ * vector column and rows outside it are all zero, so most vectors load
+ * without a test per lane.
+ */
 TGT void dst_avx2_rows_prep(const float *x, const dst_rows_geo *g, float *out) {
   if (g->c % 8 != 0) {
     dst_rows_prep(x, g, out);
@@ -299,16 +304,29 @@ TGT void dst_avx2_rows_prep(const float *x, const dst_rows_geo *g, float *out) {
     for (int fx = 0; fx < g->sw; fx++)
       for (int j = 0; j < g->jq; j++) {
         float *o = out + ((size_t)(fy * g->sw + fx) * g->jq + j) * g->c * plane;
-        int cols[8];
-        for (int k = 0; k < 8; k++) cols[k] = (k * g->seg + j) * g->sw + fx - g->pw;
+        ptrdiff_t at[8];
+        int all = 1;
+        for (int k = 0; k < 8; k++) {
+          const int col = (k * g->seg + j) * g->sw + fx - g->pw, in = col >= 0 && col < g->w;
+          at[k] = in ? (ptrdiff_t)col * g->c : -1;
+          all &= in;
+        }
         for (int r = 0; r < g->hq; r++) {
-          const int y = r * g->sh + fy - g->ph, inside = y >= 0 && y < g->h;
-          const float *xr = inside ? x + (size_t)y * g->w * g->c : x;
+          const int y = r * g->sh + fy - g->ph;
+          if (y < 0 || y >= g->h) {
+            for (int ch = 0; ch < g->c; ch++) _mm256_store_ps(o + ch * plane + (size_t)r * 8, zero);
+            continue;
+          }
+          const float *xr = x + (size_t)y * g->w * g->c;
           for (int c0 = 0; c0 < g->c; c0 += 8) {
             __m256 v[8];
+            if (all) {
 #pragma GCC unroll 8
-            for (int k = 0; k < 8; k++)
-              v[k] = inside && cols[k] >= 0 && cols[k] < g->w ? _mm256_loadu_ps(xr + (size_t)cols[k] * g->c + c0) : zero;
+              for (int k = 0; k < 8; k++) v[k] = _mm256_loadu_ps(xr + at[k] + c0);
+            } else {
+#pragma GCC unroll 8
+              for (int k = 0; k < 8; k++) v[k] = at[k] >= 0 ? _mm256_loadu_ps(xr + at[k] + c0) : zero;
+            }
             transpose8(v);
 #pragma GCC unroll 8
             for (int l = 0; l < 8; l++) _mm256_store_ps(o + (c0 + l) * plane + (size_t)r * 8, v[l]);
