@@ -151,11 +151,20 @@ static int rows_tap_cmp(const void *a, const void *b) {
   return (x->row > y->row) - (x->row < y->row);
 }
 
+/* Shape (kernels.h) of the entry that starts at taps[i], taking its column's kept rows up to 2 below; returns how many it takes. */
+static int rows_take(const rows_tap *taps, int n, int i, int *shape) {
+  int bits = 1;
+  for (int j = i + 1; j < n && taps[j].col == taps[i].col && taps[j].row - taps[i].row <= 2; j++) bits |= 1 << (taps[j].row - taps[i].row);
+  *shape = bits >> 1;
+  return bits == 7 ? 3 : bits == 1 ? 1 : 2;
+}
+
 /*
  * Output channel o's kept weights of chunk k as rows8 entries (kernels.h),
- * appended to off and w by shape, each shape's entries by offset; counts
- * per shape into cnt. One column's kept rows go greedily from the top into
- * the widest shape that fits, so a tile loads a shared input vector once.
+ * appended to off and w (when given) by shape, each shape's entries by
+ * offset; counts per shape into cnt. A column's kept rows go greedily from
+ * the top into the widest shape that fits, so a tile loads an input vector
+ * once for all the weights that read it.
  */
 static void rows_entries(const step *s, int o, int k, rows_tap *taps, int32_t *off, float *w, int32_t *cnt) {
   const dst_node *nd = s->nd;
@@ -173,21 +182,17 @@ static void rows_entries(const step *s, int o, int k, rows_tap *taps, int32_t *o
     }
   }
   qsort(taps, (size_t)n, sizeof *taps, rows_tap_cmp);
-  for (int shape = 0; shape < DST_ROWS_SHAPES; shape++) cnt[shape] = 0;
-  for (int want = 0; want < DST_ROWS_SHAPES; want++)
-    for (int i = 0; i < n;) {
-      const int same = i + 1 < n && taps[i + 1].col == taps[i].col, next = same ? taps[i + 1].row - taps[i].row : 0;
-      const int third = same && next == 1 && i + 2 < n && taps[i + 2].col == taps[i].col && taps[i + 2].row == taps[i].row + 2;
-      const int rows = (same && next <= 2 ? 2 : 1) + third, shape = third ? 3 : rows == 1 ? 0 : next;
-      if (shape == want) {
-        if (off) {
-          *off++ = (int32_t)((taps[i].col * g->hq + taps[i].row) * 8);
-          for (int r = 0; r < rows; r++) *w++ = taps[i + r].w;
-        }
-        cnt[shape]++;
-      }
-      i += rows;
+  for (int want = 0; want < DST_ROWS_SHAPES; want++) {
+    cnt[want] = 0;
+    for (int i = 0, shape, rows; i < n; i += rows) {
+      rows = rows_take(taps, n, i, &shape);
+      if (shape != want) continue;
+      cnt[shape]++;
+      if (!off) continue;
+      *off++ = (int32_t)((taps[i].col * g->hq + taps[i].row) * 8);
+      for (int r = 0; r < rows; r++) *w++ = taps[i + r].w;
     }
+  }
 }
 
 /*

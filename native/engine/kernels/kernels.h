@@ -26,9 +26,9 @@ typedef struct dst_conv_task {
   const float *w;     /* packed weights of the block */
   const int32_t *off; /* dense: tap offsets; sparse: entry offsets; gather: group offsets */
   int n_off;
-  int cin;            /* dense: channels per tap; gather: kept per group (N) */
+  int cin;            /* dense: channels per tap; gather: kept per group (N); rows8: chunks */
   int m;              /* gather: group size (M) */
-  const int32_t *idx; /* gather: position in the group per (group, kept, lane) */
+  const int32_t *idx; /* gather: position in the group per (group, kept, lane); rows8: entries per (chunk, lane, shape) */
 } dst_conv_task;
 
 /*
