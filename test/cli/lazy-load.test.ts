@@ -1,9 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { root } from './run-cli.js';
 
 /**
  * Runs the CLI in a child process and reports whether the LibTorch addon got

@@ -3,7 +3,9 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = path.join(root, 'bin', 'dst.js');
+const env = { ...process.env, CI: '1' };
 
 export interface CliResult {
   code: number;
@@ -13,7 +15,7 @@ export interface CliResult {
 
 /** Runs the built CLI (`npm run build` first) as a user would, in `cwd`. */
 export function dst(args: readonly string[], cwd = root): CliResult {
-  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'dst.js'), ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: '1' } });
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -23,7 +25,7 @@ export function dst(args: readonly string[], cwd = root): CliResult {
  */
 export function dstAsync(args: readonly string[], cwd = root): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'bin', 'dst.js'), ...args], { cwd, env: { ...process.env, CI: '1' } });
+    const child = spawn(process.execPath, [cli, ...args], { cwd, env });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
