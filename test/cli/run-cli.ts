@@ -41,3 +41,10 @@ export function dstOk(args: readonly string[]): string {
   expect(r.code, r.stderr).toBe(0);
   return r.stdout;
 }
+
+/** dstOk without blocking the test worker: for trainings, which would starve vitest's RPC under load. */
+export async function dstOkAsync(args: readonly string[]): Promise<string> {
+  const r = await dstAsync(args);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout;
+}

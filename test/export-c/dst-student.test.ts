@@ -14,8 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openData } from '../../src/data/index.js';
 import type { CTarget } from '../../src/export/c/index.js';
 import { availableIsas, loadModel, type Isa } from '../../src/runtime/index.js';
-import { dstOk } from '../cli/run-cli.js';
-import { exec, has, relDiff, runProgram, sections, writeImage } from './helpers.js';
+import { dstOk, dstOkAsync } from '../cli/run-cli.js';
+import { exec, has, relDiff, runProgram, sections, symbolSize, writeImage } from './helpers.js';
 
 const DATA = 'synthetic:size=96,trainPerClass=8,testPerClass=3';
 const work = mkdtempSync(path.join(tmpdir(), 'dst-c-student-'));
@@ -45,7 +45,7 @@ beforeAll(async () => {
     methods: ['kd', 'dst'],
   };
   writeFileSync(path.join(work, 'recipe.json'), JSON.stringify(recipe));
-  dstOk(['pipeline', path.join(work, 'recipe.json'), '--out', path.join(work, 'pipeline')]);
+  await dstOkAsync(['pipeline', path.join(work, 'recipe.json'), '--out', path.join(work, 'pipeline')]);
   exportReport = dstOk(['export', '--run', student, '--out', uhp]);
   const { test } = await openData(DATA, { cacheDir: false });
   chips = test.images as Uint8Array;
@@ -104,6 +104,9 @@ describe('a DST A-ConvNets student, as MSTAR deploys it', () => {
     console.log(`DST A-ConvNets student, Cortex-M7: flash ${(flash / 1024).toFixed(1)} KiB, RAM ${(ram / 1024).toFixed(1)} KiB`);
     // A-ConvNets holds 303K weights (1.16 MiB dense fp32); UHP 2:4:16 keeps half plus 2-bit indices.
     expect(flash).toBeLessThan(0.56 * 303_000 * 4 + 64 * 1024);
+    // The bare-metal driver holds its image as 8-bit pixels, a quarter of a float image's RAM.
+    const inputSize = Number(/#define DST_MODEL_INPUT_SIZE (\d+)/.exec(readFileSync(path.join(dir, 'model.h'), 'utf8'))?.[1]);
+    expect(await symbolSize(path.join(dir, 'build', 'cortex-m', 'model.elf'), 'image')).toBe(inputSize);
     expect(readFileSync(path.join(dir, 'README.md'), 'utf8')).toContain('cortex-m');
   }, 240_000);
 });

@@ -58,6 +58,13 @@ export async function sections(elf: string): Promise<Map<string, number>> {
   return out;
 }
 
+/** Byte size of a static symbol of an ARM ELF, from arm-none-eabi-nm. */
+export async function symbolSize(elf: string, name: string): Promise<number | undefined> {
+  const { stdout } = await exec('arm-none-eabi-nm', ['-S', elf], { encoding: 'utf8' });
+  const m = stdout.match(new RegExp(`^[0-9a-f]+ ([0-9a-f]+) [bBdD] ${name}$`, 'm'));
+  return m ? parseInt(m[1], 16) : undefined;
+}
+
 /** max |a - b| over max |b|: the issue's relative error. */
 export function relDiff(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) return Infinity;

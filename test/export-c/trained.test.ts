@@ -22,7 +22,7 @@ const images = [0, 1, 9, 42];
 let split: TestSplit;
 
 beforeAll(async () => {
-  trainRuns(work, { uhp16: 'uhp:2:4:16' });
+  await trainRuns(work, { uhp16: 'uhp:2:4:16' });
   exportRun(run, uhp);
   split = await testSplit(run);
 }, 120_000);

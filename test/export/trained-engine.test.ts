@@ -28,8 +28,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const runs = { dense: null, uhp16: 'uhp:2:4:16', uhp1: 'uhp:2:4' } as const;
 const exported: Record<string, string> = {};
 
-beforeAll(() => {
-  trainRuns(work, { uhp16: runs.uhp16, uhp1: runs.uhp1 });
+beforeAll(async () => {
+  await trainRuns(work, { uhp16: runs.uhp16, uhp1: runs.uhp1 });
   for (const [name, pattern] of Object.entries(runs)) {
     const stdout = exportRun(path.join(work, name), path.join(work, `${name}.uhp`));
     // A pruned run must reach the engine as UHP, or the sparse kernels are never tested.

@@ -4,17 +4,17 @@ import { openData, Pipeline } from '../../src/data/index.js';
 import { Rng } from '../../src/data/rng.js';
 import { noGrad, tensor, tidy } from '../../src/torch/index.js';
 import { loadModelFile } from '../../src/train/model-file.js';
-import { dstOk } from '../cli/run-cli.js';
+import { dstOk, dstOkAsync } from '../cli/run-cli.js';
 
 export const DATA = 'synthetic:size=16,trainPerClass=24,testPerClass=8';
 const common = ['--data', DATA, '--batch-size', '32', '--threads', '1', '--workers', '0'];
 
 /** Trains `<dir>/dense` (resnet20, 1 epoch) and prunes it to each pattern into `<dir>/<name>`. */
-export function trainRuns(dir: string, pruned: Record<string, string>): void {
+export async function trainRuns(dir: string, pruned: Record<string, string>): Promise<void> {
   const dense = path.join(dir, 'dense');
-  dstOk(['train', '--model', 'resnet20', '--epochs', '1', ...common, '--out', dense]);
+  await dstOkAsync(['train', '--model', 'resnet20', '--epochs', '1', ...common, '--out', dense]);
   for (const [name, pattern] of Object.entries(pruned)) {
-    dstOk(['distill', '--method', 'prune', '--init', dense, '--student', 'resnet20', '--prune-epochs', '1', '--gradual-epochs', '0', '--sparsity', pattern, ...common, '--out', path.join(dir, name)]);
+    await dstOkAsync(['distill', '--method', 'prune', '--init', dense, '--student', 'resnet20', '--prune-epochs', '1', '--gradual-epochs', '0', '--sparsity', pattern, ...common, '--out', path.join(dir, name)]);
   }
 }
 

@@ -73,13 +73,17 @@ export const MAIN_C = `/* ${MARKER}: runs the model once on an image file and pr
 #if defined(DST_BARE_METAL)
 #include "model.h"
 
-/* Filled by the application (camera, sensor, link) before dst_model_run. */
-static float image[DST_MODEL_INPUT_SIZE];
+/*
+ * Filled by the application (camera, sensor, link) before the run. 8-bit
+ * pixels, as sensors deliver them, take a quarter of a float image's RAM;
+ * an application with float data passes it to dst_model_run instead.
+ */
+static uint8_t image[DST_MODEL_INPUT_SIZE];
 static float scores[DST_MODEL_OUTPUT_SIZE];
 volatile int dst_top_class;
 
 int main(void) {
-  dst_model_run(image, scores);
+  dst_model_run_u8(image, scores);
   int best = 0;
   for (int i = 1; i < DST_MODEL_OUTPUT_SIZE; i++)
     if (scores[i] > scores[best]) best = i;
