@@ -62,6 +62,8 @@ struct dst_engine {
    */
   double recent[2][MODE_WINDOW];
   int n_recent[2], next[2], runs, trying;
+  int profiling;
+  double *node_ms; /* per node, allocated at load so profiling allocates nothing per run */
 };
 
 /* UHP layers with own masks (B=1) and fewer kept entries per output channel run dense (measured on AVX2: first convs, 1x1 shortcuts). */
@@ -507,7 +509,8 @@ dst_engine *dst_engine_load(const uint8_t *bytes, size_t len, int isa, int threa
   }
   dst_model *m = &e->model;
   e->steps = calloc((size_t)m->n_nodes, sizeof *e->steps);
-  if (!e->steps) goto oom;
+  e->node_ms = calloc((size_t)m->n_nodes, sizeof *e->node_ms);
+  if (!e->steps || !e->node_ms) goto oom;
   for (int i = 0; i < m->n_nodes; i++) {
     step *s = &e->steps[i];
     dst_node *nd = &m->nodes[i];
@@ -713,6 +716,42 @@ static void record_mode(dst_engine *e, int mode, double ms) {
   if (e->n_recent[mode] < MODE_WINDOW) e->n_recent[mode]++;
 }
 
+/* Runs node i; returns how many nodes that was: 2 when a pooling ran in the conv's bands. */
+static int run_node(dst_engine *e, int i, int pooled) {
+  const dst_model *m = &e->model;
+  const step *s = &e->steps[i];
+  if (s->pool_next) {
+    const int parallel = pooled && conv_macs(s) >= PARALLEL_MIN_MACS;
+    conv_pool(e, s, &m->nodes[i + 1], e->val[s->nd->in[0]], e->val[i + 1], e->val[i + 2], parallel);
+    return 2;
+  }
+  const dst_node *nd = s->nd;
+  const float *x = e->val[nd->in[0]];
+  float *y = e->val[i + 1];
+  const dst_shape is = nd->in_shape;
+  const size_t n = (size_t)is.c * is.h * is.w;
+  switch (nd->op) {
+    case DST_OP_CONV:
+    case DST_OP_LINEAR: {
+      layer_ctx c;
+      conv_prepare(e, s, x, y, &c);
+      conv_rows(e, s, &c, 0, nd->out_shape.h, pooled && conv_macs(s) >= PARALLEL_MIN_MACS);
+      break;
+    }
+    case DST_OP_RELU: dst_relu(x, n, y); break;
+    case DST_OP_ADD: dst_add(x, e->val[nd->in[1]], n, nd->relu, y); break;
+    case DST_OP_MAXPOOL:
+    case DST_OP_AVGPOOL:
+      dst_pool2d(x, is.h, is.w, is.c, nd->kh, nd->kw, nd->sh, nd->sw, nd->ph, nd->pw, nd->out_shape.h, nd->out_shape.w,
+                 nd->op == DST_OP_MAXPOOL, y);
+      break;
+    case DST_OP_GLOBALAVGPOOL: dst_global_avgpool(x, is.h * is.w, is.c, y); break;
+    case DST_OP_FLATTEN: dst_hwc_to_chw(x, is.h, is.w, is.c, y); break;
+    case DST_OP_SOFTMAX: dst_softmax(x, n, y); break;
+  }
+  return 1;
+}
+
 void dst_engine_run(dst_engine *e, const float *in, float *out, int batch) {
   const dst_model *m = &e->model;
   const size_t in_size = dst_engine_input_size(e), out_size = dst_engine_output_size(e);
@@ -721,38 +760,11 @@ void dst_engine_run(dst_engine *e, const float *in, float *out, int batch) {
     const double t0 = dst_pool_threads(e->pool) > 1 ? now_ms() : 0.0;
     if (pooled) dst_pool_begin(e->pool);
     preprocess(m, in + b * in_size, e->val[0]);
-    for (int i = 0; i < m->n_nodes; i++) {
-      const step *s = &e->steps[i];
-      if (s->pool_next) {
-        const int parallel = pooled && conv_macs(s) >= PARALLEL_MIN_MACS;
-        conv_pool(e, s, &m->nodes[i + 1], e->val[s->nd->in[0]], e->val[i + 1], e->val[i + 2], parallel);
-        i++;
-        continue;
-      }
-      const dst_node *nd = s->nd;
-      const float *x = e->val[nd->in[0]];
-      float *y = e->val[i + 1];
-      const dst_shape is = nd->in_shape;
-      const size_t n = (size_t)is.c * is.h * is.w;
-      switch (nd->op) {
-        case DST_OP_CONV:
-        case DST_OP_LINEAR: {
-          layer_ctx c;
-          conv_prepare(e, s, x, y, &c);
-          conv_rows(e, s, &c, 0, nd->out_shape.h, pooled && conv_macs(s) >= PARALLEL_MIN_MACS);
-          break;
-        }
-        case DST_OP_RELU: dst_relu(x, n, y); break;
-        case DST_OP_ADD: dst_add(x, e->val[nd->in[1]], n, nd->relu, y); break;
-        case DST_OP_MAXPOOL:
-        case DST_OP_AVGPOOL:
-          dst_pool2d(x, is.h, is.w, is.c, nd->kh, nd->kw, nd->sh, nd->sw, nd->ph, nd->pw, nd->out_shape.h, nd->out_shape.w,
-                   nd->op == DST_OP_MAXPOOL, y);
-          break;
-        case DST_OP_GLOBALAVGPOOL: dst_global_avgpool(x, is.h * is.w, is.c, y); break;
-        case DST_OP_FLATTEN: dst_hwc_to_chw(x, is.h, is.w, is.c, y); break;
-        case DST_OP_SOFTMAX: dst_softmax(x, n, y); break;
-      }
+    for (int i = 0; i < m->n_nodes;) {
+      const double t = e->profiling ? now_ms() : 0.0;
+      const int ran = run_node(e, i, pooled);
+      if (e->profiling) e->node_ms[i] += now_ms() - t;
+      i += ran;
     }
     if (dst_pool_threads(e->pool) > 1) record_mode(e, pooled, now_ms() - t0);
     const dst_shape os = m->out_shape;
@@ -805,11 +817,40 @@ int dst_engine_output_shape(const dst_engine *e, int shape[3]) {
 
 size_t dst_engine_memory(const dst_engine *e) { return e->arena_bytes + e->weight_bytes; }
 
+void dst_engine_profile(dst_engine *e, int on) {
+  if (on) memset(e->node_ms, 0, (size_t)e->model.n_nodes * sizeof *e->node_ms);
+  e->profiling = on != 0;
+}
+
+int dst_engine_node_count(const dst_engine *e) { return e->model.n_nodes; }
+
+static int node_index_ok(const dst_engine *e, int i) { return i >= 0 && i < e->model.n_nodes; }
+
+double dst_engine_node_ms(const dst_engine *e, int i) { return node_index_ok(e, i) ? e->node_ms[i] : 0.0; }
+
+const char *dst_engine_node_kernel(const dst_engine *e, int i) {
+  static const char *const paths[] = {"none", "dense16", "sparse16", "sparse8", "gather8", "rows8", "csr", "depthwise", "grouped"};
+  static const char *const ops[] = {"conv", "linear", "relu", "add", "maxpool", "avgpool", "globalavgpool", "flatten", "softmax"};
+  if (!node_index_ok(e, i)) return NULL;
+  const step *s = &e->steps[i];
+  return s->nd->op == DST_OP_CONV || s->nd->op == DST_OP_LINEAR ? paths[s->path] : ops[s->nd->op];
+}
+
+long dst_engine_node_macs(const dst_engine *e, int i) {
+  if (!node_index_ok(e, i)) return 0;
+  const step *s = &e->steps[i];
+  if (s->nd->op != DST_OP_CONV && s->nd->op != DST_OP_LINEAR) return 0;
+  return s->path == PATH_CSR ? (long)s->n_off * s->npix : conv_macs(s);
+}
+
+int dst_engine_node_banded(const dst_engine *e, int i) { return node_index_ok(e, i) && i > 0 && e->steps[i - 1].pool_next; }
+
 void dst_engine_free(dst_engine *e) {
   if (!e) return;
   dst_pool_free(e->pool);
   for (int i = 0; e->steps && i < e->model.n_nodes; i++) free(e->steps[i].mem);
   free(e->steps);
+  free(e->node_ms);
   free(e->arena);
   free(e->val);
   dst_model_free(&e->model);

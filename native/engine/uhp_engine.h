@@ -45,6 +45,22 @@ int dst_engine_output_shape(const dst_engine *e, int shape[3]);
 /* Bytes of the arena and packed weights, for reports. */
 size_t dst_engine_memory(const dst_engine *e);
 
+/*
+ * Per-layer timing. While on, run() adds each graph node's wall time (ms)
+ * into a per-node total; turning it on zeroes the totals. A convolution that
+ * runs in bands with the pooling after it carries the pooling's time too.
+ */
+void dst_engine_profile(dst_engine *e, int on);
+int dst_engine_node_count(const dst_engine *e);
+/* Milliseconds node i has taken since profiling was turned on. */
+double dst_engine_node_ms(const dst_engine *e, int i);
+/* Node i's kernel: "dense16", "sparse16", "sparse8", "gather8", "rows8", "csr", "depthwise", "grouped", or its op ("relu", "add", ...). */
+const char *dst_engine_node_kernel(const dst_engine *e, int i);
+/* Multiply-adds node i's kernel performs per image (0 for ops without weights): a UHP layer run dense counts all of them. */
+long dst_engine_node_macs(const dst_engine *e, int i);
+/* 1 when node i runs inside the bands of the convolution before it (its time is counted there). */
+int dst_engine_node_banded(const dst_engine *e, int i);
+
 void dst_engine_free(dst_engine *e);
 
 #ifdef __cplusplus

@@ -11,6 +11,7 @@ import { formatPattern, type UhpPattern } from '../sparsity/pattern.js';
 import { tidy } from '../torch/scope.js';
 import { setNumThreads } from '../torch/threads.js';
 import { noGrad, randn, tensor, type Tensor } from '../torch/tensor.js';
+import { profileLayers, type LayerRow } from './layers.js';
 import { measureRoundRobin, type Contender } from './measure.js';
 import { pruneGraph } from './prune.js';
 
@@ -30,6 +31,8 @@ export interface BenchOptions {
   threads: number;
   runs: number;
   warmup?: number;
+  /** Also time every layer of engine dense and engine UHP (another `runs` interleaved inferences each). */
+  layers?: boolean;
 }
 
 export interface BenchRow {
@@ -50,6 +53,8 @@ export interface BenchResult {
   engineIsa: string;
   /** How rows were derived where the model itself did not have what they need. */
   notes: string[];
+  /** Per-layer mean times of engine dense and engine UHP, when asked for. */
+  layers?: LayerRow[];
 }
 
 /** The pattern the UHP row uses when the model is dense. */
@@ -113,7 +118,8 @@ export async function benchModel(subject: BenchSubject, options: BenchOptions): 
       speedupVsOrt: ms[1]! / ms[i]!,
       bytes: sizes[i]!,
     }));
-    return { batch, threads, runs, rows, engineIsa: engines[0]!.model.isa, notes };
+    const layers = options.layers ? profileLayers(uhpGraph, engines[0]!.model, engines[2]!.model, input, { runs, warmup, batch }) : undefined;
+    return { batch, threads, runs, rows, engineIsa: engines[0]!.model.isa, notes, ...(layers ? { layers } : {}) };
   } finally {
     x.dispose();
     for (const e of engines) e.model.dispose();

@@ -1,7 +1,10 @@
 /** Runs .uhp models on the C engine: `const m = await loadModel('model.uhp', { threads: 2 }); m.run(x)`. */
 import { promises as fs } from 'node:fs';
 import { ConfigError, FormatError, ShapeError } from '../errors.js';
-import { nativeEngine, type EngineHandle } from './native.js';
+import { nativeEngine, type EngineHandle, type NativeLayer } from './native.js';
+
+/** One graph node, in the file's node order: its kernel, its multiply-adds per image and its time since profiling began. */
+export type LayerTime = NativeLayer;
 
 /** Kernel sets; 'auto' picks the best this CPU runs. */
 export type Isa = 'auto' | 'scalar' | 'avx2' | 'avx512' | 'neon';
@@ -24,6 +27,10 @@ export interface Model {
   /** Runs `batch` images stored one after another in CHW order. */
   run(input: Float32Array, batch?: number): Float32Array;
   setThreads(threads: number): void;
+  /** Per-layer timing of every run() from now on (totals restart at zero), or off. */
+  profile(on: boolean): void;
+  /** Each graph node's summed time (ms) since profile(true). */
+  layerTimes(): LayerTime[];
   dispose(): void;
 }
 
@@ -76,6 +83,12 @@ export function loadModelBytes(bytes: Uint8Array, name: string, options: LoadOpt
     setThreads(n: number) {
       checkThreads(n);
       native.setThreads(live(), n);
+    },
+    profile(on: boolean) {
+      native.profile(live(), on);
+    },
+    layerTimes() {
+      return native.layers(live());
     },
     dispose() {
       if (handle) native.dispose(handle);

@@ -14,11 +14,22 @@ export interface EngineInfo {
   memoryBytes: number;
 }
 
+/** One graph node's share of the runs since profiling was turned on. */
+export interface NativeLayer {
+  kernel: string;
+  macs: number;
+  ms: number;
+  /** Ran inside the bands of the convolution before it; its time is counted there. */
+  banded: boolean;
+}
+
 export interface NativeEngine {
   load(bytes: Uint8Array, isa: string, threads: number): EngineHandle;
   run(handle: EngineHandle, input: Float32Array, batch: number): Float32Array;
   info(handle: EngineHandle): EngineInfo;
   setThreads(handle: EngineHandle, threads: number): void;
+  profile(handle: EngineHandle, on: boolean): void;
+  layers(handle: EngineHandle): NativeLayer[];
   dispose(handle: EngineHandle): void;
   isas(): string[];
 }

@@ -148,6 +148,23 @@ describe('dst bench', () => {
     // The file's own pattern, not a magnitude-pruned stand-in.
     expect(r.stdout).toMatch(/^engine UHP uhp:2:4:16 +[\d.]+ ms/m);
     expect(r.stdout).not.toMatch(/no UHP layers/);
+    expect(r.stdout).not.toMatch(/per layer/);
     oneLineError(dst(['bench', '--run', run, '--model', path.join(work, 'pruned.uhp')]), /give exactly one of --run <dir> and --model <file.uhp>/);
+  });
+
+  it('--layers adds where the time goes: every layer of engine dense against engine UHP, in the table and in JSON', () => {
+    const table = dst(['bench', '--model', path.join(work, 'pruned.uhp'), '--runs', '5', '--layers']);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^per layer: engine dense against engine UHP, mean ms per inference over 5 more interleaved runs each$/m);
+    expect(table.stdout).toMatch(/^layer +op +dense kernel +dense ms +UHP kernel +UHP MMACs +UHP ms +speedup$/m);
+    expect(table.stdout).toMatch(/ conv +dense16 +[\d.]+ +sparse16 +[\d.]+ +[\d.]+ +[\d.]+x$/m);
+    expect(table.stdout).toMatch(/^total +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+x$/m);
+    const json = JSON.parse(dst(['bench', '--model', path.join(work, 'pruned.uhp'), '--runs', '5', '--layers', '--json']).stdout);
+    const convs = json.layers.filter((l: { op: string }) => l.op === 'conv');
+    expect(convs.length).toBeGreaterThan(0);
+    for (const l of convs) {
+      expect(l.dense.kernel).toBe('dense16');
+      expect(l.uhp.macs).toBeLessThan(l.dense.macs);
+    }
   });
 });

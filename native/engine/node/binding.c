@@ -1,5 +1,6 @@
 /* Node-API face of the engine: thin, no policy; the TS side (src/runtime) adds names and error types. */
 #include <node_api.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +167,45 @@ static napi_value set_threads(napi_env env, napi_callback_info cbinfo) {
   return NULL;
 }
 
+/* profile(handle, on: boolean): per-layer timing on (totals zeroed) or off */
+static napi_value profile(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CALL(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  if (argc < 2) return throw_msg(env, "profile(handle, on)");
+  handle *h = get_handle(env, argv[0]);
+  if (!h) return NULL;
+  bool on;
+  CALL(env, napi_get_value_bool(env, argv[1], &on));
+  dst_engine_profile(h->e, on);
+  return NULL;
+}
+
+/* layers(handle) -> [{ kernel, macs, ms, banded }] per graph node, ms summed since profiling was turned on */
+static napi_value layers(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CALL(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
+  handle *h = argc ? get_handle(env, argv[0]) : NULL;
+  if (!h) return argc ? NULL : throw_msg(env, "layers(handle)");
+  const int n = dst_engine_node_count(h->e);
+  napi_value arr, obj, v;
+  CALL(env, napi_create_array_with_length(env, (size_t)n, &arr));
+  for (int i = 0; i < n; i++) {
+    CALL(env, napi_create_object(env, &obj));
+    CALL(env, napi_create_string_utf8(env, dst_engine_node_kernel(h->e, i), NAPI_AUTO_LENGTH, &v));
+    CALL(env, napi_set_named_property(env, obj, "kernel", v));
+    CALL(env, napi_create_double(env, (double)dst_engine_node_macs(h->e, i), &v));
+    CALL(env, napi_set_named_property(env, obj, "macs", v));
+    CALL(env, napi_create_double(env, dst_engine_node_ms(h->e, i), &v));
+    CALL(env, napi_set_named_property(env, obj, "ms", v));
+    CALL(env, napi_get_boolean(env, dst_engine_node_banded(h->e, i), &v));
+    CALL(env, napi_set_named_property(env, obj, "banded", v));
+    CALL(env, napi_set_element(env, arr, (uint32_t)i, obj));
+  }
+  return arr;
+}
+
 /* dispose(handle): frees now; the handle's finalizer then has nothing left to do. */
 static napi_value dispose(napi_env env, napi_callback_info cbinfo) {
   size_t argc = 1;
@@ -200,6 +240,8 @@ static napi_value init(napi_env env, napi_value exports) {
     {"run", NULL, run, NULL, NULL, NULL, napi_default, NULL},
     {"info", NULL, info, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
+    {"profile", NULL, profile, NULL, NULL, NULL, napi_default, NULL},
+    {"layers", NULL, layers, NULL, NULL, NULL, napi_default, NULL},
     {"dispose", NULL, dispose, NULL, NULL, NULL, napi_default, NULL},
     {"isas", NULL, isas, NULL, NULL, NULL, napi_default, NULL},
   };

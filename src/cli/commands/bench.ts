@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { BenchOptions } from '../../bench/bench.js';
+import type { LayerRow } from '../../bench/layers.js';
 import { ConfigError } from '../../errors.js';
 import { cpuFacts } from '../cpu.js';
 import { formatTable } from '../output.js';
@@ -16,6 +17,7 @@ export function registerBench(program: Command, print: (text: string) => void): 
     .option('--batch <n>', 'images per inference', positiveInt('--batch'), 1)
     .option('--threads <n>', 'threads for every runtime', positiveInt('--threads'), 1)
     .option('--runs <n>', 'timed inferences per row (median reported)', positiveInt('--runs'), 200)
+    .option('--layers', 'also time every layer of engine dense and engine UHP, and print where the time goes')
     .option('--json', 'print the result as JSON')
     .action(async (opts: BenchCliOptions) => {
       if ((opts.run === undefined) === (opts.model === undefined)) throw new ConfigError('--run', 'give exactly one of --run <dir> and --model <file.uhp>');
@@ -36,7 +38,26 @@ export function registerBench(program: Command, print: (text: string) => void): 
         ),
       );
       for (const note of result.notes) print(`note: ${note}`);
+      if (result.layers) print(layerTable(result.layers, result.runs));
     });
+}
+
+const ms = (v: number): string => v.toFixed(4);
+const mmacs = (v: number): string => (v / 1e6).toFixed(2);
+
+function layerTable(layers: readonly LayerRow[], runs: number): string {
+  const total = (pick: (r: LayerRow) => number): number => layers.reduce((a, r) => a + pick(r), 0);
+  const rows = layers.map((r) =>
+    r.banded
+      ? [r.name, r.op, '(in the conv above)', '', '', '', '', '']
+      : [r.name, r.op, r.dense.kernel, ms(r.dense.ms), r.uhp.kernel, mmacs(r.uhp.macs), ms(r.uhp.ms), r.uhp.ms > 0 ? `${(r.dense.ms / r.uhp.ms).toFixed(2)}x` : '-'],
+  );
+  const dense = total((r) => r.dense.ms), uhp = total((r) => r.uhp.ms);
+  rows.push(['total', '', '', ms(dense), '', mmacs(total((r) => r.uhp.macs)), ms(uhp), `${(dense / uhp).toFixed(2)}x`]);
+  return [
+    `\nper layer: engine dense against engine UHP, mean ms per inference over ${runs} more interleaved runs each`,
+    formatTable(['layer', 'op', 'dense kernel', 'dense ms', 'UHP kernel', 'UHP MMACs', 'UHP ms', 'speedup'], rows),
+  ].join('\n');
 }
 
 interface BenchCliOptions extends BenchOptions {
