@@ -31,7 +31,9 @@ export interface BenchOptions {
   threads: number;
   runs: number;
   warmup?: number;
-  /** Also time every layer of engine dense and engine UHP (another `runs` interleaved inferences each). */
+  /** Consecutive inferences per row before the next row's turn (see measure.ts). */
+  turn: number;
+  /** Also time every layer of engine dense and engine UHP (another `runs` inferences each, in turns). */
   layers?: boolean;
 }
 
@@ -48,12 +50,13 @@ export interface BenchResult {
   batch: number;
   threads: number;
   runs: number;
+  turn: number;
   rows: BenchRow[];
   /** The engine's kernel set. */
   engineIsa: string;
   /** How rows were derived where the model itself did not have what they need. */
   notes: string[];
-  /** Per-layer mean times of engine dense and engine UHP, when asked for. */
+  /** Per-layer median times of engine dense and engine UHP, when asked for. */
   layers?: LayerRow[];
 }
 
@@ -67,7 +70,7 @@ function dense(graph: Graph): Graph {
 }
 
 export async function benchModel(subject: BenchSubject, options: BenchOptions): Promise<BenchResult> {
-  const { batch, threads, runs } = options;
+  const { batch, threads, runs, turn } = options;
   const warmup = options.warmup ?? Math.min(runs, Math.max(10, Math.ceil(runs / 10)));
   const notes: string[] = [];
   const base = dense(subject.graph);
@@ -109,7 +112,7 @@ export async function benchModel(subject: BenchSubject, options: BenchOptions): 
       { name: 'onnxruntime dense', run: () => session.run(feeds) },
       ...engines.map((e) => ({ name: e.name, run: () => e.model.run(input, batch) })),
     ];
-    const ms = await measureRoundRobin(contenders, { runs, warmup });
+    const ms = await measureRoundRobin(contenders, { runs, warmup, turn });
     const sizes = [subject.modelBytes, onnx.length, ...engines.map((e) => e.bytes.length)];
     const rows = contenders.map((c, i) => ({
       name: c.name,
@@ -118,8 +121,8 @@ export async function benchModel(subject: BenchSubject, options: BenchOptions): 
       speedupVsOrt: ms[1]! / ms[i]!,
       bytes: sizes[i]!,
     }));
-    const layers = options.layers ? profileLayers(uhpGraph, engines[0]!.model, engines[2]!.model, input, { runs, warmup, batch }) : undefined;
-    return { batch, threads, runs, rows, engineIsa: engines[0]!.model.isa, notes, ...(layers ? { layers } : {}) };
+    const layers = options.layers ? profileLayers(uhpGraph, engines[0]!.model, engines[2]!.model, input, { runs, warmup, batch, turn }) : undefined;
+    return { batch, threads, runs, turn, rows, engineIsa: engines[0]!.model.isa, notes, ...(layers ? { layers } : {}) };
   } finally {
     x.dispose();
     for (const e of engines) e.model.dispose();

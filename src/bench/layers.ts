@@ -1,12 +1,12 @@
-/** Per-layer engine times of two models of one graph (engine dense against engine UHP), interleaved run by run. */
+/** Per-layer engine times of two models of one graph (engine dense against engine UHP), taking turns as the rows of the bench do. */
 import type { Graph } from '../export/ir.js';
-import type { LayerTime, Model } from '../runtime/model.js';
+import type { Model } from '../runtime/model.js';
 
 export interface LayerSide {
   kernel: string;
   /** Multiply-adds per image the kernel performs. */
   macs: number;
-  /** Mean milliseconds per inference. */
+  /** Median milliseconds per inference. */
   ms: number;
 }
 
@@ -23,10 +23,40 @@ export interface LayerProfileOptions {
   runs: number;
   warmup: number;
   batch: number;
+  /** Consecutive inferences of one model before the other's. */
+  turn: number;
 }
 
-function side(t: LayerTime, runs: number): LayerSide {
-  return { kernel: t.kernel, macs: t.macs, ms: t.ms / runs };
+/** Per node, the milliseconds of each run: the engine's running totals read after every run. */
+class LayerSamples {
+  private last: number[];
+  readonly samples: number[][];
+
+  constructor(private readonly model: Model) {
+    model.profile(true);
+    this.last = model.layerTimes().map(() => 0);
+    this.samples = this.last.map(() => []);
+  }
+
+  run(input: Float32Array, batch: number): void {
+    this.model.run(input, batch);
+    const now = this.model.layerTimes().map((l) => l.ms);
+    now.forEach((ms, i) => this.samples[i]!.push(ms - this.last[i]!));
+    this.last = now;
+  }
+
+  /** Medians per node: a preempted run inflates one layer of one run, not the layer's figure. */
+  sides(): LayerSide[] {
+    const layers = this.model.layerTimes();
+    this.model.profile(false);
+    return layers.map((l, i) => ({ kernel: l.kernel, macs: l.macs, ms: median(this.samples[i]!) }));
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** Both models must come from `graph` (same nodes, same order): the engine reports layers by node index. */
@@ -35,27 +65,18 @@ export function profileLayers(graph: Graph, dense: Model, uhp: Model, input: Flo
     dense.run(input, options.batch);
     uhp.run(input, options.batch);
   }
-  dense.profile(true);
-  uhp.profile(true);
-  try {
-    for (let i = 0; i < options.runs; i++) {
-      dense.run(input, options.batch);
-      uhp.run(input, options.batch);
-    }
-  } finally {
-    dense.profile(false);
-    uhp.profile(false);
+  const d = new LayerSamples(dense);
+  const u = new LayerSamples(uhp);
+  for (let done = 0; done < options.runs; done += options.turn) {
+    const count = Math.min(options.turn, options.runs - done);
+    for (let k = 0; k < count; k++) d.run(input, options.batch);
+    for (let k = 0; k < count; k++) u.run(input, options.batch);
   }
-  const d = dense.layerTimes();
-  const u = uhp.layerTimes();
-  if (d.length !== graph.nodes.length || u.length !== graph.nodes.length) {
-    throw new Error(`the engine planned ${d.length} and ${u.length} layers for a graph of ${graph.nodes.length} nodes`);
+  const banded = dense.layerTimes().map((l) => l.banded);
+  const ds = d.sides();
+  const us = u.sides();
+  if (ds.length !== graph.nodes.length || us.length !== graph.nodes.length) {
+    throw new Error(`the engine planned ${ds.length} and ${us.length} layers for a graph of ${graph.nodes.length} nodes`);
   }
-  return graph.nodes.map((node, i) => ({
-    name: node.name,
-    op: node.op,
-    banded: d[i]!.banded,
-    dense: side(d[i]!, options.runs),
-    uhp: side(u[i]!, options.runs),
-  }));
+  return graph.nodes.map((node, i) => ({ name: node.name, op: node.op, banded: banded[i]!, dense: ds[i]!, uhp: us[i]! }));
 }

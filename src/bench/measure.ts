@@ -1,6 +1,9 @@
 /**
- * Side-by-side latency measurement (DESIGN §7): rows are timed in turn, one
- * call each per round, so a load spike on the machine hits all rows alike.
+ * Side-by-side latency measurement (DESIGN §7): rows take turns, so a load
+ * spike on the machine hits all rows alike. A turn is `turn` consecutive
+ * inferences of one row: a deployed model runs back to back with its weights
+ * and activations in cache, while a turn of 1 runs every inference cold, just
+ * after the other rows have evicted the caches (and then mostly times that).
  */
 export interface Contender {
   name: string;
@@ -9,9 +12,12 @@ export interface Contender {
 }
 
 export interface MeasureOptions {
+  /** Timed inferences per contender. */
   runs: number;
-  /** Untimed rounds first: caches, lazy allocation, thread start-up. */
+  /** Untimed inferences per contender first: caches, lazy allocation, thread start-up. */
   warmup: number;
+  /** Consecutive inferences of one contender before the next takes over. */
+  turn: number;
 }
 
 function median(sorted: readonly number[]): number {
@@ -22,13 +28,17 @@ function median(sorted: readonly number[]): number {
 /** Median milliseconds per contender, in the given order. */
 export async function measureRoundRobin(contenders: readonly Contender[], options: MeasureOptions): Promise<number[]> {
   const times = contenders.map(() => [] as number[]);
-  for (let round = 0; round < options.warmup + options.runs; round++) {
+  const total = options.warmup + options.runs;
+  for (let done = 0; done < total; done += options.turn) {
+    const count = Math.min(options.turn, total - done);
     for (let i = 0; i < contenders.length; i++) {
-      const start = performance.now();
-      const pending = contenders[i]!.run();
-      if (pending instanceof Promise) await pending;
-      const ms = performance.now() - start;
-      if (round >= options.warmup) times[i]!.push(ms);
+      for (let k = 0; k < count; k++) {
+        const start = performance.now();
+        const pending = contenders[i]!.run();
+        if (pending instanceof Promise) await pending;
+        const ms = performance.now() - start;
+        if (done + k >= options.warmup) times[i]!.push(ms);
+      }
     }
   }
   return times.map((t) => median(t.sort((a, b) => a - b)));

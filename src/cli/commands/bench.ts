@@ -17,6 +17,7 @@ export function registerBench(program: Command, print: (text: string) => void): 
     .option('--batch <n>', 'images per inference', positiveInt('--batch'), 1)
     .option('--threads <n>', 'threads for every runtime', positiveInt('--threads'), 1)
     .option('--runs <n>', 'timed inferences per row (median reported)', positiveInt('--runs'), 200)
+    .option('--turn <n>', 'consecutive inferences of a row before the next row runs (1: every inference starts with caches the other rows filled)', positiveInt('--turn'), 20)
     .option('--layers', 'also time every layer of engine dense and engine UHP, and print where the time goes')
     .option('--json', 'print the result as JSON')
     .action(async (opts: BenchCliOptions) => {
@@ -29,7 +30,7 @@ export function registerBench(program: Command, print: (text: string) => void): 
         print(JSON.stringify({ ...measured.describe, cpu: cpu.model, ...result }, null, 2));
         return;
       }
-      print(`${label}: batch ${result.batch}, ${result.threads} thread${result.threads === 1 ? '' : 's'}, median of ${result.runs} runs, rows interleaved`);
+      print(`${label}: batch ${result.batch}, ${result.threads} thread${result.threads === 1 ? '' : 's'}, median of ${result.runs} runs, rows taking turns of ${result.turn}`);
       print(`CPU: ${cpu.model} (${cpu.cores} cores, ${cpu.isa.join(' ') || 'no SIMD extensions found'}); engine kernels: ${result.engineIsa}`);
       print(
         formatTable(
@@ -38,14 +39,14 @@ export function registerBench(program: Command, print: (text: string) => void): 
         ),
       );
       for (const note of result.notes) print(`note: ${note}`);
-      if (result.layers) print(layerTable(result.layers, result.runs));
+      if (result.layers) print(layerTable(result.layers, result.runs, result.turn));
     });
 }
 
 const ms = (v: number): string => v.toFixed(4);
 const mmacs = (v: number): string => (v / 1e6).toFixed(2);
 
-function layerTable(layers: readonly LayerRow[], runs: number): string {
+function layerTable(layers: readonly LayerRow[], runs: number, turn: number): string {
   const total = (pick: (r: LayerRow) => number): number => layers.reduce((a, r) => a + pick(r), 0);
   const rows = layers.map((r) =>
     r.banded
@@ -55,7 +56,7 @@ function layerTable(layers: readonly LayerRow[], runs: number): string {
   const dense = total((r) => r.dense.ms), uhp = total((r) => r.uhp.ms);
   rows.push(['total', '', '', ms(dense), '', mmacs(total((r) => r.uhp.macs)), ms(uhp), `${(dense / uhp).toFixed(2)}x`]);
   return [
-    `\nper layer: engine dense against engine UHP, mean ms per inference over ${runs} more interleaved runs each`,
+    `\nper layer: engine dense against engine UHP, median ms per inference over ${runs} more runs each in turns of ${turn} (medians do not add up to the row latency)`,
     formatTable(['layer', 'op', 'dense kernel', 'dense ms', 'UHP kernel', 'UHP MMACs', 'UHP ms', 'speedup'], rows),
   ].join('\n');
 }
