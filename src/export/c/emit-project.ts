@@ -285,7 +285,9 @@ latency over RUNS runs to stderr.
 \`cortex-m.ld\` (2 MiB flash at 0x08000000, 1 MiB RAM at 0x24000000, an
 STM32H7-class map) are a minimal bare-metal frame: edit the MEMORY lines for
 your part, or drop both and add \`model.c\`, \`weights.c\` and \`kernels/*.c\` to
-your vendor project. Another core: \`make TARGET=cortex-m MCU="-mcpu=cortex-m4
+your vendor project. \`main.c\` there holds the image as 8-bit pixels and
+calls \`dst_model_run_u8\`: your code fills \`image\` before the run, and a
+float source calls \`dst_model_run\` instead. Another core: \`make TARGET=cortex-m MCU="-mcpu=cortex-m4
 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard"\`. Put the arena in fast RAM
 (DTCM) if it fits; the weights are read once per inference from flash.
 
