@@ -25,6 +25,7 @@ INL void store8(const dst_conv_task *t, int p, int lane0, __m256 v) {
 INL void tile16(const dst_conv_task *t, int p, const int P, const int dense) {
   const float *xp[6];
   dst_tile_pixels(t, p, P, xp);
+  if (!dense) dst_opaque_pixels(xp, P);
   __m256 a0[6], a1[6];
   const __m256 b0 = _mm256_loadu_ps(t->bias), b1 = _mm256_loadu_ps(t->bias + 8);
 #pragma GCC unroll 6
@@ -84,6 +85,7 @@ TGT static void sparse16(const dst_conv_task *t) { run16(t, 0); }
 INL void tile8(const dst_conv_task *t, int p, const int P) {
   const float *xp[8];
   dst_tile_pixels(t, p, P, xp);
+  dst_opaque_pixels(xp, P);
   __m256 a[8];
   const __m256 b = _mm256_loadu_ps(t->bias);
 #pragma GCC unroll 8

@@ -104,6 +104,20 @@ static inline void dst_tile_pixels(const dst_conv_task *t, int p, int P, const f
   }
 }
 
+/*
+ * Hides the pixel pointers' origin from the optimiser. Left to itself, GCC
+ * rebuilds each as the tile base plus a constant, and then every load at a
+ * sparse entry's offset costs an extra address add (AVX2 sparse16: 30 instead
+ * of 23 instructions per 12 FMAs; measured 12-17% of its time, sparse8 ~20%).
+ */
+static inline void dst_opaque_pixels(const float **xp, int P) {
+#if defined(__GNUC__)
+  for (int i = 0; i < P; i++) __asm__("" : "+r"(xp[i]));
+#else
+  (void)xp, (void)P;
+#endif
+}
+
 /* Shared epilogue helper: bias is added at tile start; relu and partial blocks at store. */
 static inline void dst_store_lanes(float *y, const float *acc, int lanes, int relu) {
   for (int l = 0; l < lanes; l++) y[l] = relu && acc[l] < 0.0f ? 0.0f : acc[l];
