@@ -129,13 +129,21 @@ static napi_value int_array(napi_env env, const int *v, int n) {
   return arr;
 }
 
+/* A call's `want` arguments into argv, the first a live handle, returned; NULL with a JS error thrown otherwise. */
+static handle *handle_call(napi_env env, napi_callback_info cbinfo, size_t want, napi_value *argv, const char *usage) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
+    napi_throw_error(env, NULL, usage);
+    return NULL;
+  }
+  return get_handle(env, argv[0]);
+}
+
 /* info(handle) -> { inputShape, outputShape, isa, threads, memoryBytes } */
 static napi_value info(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 1;
   napi_value argv[1];
-  CALL(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
-  handle *h = argc ? get_handle(env, argv[0]) : NULL;
-  if (!h) return argc ? NULL : throw_msg(env, "info(handle)");
+  handle *h = handle_call(env, cbinfo, 1, argv, "info(handle)");
+  if (!h) return NULL;
   int in[3], out[3];
   dst_engine_input_shape(h->e, in);
   int rank = dst_engine_output_shape(h->e, out);
@@ -154,11 +162,8 @@ static napi_value info(napi_env env, napi_callback_info cbinfo) {
 
 /* setThreads(handle, n) */
 static napi_value set_threads(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 2;
   napi_value argv[2];
-  CALL(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
-  if (argc < 2) return throw_msg(env, "setThreads(handle, threads)");
-  handle *h = get_handle(env, argv[0]);
+  handle *h = handle_call(env, cbinfo, 2, argv, "setThreads(handle, threads)");
   if (!h) return NULL;
   int n;
   CALL(env, napi_get_value_int32(env, argv[1], &n));
@@ -169,11 +174,8 @@ static napi_value set_threads(napi_env env, napi_callback_info cbinfo) {
 
 /* profile(handle, on: boolean): per-layer timing on (totals zeroed) or off */
 static napi_value profile(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 2;
   napi_value argv[2];
-  CALL(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
-  if (argc < 2) return throw_msg(env, "profile(handle, on)");
-  handle *h = get_handle(env, argv[0]);
+  handle *h = handle_call(env, cbinfo, 2, argv, "profile(handle, on)");
   if (!h) return NULL;
   bool on;
   CALL(env, napi_get_value_bool(env, argv[1], &on));
@@ -183,11 +185,9 @@ static napi_value profile(napi_env env, napi_callback_info cbinfo) {
 
 /* layers(handle) -> [{ kernel, macs, ms, banded }] per graph node, ms summed since profiling was turned on */
 static napi_value layers(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 1;
   napi_value argv[1];
-  CALL(env, napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL));
-  handle *h = argc ? get_handle(env, argv[0]) : NULL;
-  if (!h) return argc ? NULL : throw_msg(env, "layers(handle)");
+  handle *h = handle_call(env, cbinfo, 1, argv, "layers(handle)");
+  if (!h) return NULL;
   const int n = dst_engine_node_count(h->e);
   napi_value arr, obj, v;
   CALL(env, napi_create_array_with_length(env, (size_t)n, &arr));
