@@ -609,12 +609,63 @@ static long conv_macs(const step *s) {
   return per_out * nd->o * s->npix;
 }
 
-/* Input preparation, once per layer; fills the loop context but runs no task. */
-static void conv_prepare(dst_engine *e, const step *s, const float *in, float *out, layer_ctx *c) {
+/*
+ * Copies between layers (padding, residual adds) split over the pool too: on
+ * two threads they were a tenth of a small network's time, run on the caller
+ * alone while the worker waited. Below this many floats a fork-join costs more.
+ */
+#define PARALLEL_MIN_FLOATS 8192
+
+typedef struct {
+  const float *x;
+  float *y;
+  int h, w, c, ph, pw;
+  int rows, tasks; /* rows of the padded image, split evenly over the tasks */
+} pad_ctx;
+
+static void pad_task(void *arg, int t) {
+  const pad_ctx *k = arg;
+  dst_pad_rows(k->x, k->h, k->w, k->c, k->ph, k->pw, k->rows * t / k->tasks, k->rows * (t + 1) / k->tasks, k->y);
+}
+
+typedef struct {
+  const float *a, *b;
+  float *y;
+  size_t n;
+  int relu;
+  int lines, tasks; /* 16-float lines, so no two tasks write one cache line */
+} add_ctx;
+
+static void add_task(void *arg, int t) {
+  const add_ctx *k = arg;
+  const size_t i0 = (size_t)16 * (k->lines * t / k->tasks), i1 = (size_t)16 * (k->lines * (t + 1) / k->tasks);
+  const size_t end = i1 < k->n ? i1 : k->n;
+  if (i0 < end) dst_add(k->a + i0, k->b + i0, end - i0, k->relu, k->y + i0);
+}
+
+static int copy_tasks(const dst_engine *e, int parallel, size_t floats) {
+  return parallel && floats >= PARALLEL_MIN_FLOATS ? dst_pool_threads(e->pool) : 1;
+}
+
+static void pad_input(dst_engine *e, const step *s, const float *in, int parallel) {
+  const dst_node *nd = s->nd;
+  pad_ctx k = {in, e->padbuf, nd->in_shape.h, nd->in_shape.w, s->cin_total, nd->ph, nd->pw, nd->in_shape.h + 2 * nd->ph, 1};
+  k.tasks = copy_tasks(e, parallel, (size_t)k.rows * s->wp * s->cin_total);
+  dst_pool_run(e->pool, pad_task, &k, k.tasks);
+}
+
+static void add_values(dst_engine *e, const float *a, const float *b, size_t n, int relu, float *y, int parallel) {
+  add_ctx k = {a, b, y, n, relu, (int)((n + 15) / 16), 1};
+  k.tasks = copy_tasks(e, parallel, n);
+  dst_pool_run(e->pool, add_task, &k, k.tasks);
+}
+
+/* Input preparation, once per layer; fills the loop context but runs no task of the conv itself. */
+static void conv_prepare(dst_engine *e, const step *s, const float *in, float *out, layer_ctx *c, int parallel) {
   const dst_node *nd = s->nd;
   const float *src = in;
   if (s->pad) {
-    dst_pad(in, nd->in_shape.h, nd->in_shape.w, s->cin_total, nd->ph, nd->pw, e->padbuf);
+    pad_input(e, s, in, parallel);
     src = e->padbuf;
   }
   *c = (layer_ctx){s, src, (ptrdiff_t)nd->sh * s->wp * s->cin_total, (ptrdiff_t)nd->sw * s->cin_total, out, 1, 0, 0};
@@ -654,7 +705,7 @@ static void conv_pool(dst_engine *e, const step *s, const dst_node *pn, const fl
   /* rows8 tiles up to 11 conv rows and needs them all at once: thin bands leave its FMAs waiting on each other */
   if (s->path == PATH_ROWS8) band = pn->out_shape.h;
   layer_ctx ctx;
-  conv_prepare(e, s, in, mid, &ctx);
+  conv_prepare(e, s, in, mid, &ctx, parallel);
   int done = 0;
   for (int p0 = 0; p0 < pn->out_shape.h; p0 += band) {
     const int p1 = p0 + band < pn->out_shape.h ? p0 + band : pn->out_shape.h;
@@ -734,12 +785,13 @@ static int run_node(dst_engine *e, int i, int pooled) {
     case DST_OP_CONV:
     case DST_OP_LINEAR: {
       layer_ctx c;
-      conv_prepare(e, s, x, y, &c);
-      conv_rows(e, s, &c, 0, nd->out_shape.h, pooled && conv_macs(s) >= PARALLEL_MIN_MACS);
+      const int parallel = pooled && conv_macs(s) >= PARALLEL_MIN_MACS;
+      conv_prepare(e, s, x, y, &c, parallel);
+      conv_rows(e, s, &c, 0, nd->out_shape.h, parallel);
       break;
     }
     case DST_OP_RELU: dst_relu(x, n, y); break;
-    case DST_OP_ADD: dst_add(x, e->val[nd->in[1]], n, nd->relu, y); break;
+    case DST_OP_ADD: add_values(e, x, e->val[nd->in[1]], n, nd->relu, y, pooled); break;
     case DST_OP_MAXPOOL:
     case DST_OP_AVGPOOL:
       dst_pool2d(x, is.h, is.w, is.c, nd->kh, nd->kw, nd->sh, nd->sw, nd->ph, nd->pw, nd->out_shape.h, nd->out_shape.w,

@@ -4,17 +4,23 @@
 #include <math.h>
 #include <string.h>
 
-void dst_pad(const float *x, int h, int w, int c, int ph, int pw, float *out) {
-  const int wp = w + 2 * pw;
-  const size_t row = (size_t)wp * c;
-  memset(out, 0, row * ph * sizeof(float));
-  for (int i = 0; i < h; i++) {
-    float *o = out + (size_t)(i + ph) * row;
+void dst_pad_rows(const float *x, int h, int w, int c, int ph, int pw, int r0, int r1, float *out) {
+  const size_t row = (size_t)(w + 2 * pw) * c;
+  for (int r = r0; r < r1; r++) {
+    float *o = out + (size_t)r * row;
+    const int i = r - ph;
+    if (i < 0 || i >= h) {
+      memset(o, 0, row * sizeof(float));
+      continue;
+    }
     memset(o, 0, (size_t)pw * c * sizeof(float));
     memcpy(o + (size_t)pw * c, x + (size_t)i * w * c, (size_t)w * c * sizeof(float));
     memset(o + (size_t)(pw + w) * c, 0, (size_t)pw * c * sizeof(float));
   }
-  memset(out + (size_t)(h + ph) * row, 0, row * ph * sizeof(float));
+}
+
+void dst_pad(const float *x, int h, int w, int c, int ph, int pw, float *out) {
+  dst_pad_rows(x, h, w, c, ph, pw, 0, h + 2 * ph, out);
 }
 
 void dst_im2col(const float *x, int wp, int c, int kh, int kw, int sh, int sw, int dh, int dw,

@@ -13,6 +13,8 @@
 
 /* Copies an h x w x c image into an (h + 2ph) x (w + 2pw) x c buffer with zero borders. */
 void dst_pad(const float *x, int h, int w, int c, int ph, int pw, float *out);
+/* Rows [r0, r1) of dst_pad's output (rows of the padded image). */
+void dst_pad_rows(const float *x, int h, int w, int c, int ph, int pw, int r0, int r1, float *out);
 
 /*
  * One row of kpad floats per output pixel in (c, kh, kw) order, zero past
