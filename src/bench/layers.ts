@@ -30,7 +30,7 @@ export interface LayerProfileOptions {
 /** Per node, the milliseconds of each run: the engine's running totals read after every run. */
 class LayerSamples {
   private last: number[];
-  readonly samples: number[][];
+  private readonly samples: number[][];
 
   constructor(private readonly model: Model) {
     model.profile(true);
