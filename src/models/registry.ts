@@ -75,7 +75,7 @@ const entries: ModelEntry[] = [
   },
   {
     name: 'aconvnet_x2',
-    description: 'A-ConvNets at twice the width (32-64-128-256): dst\'s MSTAR teacher for the aconvnet student',
+    description: 'A-ConvNets at twice the width (32-64-128-256), a wider SAR teacher',
     defaultInput: sar,
     build: (o) => new AConvNet(o.numClasses, o.inChannels, 2),
   },
