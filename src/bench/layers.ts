@@ -1,6 +1,7 @@
 /** Per-layer engine times of two models of one graph (engine dense against engine UHP), taking turns as the rows of the bench do. */
 import type { Graph } from '../export/ir.js';
 import type { Model } from '../runtime/model.js';
+import { median } from './measure.js';
 
 export interface LayerSide {
   kernel: string;
@@ -51,12 +52,6 @@ class LayerSamples {
     this.model.profile(false);
     return layers.map((l, i) => ({ kernel: l.kernel, macs: l.macs, ms: median(this.samples[i]!) }));
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** Both models must come from `graph` (same nodes, same order): the engine reports layers by node index. */

@@ -20,7 +20,8 @@ export interface MeasureOptions {
   turn: number;
 }
 
-function median(sorted: readonly number[]): number {
+export function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
@@ -41,5 +42,5 @@ export async function measureRoundRobin(contenders: readonly Contender[], option
       }
     }
   }
-  return times.map((t) => median(t.sort((a, b) => a - b)));
+  return times.map(median);
 }
