@@ -7,11 +7,14 @@ function check(ok: boolean, key: string, detail: string): void {
 const isCount = (value: number) => Number.isInteger(value) && value >= 0;
 
 /**
- * Gradual N:M: the keep count per group steps down one at a time from `m` to
- * `n`, linearly in time, from `startEpoch` (still `m`) to `startEpoch + epochs`
- * (reaching `n`); 2:4 over 4 epochs from 10 gives 4:4 at [10, 12), 3:4 at
- * [12, 14), 2:4 from 14. `epochs = 0` is one-shot: `n` from `startEpoch`.
- * Before `startEpoch` the keep count is `m` (dense).
+ * Gradual N:M: the keep count per group steps down one at a time from `m - 1`
+ * (at `startEpoch`) to `n`, each count held for `epochs / (m - n)` epochs, so
+ * the last count, `n`, gets its share of the ramp while masks still move and
+ * pruned weights can come back; 2:4 over 4 epochs from 10 gives 3:4 at
+ * [10, 12), 2:4 from 12. (Stepping from `m` instead would reach `n` only at
+ * the ramp's last step, a one-shot cut from `n + 1` that the fixed masks then
+ * keep.) `epochs = 0` is one-shot: `n` from `startEpoch`. Before `startEpoch`
+ * the keep count is `m` (dense).
  */
 export interface NmSchedule {
   n: number;
@@ -28,7 +31,7 @@ export function keepCountAt(schedule: NmSchedule, epoch: number): number {
   if (epoch < startEpoch) return m;
   if (epochs === 0) return n;
   // Multiply before dividing so integral epochs land exactly on the step boundaries.
-  return Math.max(n, m - Math.floor(((epoch - startEpoch) * (m - n)) / epochs));
+  return Math.max(n, m - 1 - Math.floor(((epoch - startEpoch) * (m - n)) / epochs));
 }
 
 /**

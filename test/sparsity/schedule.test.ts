@@ -4,9 +4,9 @@ import { cubicSparsityAt, keepCountAt, maskUpdateDue } from '../../src/sparsity/
 describe('keepCountAt', () => {
   const schedule = { n: 2, m: 4, startEpoch: 10, epochs: 4 };
 
-  it('steps 4:4 -> 3:4 -> 2:4 evenly from the start epoch', () => {
+  it('steps 4:4 -> 3:4 -> 2:4 evenly from the start epoch, reaching 2:4 halfway', () => {
     expect([0, 9, 9.99, 10, 11, 11.99, 12, 13, 13.99, 14, 15, 100].map((e) => keepCountAt(schedule, e))).toEqual([
-      4, 4, 4, 4, 4, 4, 3, 3, 3, 2, 2, 2,
+      4, 4, 4, 3, 3, 3, 2, 2, 2, 2, 2, 2,
     ]);
   });
 
@@ -17,7 +17,7 @@ describe('keepCountAt', () => {
 
   it('walks every keep count down to N', () => {
     const wide = { n: 8, m: 16, startEpoch: 0, epochs: 8 };
-    expect(Array.from({ length: 10 }, (_, e) => keepCountAt(wide, e))).toEqual([16, 15, 14, 13, 12, 11, 10, 9, 8, 8]);
+    expect(Array.from({ length: 10 }, (_, e) => keepCountAt(wide, e))).toEqual([15, 14, 13, 12, 11, 10, 9, 8, 8, 8]);
   });
 
   it('rejects an impossible schedule', () => {

@@ -44,7 +44,7 @@ describe('pruning during training', () => {
       const controller = new PruningController(model, pattern, { gradualEpochs: 1, updateEvery: 2, straightThrough: true, srSteDecay: 2e-4 }, 4);
       controller.install();
       controller.start(0);
-      expect(controller.sparsity()).toBe(0);
+      expect(controller.sparsity()).toBeGreaterThan(0);
       steps(model, controller, 6, opt);
       expect(controller.fixed).toBe(true);
       uniformEverywhere(model, pattern);
@@ -86,7 +86,7 @@ describe('pruning during training', () => {
         const controller = new PruningController(model, parsePattern('uhp:2:4'), { gradualEpochs: 2, updateEvery: 1, straightThrough: ste, srSteDecay: 0 }, 10);
         controller.install();
         controller.start(0);
-        controller.afterStep(9); // step 10 of a 20-step ramp: keep 3 of 4
+        controller.afterStep(4); // step 5 of a 20-step ramp: keep 3 of 4
         const conv = weightLayers(model)[2]!.module;
         F.crossEntropy(model.forward(randn([4, 3, 16, 16])), randint(0, 10, [4])).backward();
         const grad = conv.weight.grad!.data() as Float32Array;
@@ -98,7 +98,7 @@ describe('pruning during training', () => {
       }
     }));
 
-  it('ramps 4:4 -> 3:4 -> 2:4 over the gradual epochs', () => {
+  it('ramps 3:4 -> 2:4 over the gradual epochs, masks still moving at 2:4, then fixes them', () => {
     manualSeed(5);
     const model = createModel('resnet20');
     const opt = new SGD(model.parameters(), { lr: 0.01 });
@@ -106,16 +106,20 @@ describe('pruning during training', () => {
     controller.install();
     controller.start(0);
     const seen = [controller.sparsity()];
+    const fixed = [controller.fixed];
     for (let s = 0; s < 4; s++) {
       steps(model, controller, 1, opt, s);
       seen.push(controller.sparsity());
+      fixed.push(controller.fixed);
     }
     // conv1 (Cin 3, flattened tail groups) makes the totals slightly below 25% / 50%.
-    expect(seen[0]).toBe(0);
-    expect(seen[2]).toBeGreaterThan(0.24);
-    expect(seen[2]).toBeLessThan(0.26);
-    expect(seen[4]).toBeGreaterThan(0.49);
-    expect(seen[4]).toBeLessThanOrEqual(0.5);
+    expect(seen[0]).toBeGreaterThan(0.24);
+    expect(seen[0]).toBeLessThan(0.26);
+    for (const s of seen.slice(2)) {
+      expect(s).toBeGreaterThan(0.49);
+      expect(s).toBeLessThanOrEqual(0.5);
+    }
+    expect(fixed).toEqual([false, false, false, false, true]);
     opt.dispose();
     model.dispose();
   });
