@@ -18,8 +18,8 @@
 
 /* Both modes keep their last MODE_WINDOW image times; every MODE_RETRY images the other mode runs MODE_BURST in a row. */
 #define MODE_WINDOW 5
-#define MODE_RETRY 24
-#define MODE_BURST 3
+#define MODE_RETRY 64
+#define MODE_BURST 2
 
 enum path { PATH_NONE, PATH_DENSE16, PATH_SPARSE16, PATH_SPARSE8, PATH_GATHER8, PATH_ROWS8, PATH_CSR, PATH_DEPTHWISE, PATH_GROUPED };
 
@@ -738,27 +738,27 @@ static double now_ms(void) {
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
 }
 
-static double median_of(const double *v, int n) {
-  double s[MODE_WINDOW];
-  for (int i = 0; i < n; i++) {
-    int j = i;
-    for (; j > 0 && s[j - 1] > v[i]; j--) s[j] = s[j - 1];
-    s[j] = v[i];
-  }
-  return s[n / 2];
+static double min_of(const double *v, int n) {
+  double m = v[0];
+  for (int i = 1; i < n; i++) m = v[i] < m ? v[i] : m;
+  return m;
 }
 
 /*
  * 1: use the pool for this image. Both modes are sampled until each has a
- * full window; a retry runs in a burst so that, when the load has changed,
- * most of the other mode's window is fresh at once.
+ * full window, then the one with the faster best recent image wins: slow
+ * outliers (a worker woken late, caches cold after another model ran) miss
+ * the minimum, while a lasting load slows every image of the chosen mode and
+ * turns its window over within MODE_WINDOW images. The other mode's retry
+ * runs as a burst so most of its window is fresh at once, and seldom: each
+ * retried image is a slow one when the chosen mode was right.
  */
 static int pick_mode(dst_engine *e) {
   if (e->n_recent[0] < MODE_WINDOW || e->n_recent[1] < MODE_WINDOW) return e->n_recent[1] <= e->n_recent[0];
+  const int pool_wins = min_of(e->recent[1], MODE_WINDOW) <= min_of(e->recent[0], MODE_WINDOW);
   const int phase = e->runs++ % MODE_RETRY;
-  if (phase == 0) e->trying = !(median_of(e->recent[1], MODE_WINDOW) <= median_of(e->recent[0], MODE_WINDOW));
-  if (phase < MODE_BURST) return e->trying;
-  return median_of(e->recent[1], MODE_WINDOW) <= median_of(e->recent[0], MODE_WINDOW);
+  if (phase == 0) e->trying = !pool_wins;
+  return phase < MODE_BURST ? e->trying : pool_wins;
 }
 
 static void record_mode(dst_engine *e, int mode, double ms) {
