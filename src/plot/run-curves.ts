@@ -124,9 +124,9 @@ export class LiveCurves {
     readonly title: string,
   ) {}
 
-  /** After metrics.jsonl has been rewritten for an epoch. */
-  epochDone(): void {
-    this.#queue = this.#queue.then(async () => writeCurves(this.runDir.root, await readMetrics(this.runDir.metrics), this.title)).catch(() => undefined);
+  /** After an epoch, with every epoch so far (a resumed run's earlier ones included). */
+  epochDone(history: readonly EpochMetrics[]): void {
+    this.#queue = this.#queue.then(async () => writeCurves(this.runDir.root, history, this.title)).catch(() => undefined);
   }
 
   async finish(records: readonly EpochMetrics[]): Promise<string> {

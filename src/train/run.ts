@@ -105,7 +105,7 @@ export async function runStage(stage: StageOptions): Promise<RunSummary> {
   const curves = new LiveCurves(runDir, name);
   const onEvent = (event: TrainEvent): void => {
     stage.control.onEvent?.(event);
-    if (event.kind === 'epoch') curves.epochDone();
+    if (event.kind === 'epoch') curves.epochDone(event.history);
   };
   const result = await train({ recipe, model, data, runDir, transforms, resume: stage.resume, hooks: stage.hooks, onEvent });
   await saveModelFile(runDir.model, model, info);

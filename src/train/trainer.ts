@@ -56,7 +56,7 @@ export type TrainEvent =
   | { kind: 'start'; startEpoch: number; epochs: number; stepsPerEpoch: number; trainSize: number; testSize: number }
   | { kind: 'step'; epoch: number; epochs: number; step: number; stepsPerEpoch: number; loss: number; accuracy: number; imagesPerSecond: number; lr: number; etaSeconds: number }
   | { kind: 'eval'; epoch: number; done: number; total: number }
-  | { kind: 'epoch'; record: EpochRecord; epochs: number };
+  | { kind: 'epoch'; record: EpochRecord; history: readonly EpochRecord[]; epochs: number };
 
 export interface TrainOptions {
   recipe: TrainRecipe;
@@ -186,7 +186,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       history.push(record);
       await runDir.writeMetrics(history);
       await saveCheckpoint(runDir.lastCheckpoint, model, optimizer, { epoch: epoch + 1, step: globalStep, history });
-      onEvent({ kind: 'epoch', record, epochs: recipe.epochs });
+      onEvent({ kind: 'epoch', record, history: [...history], epochs: recipe.epochs });
     }
     // A resumed run whose epochs were all done evaluates once more for the per-class figures.
     final ??= await evaluate(model, data.test, numClasses, { batchSize: recipe.evalBatchSize, transforms: options.transforms.test, stats, workers: recipe.workers });
