@@ -6,11 +6,7 @@ import { cpuFacts } from '../src/cli/cpu.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
+export { median } from '../src/bench/measure.js';
 
 export function machineLine(): string {
   const cpu = cpuFacts();

@@ -9,7 +9,7 @@
 import * as os from 'node:os';
 import type { Graph } from '../src/export/ir.js';
 import { denseWeightBytes, writeUhp } from '../src/export/uhp-writer.js';
-import { measureRoundRobin } from '../src/bench/measure.js';
+import { measureRoundRobin, type Latency } from '../src/bench/measure.js';
 import { availableIsas, loadModelBytes, type Isa } from '../src/runtime/index.js';
 import { aconvnet, pruned, randomInput, resnet20, type PruneSpec } from '../test/engine/graphs.js';
 
@@ -31,7 +31,7 @@ const rows: [string, PruneSpec][] = [
   ['engine UHP 2:4 B=8', { kind: 'uhp', n: 2, m: 4, block: 8 }],
 ];
 
-async function bench(models: { name: string; bytes: Uint8Array }[], threads: number, turn: number): Promise<number[]> {
+async function bench(models: { name: string; bytes: Uint8Array }[], threads: number, turn: number): Promise<Latency[]> {
   const loaded = models.map((m) => loadModelBytes(m.bytes, m.name, { threads, isa }));
   const per = loaded[0].inputShape.reduce((a, b) => a * b, 1);
   const x = randomInput(per, 1);
@@ -49,12 +49,12 @@ for (const [name, graph] of [['ResNet-20 (10 classes, 3x32x32)', resnet20(1, 32)
   const models = rows.map(([row, spec]) => ({ name: row, bytes: writeUhp(pruned(graph, spec)) }));
   const denseBytes = denseWeightBytes(graph);
   for (const turn of turnList) {
-    const perThreads: number[][] = [];
+    const perThreads: Latency[][] = [];
     for (const t of threadList) perThreads.push(await bench(models, t, turn));
     console.log(`\n${name}; dense fp32 weights ${(denseBytes / 1024).toFixed(1)} KiB; rows in turns of ${turn}`);
-    console.log(pad('row', 22) + threadList.map((t) => pad(`${t} thr ms`, 11) + pad('speedup', 9)).join('') + 'file KiB  file/dense');
+    console.log(pad('row', 22) + threadList.map((t) => pad(`${t} thr ms`, 11) + pad('p90 ms', 9) + pad('speedup', 9)).join('') + 'file KiB  file/dense');
     models.forEach((m, i) => {
-      const cells = perThreads.map((ts) => pad(ts[i].toFixed(3), 11) + pad(`${(ts[0] / ts[i]).toFixed(2)}x`, 9)).join('');
+      const cells = perThreads.map((ts) => pad(ts[i].ms.toFixed(3), 11) + pad(ts[i].p90.toFixed(3), 9) + pad(`${(ts[0].ms / ts[i].ms).toFixed(2)}x`, 9)).join('');
       console.log(pad(m.name, 22) + cells + pad((m.bytes.length / 1024).toFixed(1), 10) + (m.bytes.length / denseBytes).toFixed(3));
     });
   }

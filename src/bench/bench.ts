@@ -41,6 +41,8 @@ export interface BenchRow {
   name: string;
   /** Median latency of one batch. */
   ms: number;
+  /** 90th-percentile latency of one batch. */
+  p90Ms: number;
   speedupVsLibtorch: number;
   speedupVsOrt: number;
   bytes: number | null;
@@ -112,11 +114,13 @@ export async function benchModel(subject: BenchSubject, options: BenchOptions): 
       { name: 'onnxruntime dense', run: () => session.run(feeds) },
       ...engines.map((e) => ({ name: e.name, run: () => e.model.run(input, batch) })),
     ];
-    const ms = await measureRoundRobin(contenders, { runs, warmup, turn });
+    const latency = await measureRoundRobin(contenders, { runs, warmup, turn });
+    const ms = latency.map((l) => l.ms);
     const sizes = [subject.modelBytes, onnx.length, ...engines.map((e) => e.bytes.length)];
     const rows = contenders.map((c, i) => ({
       name: c.name,
       ms: ms[i]!,
+      p90Ms: latency[i]!.p90,
       speedupVsLibtorch: ms[0]! / ms[i]!,
       speedupVsOrt: ms[1]! / ms[i]!,
       bytes: sizes[i]!,

@@ -26,8 +26,21 @@ export function median(xs: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** Median milliseconds per contender, in the given order. */
-export async function measureRoundRobin(contenders: readonly Contender[], options: MeasureOptions): Promise<number[]> {
+/** The value `q` (0..1) of the way up the sorted values, nearest rank. */
+export function quantile(xs: readonly number[], q: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+export interface Latency {
+  /** Median milliseconds of one inference. */
+  ms: number;
+  /** 90th percentile: what one inference in ten exceeds, the tail a real-time deadline has to cover. */
+  p90: number;
+}
+
+/** Latency per contender, in the given order. */
+export async function measureRoundRobin(contenders: readonly Contender[], options: MeasureOptions): Promise<Latency[]> {
   const times = contenders.map(() => [] as number[]);
   const total = options.warmup + options.runs;
   for (let done = 0; done < total; done += options.turn) {
@@ -42,5 +55,5 @@ export async function measureRoundRobin(contenders: readonly Contender[], option
       }
     }
   }
-  return times.map(median);
+  return times.map((t) => ({ ms: median(t), p90: quantile(t, 0.9) }));
 }

@@ -134,7 +134,7 @@ describe('dst bench', () => {
       'engine UHP uhp:2:4:16',
     ]);
     expect(result.rows[0].speedupVsLibtorch).toBe(1);
-    expect(result.rows.every((row: { ms: number; bytes: number }) => row.ms > 0 && row.bytes > 0)).toBe(true);
+    expect(result.rows.every((row: { ms: number; p90Ms: number; bytes: number }) => row.ms > 0 && row.p90Ms >= row.ms && row.bytes > 0)).toBe(true);
     expect(result.notes.join(' ')).toMatch(/model has no UHP layers: the engine UHP row prunes it by magnitude to uhp:2:4:16/);
     expect(typeof result.cpu).toBe('string');
   });
@@ -144,7 +144,7 @@ describe('dst bench', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/batch 1, 1 thread, median of 5 runs, rows taking turns of 20$/m);
     expect(r.stdout).toMatch(/^CPU: /m);
-    expect(r.stdout).toMatch(/^LibTorch dense +[\d.]+ ms +1\.00x .* -$/m);
+    expect(r.stdout).toMatch(/^LibTorch dense +[\d.]+ ms +[\d.]+ ms +1\.00x .* -$/m);
     // The file's own pattern, not a magnitude-pruned stand-in.
     expect(r.stdout).toMatch(/^engine UHP uhp:2:4:16 +[\d.]+ ms/m);
     expect(r.stdout).not.toMatch(/no UHP layers/);

@@ -34,8 +34,8 @@ export function registerBench(program: Command, print: (text: string) => void): 
       print(`CPU: ${cpu.model} (${cpu.cores} cores, ${cpu.isa.join(' ') || 'no SIMD extensions found'}); engine kernels: ${result.engineIsa}`);
       print(
         formatTable(
-          ['runtime', 'latency', 'vs LibTorch', 'vs ORT', 'file size'],
-          result.rows.map((r) => [r.name, `${r.ms.toFixed(3)} ms`, `${r.speedupVsLibtorch.toFixed(2)}x`, `${r.speedupVsOrt.toFixed(2)}x`, r.bytes === null ? '-' : kib(r.bytes)]),
+          ['runtime', 'latency', 'p90', 'vs LibTorch', 'vs ORT', 'file size'],
+          result.rows.map((r) => [r.name, `${r.ms.toFixed(3)} ms`, `${r.p90Ms.toFixed(3)} ms`, `${r.speedupVsLibtorch.toFixed(2)}x`, `${r.speedupVsOrt.toFixed(2)}x`, r.bytes === null ? '-' : kib(r.bytes)]),
         ),
       );
       for (const note of result.notes) print(`note: ${note}`);
