@@ -16,7 +16,7 @@ export function registerBench(program: Command, print: (text: string) => void): 
     .option('--model <file>', 'a .uhp model file instead of a run (LibTorch then runs its graph, BatchNorm folded)')
     .option('--batch <n>', 'images per inference', positiveInt('--batch'), 1)
     .option('--threads <n>', 'threads for every runtime', positiveInt('--threads'), 1)
-    .option('--runs <n>', 'timed inferences per row (median reported)', positiveInt('--runs'), 200)
+    .option('--runs <n>', 'timed inferences per row (median and p90 reported)', positiveInt('--runs'), 200)
     .option('--turn <n>', 'consecutive inferences of a row before the next row runs (1: every inference starts with caches the other rows filled)', positiveInt('--turn'), 20)
     .option('--layers', 'also time every layer of engine dense and engine UHP, and print where the time goes')
     .option('--json', 'print the result as JSON')
