@@ -64,6 +64,20 @@ export function comparisonMarkdown(rows: readonly ComparisonRow[]): string {
   return lines.join('\n');
 }
 
+/** The pipeline's dense method a pruning method starts from. */
+function denseStart(recipe: DistillRecipe): Method | undefined {
+  switch (recipe.method) {
+    case 'prune':
+      return 'scratch';
+    case 'unstructured-kd':
+      return 'kd';
+    case 'dst':
+      return recipe.dst.start;
+    default:
+      return undefined;
+  }
+}
+
 /** The teacher's train recipe and each method's distill recipe, validated, before anything runs. */
 export function resolvePipeline(recipe: PipelineRecipe, out: string): { teacherRecipe: TrainRecipe; students: Map<Method, DistillRecipe> } {
   if (new Set(recipe.methods).size !== recipe.methods.length) throw new ConfigError('methods', 'lists a method twice');
@@ -71,19 +85,14 @@ export function resolvePipeline(recipe: PipelineRecipe, out: string): { teacherR
   const teacherRecipe = validateRecipe(trainRecipeSchema, { name: 'teacher', ...base, ...recipe.teacher }, '', 'teacher.');
   const students = new Map<Method, DistillRecipe>();
   for (const method of recipe.methods) {
-    const init =
-      method === 'prune' && recipe.methods.includes('scratch')
-        ? path.join(out, 'scratch')
-        : (method === 'dst' || method === 'unstructured-kd') && recipe.methods.includes('kd')
-          ? path.join(out, 'kd')
-          : undefined;
     const { sparsity, ...own } = recipe.student;
     // The student's `sparsity` is the UHP pattern of prune and dst; unstructured-kd keeps its own default.
     const pattern = method === 'prune' || method === 'dst' ? { sparsity } : {};
-    const student = { name: method, ...base, ...own, ...pattern, method, teacher: path.join(out, 'teacher'), ...(init ? { init } : {}) };
+    const student = { name: method, ...base, ...own, ...pattern, method, teacher: path.join(out, 'teacher') };
     const resolved = validateRecipe(distillRecipeSchema, student, '', 'student.');
     resolvePattern(resolved);
-    students.set(method, resolved);
+    const start = denseStart(resolved);
+    students.set(method, start !== undefined && recipe.methods.includes(start) ? { ...resolved, init: path.join(out, start) } : resolved);
   }
   return { teacherRecipe, students };
 }
@@ -105,8 +114,8 @@ export interface PipelineControl {
  * `dst pipeline`: the teacher, then each student method on one dataset. Every
  * stage is its own run directory under `out`: resumed from its checkpoint if
  * interrupted, skipped if finished (unless `force`). Pruning methods start
- * from the pipeline's dense runs (prune from scratch, unstructured-kd and dst
- * from kd) when those are in the method list, so the dense students are
+ * from the pipeline's dense runs (prune from scratch, unstructured-kd from
+ * kd, dst from its `dst.start`, kd by default) when those are in the method list, so the dense students are
  * trained once. With `parallel` > 1, stages whose dependencies are done train
  * side by side in child processes. Ends with comparison.md, comparison.json
  * and comparison.svg in `out`.

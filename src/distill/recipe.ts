@@ -37,6 +37,18 @@ export const pruneSchema = z
   .strict();
 
 /**
+ * DST's own knobs: `beta` weighs the dense-student term; `start` is the dense
+ * student DST prunes and learns from (DESIGN §5 step 2 trains it with KD; the
+ * cross-entropy student is the alternative the MSTAR runs measured).
+ */
+const dstSchema = z
+  .object({
+    beta: z.number().min(0).default(0.5),
+    start: z.enum(['kd', 'scratch']).default('kd'),
+  })
+  .strict();
+
+/**
  * A distillation recipe: a training recipe (the dense stage) plus the method,
  * the teacher, the loss weights and the pruning stage. Pruning methods start
  * from a dense run: `init` names one, otherwise the dense stage runs first
@@ -50,7 +62,7 @@ export const distillRecipeSchema = trainRecipeSchema.extend({
   init: z.string().min(1).optional(),
   sparsity: patternString.optional(),
   kd: kdSchema.default(kdSchema.parse({})),
-  dst: z.object({ beta: z.number().min(0).default(0.5) }).strict().default({ beta: 0.5 }),
+  dst: dstSchema.default(dstSchema.parse({})),
   prune: pruneSchema.default(pruneSchema.parse({})),
 });
 

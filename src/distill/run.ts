@@ -53,7 +53,7 @@ async function denseStage(recipe: DistillRecipe, out: string, data: DataSplits, 
   }
   const runDir = new RunDir(path.join(out, 'dense'));
   if (runDir.isFinished() && !control.force) return runDir.root;
-  const method = recipe.method === 'prune' ? 'scratch' : 'kd';
+  const method = recipe.method === 'prune' ? 'scratch' : recipe.method === 'dst' ? recipe.dst.start : 'kd';
   await trainDense({ ...recipe, method, name: `${recipe.name ?? path.basename(out)}-dense` }, runDir, data, teacher, { ...control, resume: runDir.hasCheckpoint() && !control.force });
   return runDir.root;
 }

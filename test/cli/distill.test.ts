@@ -37,6 +37,14 @@ describe('dst distill and dst pipeline', () => {
     expect(evaluated.engine.top1).toBeCloseTo(evaluated.top1, 10);
   });
 
+  it('prunes the cross-entropy student with --dst-start scratch', () => {
+    const out = path.join(work, 'dst-from-scratch');
+    const r = dst(['distill', '--method', 'dst', '--dst-start', 'scratch', '--teacher', teacher, '--student', 'resnet8x4', ...common, '--epochs', '1', '--prune-epochs', '1', '--gradual-epochs', '0', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(out, 'dense', 'summary.json'), 'utf8')).method).toBe('scratch');
+    expect(JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')).method).toBe('dst');
+  });
+
   it('runs a pipeline, writes the comparison, and skips finished stages on a second call', async () => {
     const recipe = path.join(work, 'pipeline.yaml');
     writeFileSync(
@@ -114,6 +122,7 @@ describe('dst distill and dst pipeline', () => {
       [[...base, '--method', 'kd', '--teacher', path.join(teacher, 'model.safetensors').replace('model.safetensors', 'checkpoints/last.safetensors'), '--teacher-model', 'resnet56'], /^dst: error: .*does not fit model 'resnet56'/],
       [[...base, '--method', 'dst', '--teacher', path.join(work, 'nowhere')], /^dst: error: --teacher: .*nowhere does not exist/],
       [[...base, '--method', 'magic'], /^dst: error: method: /],
+      [[...base, '--method', 'dst', '--dst-start', 'unstructured-kd'], /^dst: error: dst\.start: /],
       [['pipeline', emptyMethods, '--out', out], /^dst: error: .*methods: must list at least one method/],
     ];
     for (const [args, message] of cases) {

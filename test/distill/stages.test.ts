@@ -6,8 +6,8 @@ import { METHODS } from '../../src/distill/recipe.js';
 import { pipelineStages, runStages } from '../../src/distill/stages.js';
 import { validateRecipe } from '../../src/train/recipe.js';
 
-function stagesOf(methods: string[]) {
-  const recipe = validateRecipe(pipelineSchema, { data: 'synthetic', teacher: { model: 'resnet32' }, student: { model: 'resnet20' }, methods }, 'test');
+function stagesOf(methods: string[], student: Record<string, unknown> = {}) {
+  const recipe = validateRecipe(pipelineSchema, { data: 'synthetic', teacher: { model: 'resnet32' }, student: { model: 'resnet20', ...student }, methods }, 'test');
   const { teacherRecipe, students } = resolvePipeline(recipe, 'out');
   return pipelineStages('out', teacherRecipe, students, METHODS.filter((m) => recipe.methods.includes(m)));
 }
@@ -23,6 +23,13 @@ describe('pipeline stages', () => {
       'unstructured-kd': ['teacher', 'kd'],
       dst: ['teacher', 'kd'],
     });
+  });
+
+  it('start dst from the scratch run when dst.start says so', () => {
+    const stages = stagesOf(['scratch', 'kd', 'dst'], { dst: { start: 'scratch' } });
+    const dst = stages.find((s) => s.name === 'dst')!;
+    expect(dst.after).toEqual(['teacher', 'scratch']);
+    expect(dst.command === 'distill' && dst.recipe.init).toBe(path.join('out', 'scratch'));
   });
 
   it('without the dense runs in the list, a pruning method depends on nothing but its teacher', () => {

@@ -16,6 +16,7 @@ const distillFlags: FlagKeys = [
   ['temperature', 'kd.temperature'],
   ['alpha', 'kd.alpha'],
   ['beta', 'dst.beta'],
+  ['dstStart', 'dst.start'],
   ['pruneEpochs', 'prune.epochs'],
   ['gradualEpochs', 'prune.gradualEpochs'],
 ];
@@ -34,6 +35,7 @@ export function registerDistill(program: Command, print: (text: string) => void)
       .option('--temperature <T>', 'KD temperature', nonNegativeNumber('--temperature'))
       .option('--alpha <a>', 'weight of the teacher term', nonNegativeNumber('--alpha'))
       .option('--beta <b>', 'DST: weight of the dense-student term (0 turns it off)', nonNegativeNumber('--beta'))
+      .option('--dst-start <method>', 'DST: the dense student it prunes and learns from, kd (default) or scratch')
       .option('--prune-epochs <n>', 'epochs of the pruning stage', positiveInt('--prune-epochs'))
       .option('--gradual-epochs <n>', 'epochs of the sparsity ramp (0: one-shot)', nonNegativeNumber('--gradual-epochs')),
   ).action(async (opts: Record<string, unknown>) => {
