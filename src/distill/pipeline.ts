@@ -115,8 +115,8 @@ export interface PipelineControl {
  * stage is its own run directory under `out`: resumed from its checkpoint if
  * interrupted, skipped if finished (unless `force`). Pruning methods start
  * from the pipeline's dense runs (prune from scratch, unstructured-kd from
- * kd, dst from its `dst.start`, kd by default) when those are in the method list, so the dense students are
- * trained once. With `parallel` > 1, stages whose dependencies are done train
+ * kd, dst from its `dst.start`, kd by default) when those are in the method
+ * list, so the dense students are trained once. With `parallel` > 1, stages whose dependencies are done train
  * side by side in child processes. Ends with comparison.md, comparison.json
  * and comparison.svg in `out`.
  */

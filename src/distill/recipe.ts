@@ -52,7 +52,7 @@ const dstSchema = z
  * A distillation recipe: a training recipe (the dense stage) plus the method,
  * the teacher, the loss weights and the pruning stage. Pruning methods start
  * from a dense run: `init` names one, otherwise the dense stage runs first
- * (cross-entropy for `prune`, KD for `unstructured-kd` and `dst`).
+ * (cross-entropy for `prune`, KD for `unstructured-kd`, `dst.start` for `dst`).
  */
 export const distillRecipeSchema = trainRecipeSchema.extend({
   method: z.enum(METHODS),
