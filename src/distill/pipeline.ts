@@ -6,7 +6,7 @@ import { RunDir } from '../train/run-dir.js';
 import { trainRun, type RunControl } from '../train/run.js';
 import type { RunSummary } from '../train/summary.js';
 import { SHARED, type PipelineRecipe } from './pipeline-recipe.js';
-import { distillRecipeSchema, METHODS, type DistillRecipe, type Method } from './recipe.js';
+import { denseStart, distillRecipeSchema, METHODS, type DistillRecipe, type Method } from './recipe.js';
 import { distillRun, resolvePattern } from './run.js';
 import { runStageProcess } from './stage-process.js';
 import { pipelineStages, runStages, type StageName } from './stages.js';
@@ -64,20 +64,6 @@ export function comparisonMarkdown(rows: readonly ComparisonRow[]): string {
   return lines.join('\n');
 }
 
-/** The pipeline's dense method a pruning method starts from. */
-function denseStart(recipe: DistillRecipe): Method | undefined {
-  switch (recipe.method) {
-    case 'prune':
-      return 'scratch';
-    case 'unstructured-kd':
-      return 'kd';
-    case 'dst':
-      return recipe.dst.start;
-    default:
-      return undefined;
-  }
-}
-
 /** The teacher's train recipe and each method's distill recipe, validated, before anything runs. */
 export function resolvePipeline(recipe: PipelineRecipe, out: string): { teacherRecipe: TrainRecipe; students: Map<Method, DistillRecipe> } {
   if (new Set(recipe.methods).size !== recipe.methods.length) throw new ConfigError('methods', 'lists a method twice');
@@ -116,8 +102,8 @@ export interface PipelineControl {
  * interrupted, skipped if finished (unless `force`). Pruning methods start
  * from the pipeline's dense runs (prune from scratch, unstructured-kd from
  * kd, dst from its `dst.start`, kd by default) when those are in the method
- * list, so the dense students are trained once. With `parallel` > 1, stages whose dependencies are done train
- * side by side in child processes. Ends with comparison.md, comparison.json
+ * list, so the dense students are trained once. With `parallel` > 1, stages
+ * whose dependencies are done train side by side in child processes. Ends with comparison.md, comparison.json
  * and comparison.svg in `out`.
  */
 export async function runPipeline(recipe: PipelineRecipe, out: string, control: PipelineControl = {}): Promise<{ rows: ComparisonRow[]; markdown: string }> {

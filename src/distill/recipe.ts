@@ -80,6 +80,20 @@ export function defaultSparsity(method: Method): string | undefined {
   }
 }
 
+/** The dense method a pruning method starts from (its own dense stage, or the pipeline's run of it); none for dense methods. */
+export function denseStart(recipe: DistillRecipe): 'scratch' | 'kd' | undefined {
+  switch (recipe.method) {
+    case 'prune':
+      return 'scratch';
+    case 'unstructured-kd':
+      return 'kd';
+    case 'dst':
+      return recipe.dst.start;
+    default:
+      return undefined;
+  }
+}
+
 export function needsTeacher(method: Method): boolean {
   return method === 'kd' || method === 'unstructured-kd' || method === 'dst';
 }

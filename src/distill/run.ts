@@ -14,7 +14,7 @@ import type { RunSummary } from '../train/summary.js';
 import type { TrainHooks } from '../train/trainer.js';
 import { manualSeed } from '../torch/tensor.js';
 import { dstLoss, kdLoss } from './losses.js';
-import { defaultSparsity, needsTeacher, type DistillRecipe } from './recipe.js';
+import { defaultSparsity, denseStart, needsTeacher, type DistillRecipe } from './recipe.js';
 import { FrozenNetwork, loadTeacher } from './teacher.js';
 
 export interface DistillResult {
@@ -53,7 +53,7 @@ async function denseStage(recipe: DistillRecipe, out: string, data: DataSplits, 
   }
   const runDir = new RunDir(path.join(out, 'dense'));
   if (runDir.isFinished() && !control.force) return runDir.root;
-  const method = recipe.method === 'prune' ? 'scratch' : recipe.method === 'dst' ? recipe.dst.start : 'kd';
+  const method = denseStart(recipe) ?? 'kd';
   await trainDense({ ...recipe, method, name: `${recipe.name ?? path.basename(out)}-dense` }, runDir, data, teacher, { ...control, resume: runDir.hasCheckpoint() && !control.force });
   return runDir.root;
 }
