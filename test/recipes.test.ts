@@ -13,9 +13,10 @@ describe('recipes in the repository', () => {
       const raw = await readRecipeFile(path.join(dir, file));
       if ('methods' in raw) {
         const recipe = validateRecipe(pipelineSchema, raw, file);
-        const { teacherRecipe, students } = resolvePipeline(recipe, 'runs/x');
+        const { teacherRecipe, cohorts } = resolvePipeline(recipe, 'runs/x');
         expect(teacherRecipe.model.length).toBeGreaterThan(0);
-        expect(students.size).toBe(recipe.methods.length);
+        expect(cohorts).toHaveLength(recipe.seeds?.length ?? 1);
+        for (const cohort of cohorts) expect(cohort.students.size).toBe(recipe.methods.length);
       } else {
         expect(validateRecipe(trainRecipeSchema, raw, file).model.length).toBeGreaterThan(0);
       }

@@ -20,6 +20,12 @@ export const pipelineSchema = z
     teacher: z.record(z.string(), z.unknown()),
     student: z.record(z.string(), z.unknown()),
     methods: z.array(z.enum(METHODS)).min(1, 'must list at least one method'),
+    /** Train the students once per seed (the teacher once, with `seed`) and report each method's mean and spread. */
+    seeds: z
+      .array(z.number().int().nonnegative())
+      .min(1, 'must list at least one seed')
+      .refine((seeds) => new Set(seeds).size === seeds.length, 'lists a seed twice')
+      .optional(),
     /** Stages trained at the same time once their inputs are ready, each in its own process with threads / parallel LibTorch threads. */
     parallel: z.number().int().positive().optional(),
   })

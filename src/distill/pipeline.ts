@@ -9,7 +9,7 @@ import { SHARED, type PipelineRecipe } from './pipeline-recipe.js';
 import { denseStart, distillRecipeSchema, METHODS, type DistillRecipe, type Method } from './recipe.js';
 import { distillRun, resolvePattern } from './run.js';
 import { runStageProcess } from './stage-process.js';
-import { pipelineStages, runStages, type StageName } from './stages.js';
+import { pipelineStages, runStages, stageName, type Cohort, type PipelineStage, type StageName } from './stages.js';
 import { writeComparisonPlot } from '../plot/comparison-plot.js';
 
 export interface ComparisonRow {
@@ -26,6 +26,8 @@ export interface ComparisonRow {
   effectiveMacs: number;
   minutes: number;
   run: string;
+  /** Rows of a pipeline over several seeds: top1, top5 and CPU minutes are then the mean, the mean and the sum over these. */
+  acrossSeeds?: { seeds: number[]; top1: number[]; top1Sd: number; runs: string[] };
 }
 
 function shared(recipe: PipelineRecipe): Record<string, unknown> {
@@ -53,34 +55,66 @@ function row(method: ComparisonRow['method'], summary: RunSummary, run: string, 
 export function comparisonMarkdown(rows: readonly ComparisonRow[]): string {
   const pct = (v: number) => `${(100 * v).toFixed(2)}`;
   const m = (v: number) => `${(v / 1e6).toFixed(2)}M`;
+  const seeds = rows.find((r) => r.acrossSeeds !== undefined)?.acrossSeeds?.seeds;
+  const top1 = (r: ComparisonRow) => (r.acrossSeeds === undefined ? pct(r.top1) : `${pct(r.top1)} ± ${pct(r.acrossSeeds.top1Sd)}`);
+  const perSeed = (r: ComparisonRow) => (seeds === undefined ? '' : ` ${r.acrossSeeds === undefined ? '-' : r.acrossSeeds.top1.map(pct).join(' / ')} |`);
   const lines = [
-    '| method | model | top-1 % | top-5 % | params | non-zeros | sparsity % | pattern | uniform | MACs (effective) | CPU min |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    `| method | model | ${seeds === undefined ? 'top-1 %' : 'top-1 % (mean ± sd)'} |${seeds === undefined ? '' : ` top-1 % of seeds ${seeds.join(', ')} |`} top-5 % | params | non-zeros | sparsity % | pattern | uniform | MACs (effective) | CPU min |`,
+    `|---|---|---|${seeds === undefined ? '' : '---|'}---|---|---|---|---|---|---|---|`,
     ...rows.map(
       (r) =>
-        `| ${r.method} | ${r.model} | ${pct(r.top1)} | ${pct(r.top5)} | ${m(r.params)} | ${m(r.nonZeros)} | ${(100 * r.sparsity).toFixed(1)} | ${r.pattern} | ${r.uniform === null ? '-' : r.uniform ? 'yes' : 'NO'} | ${m(r.effectiveMacs)} | ${r.minutes.toFixed(1)} |`,
+        `| ${r.method} | ${r.model} | ${top1(r)} |${perSeed(r)} ${pct(r.top5)} | ${m(r.params)} | ${m(r.nonZeros)} | ${(100 * r.sparsity).toFixed(1)} | ${r.pattern} | ${r.uniform === null ? '-' : r.uniform ? 'yes' : 'NO'} | ${m(r.effectiveMacs)} | ${r.minutes.toFixed(1)} |`,
     ),
   ];
   return lines.join('\n');
 }
 
-/** The teacher's train recipe and each method's distill recipe, validated, before anything runs. */
-export function resolvePipeline(recipe: PipelineRecipe, out: string): { teacherRecipe: TrainRecipe; students: Map<Method, DistillRecipe> } {
+/** Sample standard deviation; 0 for a single value. */
+function sampleSd(values: readonly number[]): number {
+  if (values.length < 2) return 0;
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1));
+}
+
+/** One row per method from the same method's rows of every seed, in `seeds` order. */
+export function acrossSeedsRow(seeds: readonly number[], perSeed: readonly ComparisonRow[]): ComparisonRow {
+  const mean = (key: 'top1' | 'top5') => perSeed.reduce((a, r) => a + r[key], 0) / perSeed.length;
+  const top1 = perSeed.map((r) => r.top1);
+  return {
+    ...perSeed[0]!,
+    top1: mean('top1'),
+    top5: mean('top5'),
+    minutes: perSeed.reduce((a, r) => a + r.minutes, 0),
+    acrossSeeds: { seeds: [...seeds], top1, top1Sd: sampleSd(top1), runs: perSeed.map((r) => r.run) },
+  };
+}
+
+/**
+ * The teacher's train recipe and each cohort's distill recipes, validated,
+ * before anything runs: one cohort under `out` with the recipe's seed, or
+ * one per entry of `seeds` under `out/seed-<s>`.
+ */
+export function resolvePipeline(recipe: PipelineRecipe, out: string): { teacherRecipe: TrainRecipe; cohorts: Cohort[] } {
   if (new Set(recipe.methods).size !== recipe.methods.length) throw new ConfigError('methods', 'lists a method twice');
+  if (recipe.seeds !== undefined && recipe.student.seed !== undefined) throw new ConfigError('student.seed', 'cannot be set with seeds, which give the students theirs');
   const base = shared(recipe);
   const teacherRecipe = validateRecipe(trainRecipeSchema, { name: 'teacher', ...base, ...recipe.teacher }, '', 'teacher.');
-  const students = new Map<Method, DistillRecipe>();
-  for (const method of recipe.methods) {
-    const { sparsity, ...own } = recipe.student;
-    // The student's `sparsity` is the UHP pattern of prune and dst; unstructured-kd keeps its own default.
-    const pattern = method === 'prune' || method === 'dst' ? { sparsity } : {};
-    const student = { name: method, ...base, ...own, ...pattern, method, teacher: path.join(out, 'teacher') };
-    const resolved = validateRecipe(distillRecipeSchema, student, '', 'student.');
-    resolvePattern(resolved);
-    const start = denseStart(resolved);
-    students.set(method, start !== undefined && recipe.methods.includes(start) ? { ...resolved, init: path.join(out, start) } : resolved);
-  }
-  return { teacherRecipe, students };
+  const cohortOf = (seed: number | undefined): Cohort => {
+    const dir = seed === undefined ? out : path.join(out, `seed-${seed}`);
+    const students = new Map<Method, DistillRecipe>();
+    for (const method of recipe.methods) {
+      const { sparsity, ...own } = recipe.student;
+      // The student's `sparsity` is the UHP pattern of prune and dst; unstructured-kd keeps its own default.
+      const pattern = method === 'prune' || method === 'dst' ? { sparsity } : {};
+      const student = { name: method, ...base, ...(seed === undefined ? {} : { seed }), ...own, ...pattern, method, teacher: path.join(out, 'teacher') };
+      const resolved = validateRecipe(distillRecipeSchema, student, '', 'student.');
+      resolvePattern(resolved);
+      const start = denseStart(resolved);
+      students.set(method, start !== undefined && recipe.methods.includes(start) ? { ...resolved, init: path.join(dir, start) } : resolved);
+    }
+    return { seed, dir, students };
+  };
+  return { teacherRecipe, cohorts: recipe.seeds === undefined ? [cohortOf(undefined)] : recipe.seeds.map(cohortOf) };
 }
 
 export interface PipelineControl {
@@ -103,13 +137,15 @@ export interface PipelineControl {
  * from the pipeline's dense runs (prune from scratch, unstructured-kd from
  * kd, dst from its `dst.start`, kd by default) when those are in the method
  * list, so the dense students are trained once. With `parallel` > 1, stages
- * whose dependencies are done train side by side in child processes. Ends with comparison.md, comparison.json
- * and comparison.svg in `out`.
+ * whose dependencies are done train side by side in child processes. Ends
+ * with comparison.md, comparison.json and comparison.svg in `out`; with
+ * `seeds`, the students of seed s train under `out/seed-<s>` with their own
+ * comparison there, and `out`'s compares each method's mean over the seeds.
  */
 export async function runPipeline(recipe: PipelineRecipe, out: string, control: PipelineControl = {}): Promise<{ rows: ComparisonRow[]; markdown: string }> {
-  const { teacherRecipe, students } = resolvePipeline(recipe, out);
+  const { teacherRecipe, cohorts } = resolvePipeline(recipe, out);
   const order = METHODS.filter((m) => recipe.methods.includes(m));
-  const stages = pipelineStages(out, teacherRecipe, students, order);
+  const stages = pipelineStages(out, teacherRecipe, cohorts, order);
   const parallel = control.parallel ?? recipe.parallel ?? 1;
   const force = Boolean(control.force);
   const stageControl: RunControl = { resume: !force, force, onEvent: control.onEvent, onDataProgress: control.onDataProgress };
@@ -129,16 +165,34 @@ export async function runPipeline(recipe: PipelineRecipe, out: string, control: 
     }
   });
 
-  const rows: ComparisonRow[] = [];
-  for (const stage of stages) {
-    const summary = await new RunDir(stage.dir).readSummary<RunSummary>();
-    // A pruned run's CPU time includes the dense stage it started from.
-    const dense = typeof summary.denseRun === 'string' ? await new RunDir(summary.denseRun).readSummary<RunSummary>().catch(() => null) : null;
-    rows.push(row(stage.name, summary, stage.dir, dense ? dense.seconds / 60 : 0));
+  const title = recipe.name ?? path.basename(path.resolve(out));
+  const teacher = await stageRow(stages[0]!);
+  const byName = new Map(stages.map((s) => [s.name, s]));
+  const cohortRows: ComparisonRow[][] = [];
+  for (const cohort of cohorts) {
+    const rows = [teacher];
+    for (const method of order) rows.push(await stageRow(byName.get(stageName(cohort, method))!));
+    cohortRows.push(rows);
   }
+  const seeds = recipe.seeds;
+  if (seeds === undefined) return writeComparison(out, cohortRows[0]!, title);
+  for (const [i, cohort] of cohorts.entries()) await writeComparison(cohort.dir, cohortRows[i]!, `${title}, seed ${cohort.seed}`);
+  const rows = [teacher, ...order.map((_, i) => acrossSeedsRow(seeds, cohortRows.map((r) => r[i + 1]!)))];
+  return writeComparison(out, rows, `${title}, ${seeds.length} seeds`);
+}
+
+async function stageRow(stage: PipelineStage): Promise<ComparisonRow> {
+  const summary = await new RunDir(stage.dir).readSummary<RunSummary>();
+  // A pruned run's CPU time includes the dense stage it started from.
+  const dense = typeof summary.denseRun === 'string' ? await new RunDir(summary.denseRun).readSummary<RunSummary>().catch(() => null) : null;
+  return row(stage.method, summary, stage.dir, dense ? dense.seconds / 60 : 0);
+}
+
+/** comparison.md, comparison.json and comparison.svg in `dir`. */
+async function writeComparison(dir: string, rows: ComparisonRow[], title: string): Promise<{ rows: ComparisonRow[]; markdown: string }> {
   const markdown = comparisonMarkdown(rows);
-  await writeFileAtomic(path.join(out, 'comparison.md'), `${markdown}\n`);
-  await writeFileAtomic(path.join(out, 'comparison.json'), `${JSON.stringify(rows, null, 2)}\n`);
-  await writeComparisonPlot(out, rows, recipe.name ?? path.basename(path.resolve(out)));
+  await writeFileAtomic(path.join(dir, 'comparison.md'), `${markdown}\n`);
+  await writeFileAtomic(path.join(dir, 'comparison.json'), `${JSON.stringify(rows, null, 2)}\n`);
+  await writeComparisonPlot(dir, rows, title);
   return { rows, markdown };
 }

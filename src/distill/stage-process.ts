@@ -24,7 +24,7 @@ export interface StageProcessOptions {
 }
 
 export async function runStageProcess(stage: PipelineStage, options: StageProcessOptions): Promise<void> {
-  const dir = mkdtempSync(path.join(tmpdir(), `dst-stage-${stage.name}-`));
+  const dir = mkdtempSync(path.join(tmpdir(), `dst-stage-${stage.name.replace(/\//g, '-')}-`));
   try {
     const recipeFile = path.join(dir, 'recipe.yaml');
     writeFileSync(recipeFile, YAML.stringify({ ...stage.recipe, threads: options.threads }));

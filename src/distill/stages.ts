@@ -7,23 +7,36 @@ import * as path from 'node:path';
 import type { TrainRecipe } from '../train/recipe.js';
 import { needsTeacher, type DistillRecipe, type Method } from './recipe.js';
 
-export type StageName = 'teacher' | Method;
+/** The students one seed trains; `seed` undefined: the recipe's own seed, runs straight under the pipeline's folder. */
+export interface Cohort {
+  seed: number | undefined;
+  dir: string;
+  students: ReadonlyMap<Method, DistillRecipe>;
+}
+
+/** `teacher`, a method, or `seed-<s>/<method>` when the pipeline trains its students over several seeds. */
+export type StageName = string;
 
 export type PipelineStage =
-  | { name: 'teacher'; dir: string; command: 'train'; recipe: TrainRecipe; after: StageName[] }
-  | { name: Method; dir: string; command: 'distill'; recipe: DistillRecipe; after: StageName[] };
+  | { name: 'teacher'; method: 'teacher'; dir: string; command: 'train'; recipe: TrainRecipe; after: StageName[] }
+  | { name: StageName; method: Method; dir: string; command: 'distill'; recipe: DistillRecipe; after: StageName[] };
 
-/** The teacher first, then the students in `order`, each with the stages it needs finished before it starts. */
-export function pipelineStages(out: string, teacherRecipe: TrainRecipe, students: ReadonlyMap<Method, DistillRecipe>, order: readonly Method[]): PipelineStage[] {
-  const dirOf = (name: StageName) => path.join(out, name);
-  const stages: PipelineStage[] = [{ name: 'teacher', dir: dirOf('teacher'), command: 'train', recipe: teacherRecipe, after: [] }];
-  for (const method of order) {
-    const recipe = students.get(method)!;
-    const after: StageName[] = [];
-    if (needsTeacher(method)) after.push('teacher');
-    const initStage = order.find((m) => recipe.init !== undefined && path.resolve(dirOf(m)) === path.resolve(recipe.init));
-    if (initStage !== undefined) after.push(initStage);
-    stages.push({ name: method, dir: dirOf(method), command: 'distill', recipe, after });
+export function stageName(cohort: Pick<Cohort, 'seed'>, method: Method): StageName {
+  return cohort.seed === undefined ? method : `seed-${cohort.seed}/${method}`;
+}
+
+/** The teacher first, then each cohort's students in `order`, each with the stages it needs finished before it starts. */
+export function pipelineStages(out: string, teacherRecipe: TrainRecipe, cohorts: readonly Cohort[], order: readonly Method[]): PipelineStage[] {
+  const stages: PipelineStage[] = [{ name: 'teacher', method: 'teacher', dir: path.join(out, 'teacher'), command: 'train', recipe: teacherRecipe, after: [] }];
+  for (const cohort of cohorts) {
+    for (const method of order) {
+      const recipe = cohort.students.get(method)!;
+      const after: StageName[] = [];
+      if (needsTeacher(method)) after.push('teacher');
+      const initStage = order.find((m) => recipe.init !== undefined && path.resolve(cohort.dir, m) === path.resolve(recipe.init));
+      if (initStage !== undefined) after.push(stageName(cohort, initStage));
+      stages.push({ name: stageName(cohort, method), method, dir: path.join(cohort.dir, method), command: 'distill', recipe, after });
+    }
   }
   return stages;
 }

@@ -78,6 +78,28 @@ describe('dst distill and dst pipeline', () => {
     expect(forced.stderr.match(/^\[(teacher|scratch|kd|prune)\] training 1 epochs/gm)).toHaveLength(4);
   });
 
+  it('trains the students once per seed with --seeds and compares the means', async () => {
+    const recipe = path.join(work, 'seeds.yaml');
+    writeFileSync(recipe, [`data: "${data}"`, 'threads: 1', 'workers: 0', 'batchSize: 32', 'teacher: {model: resnet8x4, epochs: 1}', 'student: {model: resnet8x4, epochs: 1, prune: {epochs: 1, gradualEpochs: 0}}', 'methods: [scratch, prune]'].join('\n'));
+    const out = path.join(work, 'seeds');
+    const r = await dstAsync(['pipeline', recipe, '--out', out, '--seeds', '4,5']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\| top-1 % \(mean ± sd\) \| top-1 % of seeds 4, 5 \|/);
+    expect(r.stdout).toMatch(/^\| prune \| resnet8x4 \| \d+\.\d\d ± \d+\.\d\d \| \d+\.\d\d \/ \d+\.\d\d \|/m);
+    for (const seed of [4, 5]) {
+      expect(readFileSync(path.join(out, `seed-${seed}`, 'scratch', 'recipe.yaml'), 'utf8')).toMatch(new RegExp(`^seed: ${seed}$`, 'm'));
+      // Each seed's prune starts from that seed's scratch run.
+      expect(existsSync(path.join(out, `seed-${seed}`, 'prune', 'dense'))).toBe(false);
+      expect(readFileSync(path.join(out, `seed-${seed}`, 'comparison.md'), 'utf8')).toMatch(/^\| prune \| resnet8x4 \| \d+\.\d\d \|/m);
+    }
+    const rows = JSON.parse(readFileSync(path.join(out, 'comparison.json'), 'utf8'));
+    expect(rows.map((row: { method: string }) => row.method)).toEqual(['teacher', 'scratch', 'prune']);
+    const perSeed = [4, 5].map((seed) => JSON.parse(readFileSync(path.join(out, `seed-${seed}`, 'comparison.json'), 'utf8'))[2].top1);
+    expect(rows[2].acrossSeeds.top1).toEqual(perSeed);
+    expect(rows[2].top1).toBeCloseTo((perSeed[0] + perSeed[1]) / 2, 12);
+    expect(existsSync(path.join(out, 'comparison.svg'))).toBe(true);
+  }, 120_000);
+
   it('trains stages side by side with --parallel, each in its own process, and stops all on a failing one', async () => {
     const recipe = path.join(work, 'parallel.yaml');
     const lines = [`data: "${data}"`, 'threads: 2', 'workers: 0', 'batchSize: 32', 'teacher: {model: resnet8x4, epochs: 1}'];
@@ -124,6 +146,8 @@ describe('dst distill and dst pipeline', () => {
       [[...base, '--method', 'magic'], /^dst: error: method: /],
       [[...base, '--method', 'dst', '--dst-start', 'unstructured-kd'], /^dst: error: dst\.start: /],
       [['pipeline', emptyMethods, '--out', out], /^dst: error: .*methods: must list at least one method/],
+      [['pipeline', emptyMethods, '--out', out, '--seeds', '0,x'], /^dst: error: --seeds: expected comma-separated non-negative integers/],
+      [['pipeline', emptyMethods, '--out', out, '--seeds', '1,1'], /^dst: error: --seeds: lists a seed twice/],
     ];
     for (const [args, message] of cases) {
       const r = dst(args);

@@ -1,15 +1,15 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolvePipeline } from '../../src/distill/pipeline.js';
+import { acrossSeedsRow, comparisonMarkdown, resolvePipeline } from '../../src/distill/pipeline.js';
 import { pipelineSchema } from '../../src/distill/pipeline-recipe.js';
 import { METHODS } from '../../src/distill/recipe.js';
 import { pipelineStages, runStages } from '../../src/distill/stages.js';
 import { validateRecipe } from '../../src/train/recipe.js';
 
-function stagesOf(methods: string[], student: Record<string, unknown> = {}) {
-  const recipe = validateRecipe(pipelineSchema, { data: 'synthetic', teacher: { model: 'resnet32' }, student: { model: 'resnet20', ...student }, methods }, 'test');
-  const { teacherRecipe, students } = resolvePipeline(recipe, 'out');
-  return pipelineStages('out', teacherRecipe, students, METHODS.filter((m) => recipe.methods.includes(m)));
+function stagesOf(methods: string[], student: Record<string, unknown> = {}, more: Record<string, unknown> = {}) {
+  const recipe = validateRecipe(pipelineSchema, { data: 'synthetic', teacher: { model: 'resnet32' }, student: { model: 'resnet20', ...student }, methods, ...more }, 'test');
+  const { teacherRecipe, cohorts } = resolvePipeline(recipe, 'out');
+  return pipelineStages('out', teacherRecipe, cohorts, METHODS.filter((m) => recipe.methods.includes(m)));
 }
 
 describe('pipeline stages', () => {
@@ -40,6 +40,46 @@ describe('pipeline stages', () => {
       ['dst', ['teacher']],
     ]);
     expect(stages[2]!.dir).toBe(path.join('out', 'dst'));
+  });
+
+  it('train the students once per seed, each seed in its own folder and from its own dense runs, and the teacher once', () => {
+    const stages = stagesOf(['scratch', 'kd', 'dst'], {}, { seed: 7, seeds: [3, 1] });
+    expect(stages.map((s) => [s.name, s.after])).toEqual([
+      ['teacher', []],
+      ['seed-3/scratch', []],
+      ['seed-3/kd', ['teacher']],
+      ['seed-3/dst', ['teacher', 'seed-3/kd']],
+      ['seed-1/scratch', []],
+      ['seed-1/kd', ['teacher']],
+      ['seed-1/dst', ['teacher', 'seed-1/kd']],
+    ]);
+    const byName = new Map(stages.map((s) => [s.name, s]));
+    expect(byName.get('teacher')!.recipe.seed).toBe(7);
+    expect(byName.get('seed-1/kd')!.recipe.seed).toBe(1);
+    expect(byName.get('seed-1/kd')!.dir).toBe(path.join('out', 'seed-1', 'kd'));
+    const dst = byName.get('seed-3/dst')!;
+    expect(dst.command === 'distill' && [dst.recipe.seed, dst.recipe.init, dst.recipe.teacher]).toEqual([3, path.join('out', 'seed-3', 'kd'), path.join('out', 'teacher')]);
+  });
+
+  it('refuse a student seed beside seeds, and a seed listed twice', () => {
+    expect(() => stagesOf(['scratch'], { seed: 2 }, { seeds: [0, 1] })).toThrow(/^student\.seed: cannot be set with seeds/);
+    expect(() => stagesOf(['scratch'], {}, { seeds: [0, 0] })).toThrow(/seeds: lists a seed twice/);
+  });
+});
+
+describe('comparison over seeds', () => {
+  const base = { model: 'aconvnet', top5: 1, params: 10, nonZeros: 5, sparsity: 0.5, pattern: 'uhp:2:4', uniform: true, denseMacs: 4, effectiveMacs: 2 };
+  const rows = [0.9856, 0.9885, 0.9885].map((top1, i) => ({ ...base, method: 'dst' as const, top1, minutes: 10 + i, run: `out/seed-${i}/dst` }));
+
+  it('gives the mean, the sample standard deviation, the values per seed and the summed CPU time', () => {
+    const r = acrossSeedsRow([0, 1, 2], rows);
+    expect(r.top1).toBeCloseTo(0.987533, 6);
+    expect(r.acrossSeeds).toEqual({ seeds: [0, 1, 2], top1: [0.9856, 0.9885, 0.9885], top1Sd: expect.closeTo(0.0016743, 6), runs: ['out/seed-0/dst', 'out/seed-1/dst', 'out/seed-2/dst'] });
+    expect(r.minutes).toBe(33);
+    const table = comparisonMarkdown([{ ...base, method: 'teacher', top1: 0.993, minutes: 40, run: 'out/teacher' }, r]).split('\n');
+    expect(table[0]).toMatch(/\| top-1 % \(mean ± sd\) \| top-1 % of seeds 0, 1, 2 \|/);
+    expect(table[2]).toMatch(/^\| teacher \| aconvnet \| 99\.30 \| - \| 100\.00 \|/);
+    expect(table[3]).toMatch(/^\| dst \| aconvnet \| 98\.75 ± 0\.17 \| 98\.56 \/ 98\.85 \/ 98\.85 \| 100\.00 \|.* 33\.0 \|$/);
   });
 });
 

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { pipelineSchema } from '../../distill/pipeline-recipe.js';
 import { readRecipeFile, validateRecipe } from '../../train/recipe.js';
-import { positiveInt } from '../parse.js';
+import { positiveInt, seedList } from '../parse.js';
 import { pipelineProgress } from '../progress.js';
 
 export function registerPipeline(program: Command, print: (text: string) => void): void {
@@ -13,9 +13,11 @@ export function registerPipeline(program: Command, print: (text: string) => void
     .option('--out <dir>', 'folder of the stage runs (default: runs/<recipe name>)')
     .option('--force', 'retrain every stage even if finished')
     .option('--parallel <n>', "stages trained at the same time once their inputs are ready, each in its own process with the recipe's threads / n (default: the recipe's parallel, else 1)", positiveInt('--parallel'))
+    .option('--seeds <list>', "train the students once per seed, e.g. 0,1,2, under <out>/seed-<s>, and compare each method's mean ± sd (default: the recipe's seeds, else one run with its seed)", seedList('--seeds'))
     .option('--json', 'print the comparison as JSON')
-    .action(async (file: string, opts: { out?: string; force?: boolean; parallel?: number; json?: boolean }) => {
-      const recipe = validateRecipe(pipelineSchema, await readRecipeFile(file), file);
+    .action(async (file: string, opts: { out?: string; force?: boolean; parallel?: number; seeds?: number[]; json?: boolean }) => {
+      const raw = await readRecipeFile(file);
+      const recipe = validateRecipe(pipelineSchema, opts.seeds === undefined ? raw : { ...raw, seeds: opts.seeds }, file);
       const out = opts.out ?? path.join('runs', recipe.name ?? path.basename(file).replace(/\.(ya?ml|json)$/, ''));
       const { runPipeline } = await import('../../distill/pipeline.js');
       const { rows, markdown } = await runPipeline(recipe, out, { force: opts.force, parallel: opts.parallel, ...pipelineProgress() });
