@@ -61,6 +61,11 @@ describe('pipeline stages', () => {
     expect(dst.command === 'distill' && [dst.recipe.seed, dst.recipe.init, dst.recipe.teacher]).toEqual([3, path.join('out', 'seed-3', 'kd'), path.join('out', 'teacher')]);
   });
 
+  it('check the shared keys with the train recipe\'s types, naming the pipeline\'s own key', () => {
+    expect(() => stagesOf(['scratch'], {}, { transforms: { train: [{ op: 'flip' }] } })).toThrow(/^test: transforms\.train\.0/);
+    expect(() => stagesOf(['scratch'], {}, { batchSize: 0 })).toThrow(/^test: batchSize: /);
+  });
+
   it('refuse a student seed beside seeds, and a seed listed twice', () => {
     expect(() => stagesOf(['scratch'], { seed: 2 }, { seeds: [0, 1] })).toThrow(/^student\.seed: cannot be set with seeds/);
     expect(() => stagesOf(['scratch'], {}, { seeds: [0, 0] })).toThrow(/seeds: lists a seed twice/);
