@@ -56,17 +56,33 @@ export function comparisonMarkdown(rows: readonly ComparisonRow[]): string {
   const pct = (v: number) => `${(100 * v).toFixed(2)}`;
   const m = (v: number) => `${(v / 1e6).toFixed(2)}M`;
   const seeds = rows.find((r) => r.acrossSeeds !== undefined)?.acrossSeeds?.seeds;
-  const top1 = (r: ComparisonRow) => (r.acrossSeeds === undefined ? pct(r.top1) : `${pct(r.top1)} ± ${pct(r.acrossSeeds.top1Sd)}`);
-  const perSeed = (r: ComparisonRow) => (seeds === undefined ? '' : ` ${r.acrossSeeds === undefined ? '-' : r.acrossSeeds.top1.map(pct).join(' / ')} |`);
-  const lines = [
-    `| method | model | ${seeds === undefined ? 'top-1 %' : 'top-1 % (mean ± sd)'} |${seeds === undefined ? '' : ` top-1 % of seeds ${seeds.join(', ')} |`} top-5 % | params | non-zeros | sparsity % | pattern | uniform | MACs (effective) | CPU min |`,
-    `|---|---|---|${seeds === undefined ? '' : '---|'}---|---|---|---|---|---|---|---|`,
-    ...rows.map(
-      (r) =>
-        `| ${r.method} | ${r.model} | ${top1(r)} |${perSeed(r)} ${pct(r.top5)} | ${m(r.params)} | ${m(r.nonZeros)} | ${(100 * r.sparsity).toFixed(1)} | ${r.pattern} | ${r.uniform === null ? '-' : r.uniform ? 'yes' : 'NO'} | ${m(r.effectiveMacs)} | ${r.minutes.toFixed(1)} |`,
+  // Over several seeds top-1 is the mean ± sd, followed by one column with each seed's value.
+  const top1 = (r: ComparisonRow): string[] => {
+    if (seeds === undefined) return [pct(r.top1)];
+    return r.acrossSeeds === undefined ? [pct(r.top1), '-'] : [`${pct(r.top1)} ± ${pct(r.acrossSeeds.top1Sd)}`, r.acrossSeeds.top1.map(pct).join(' / ')];
+  };
+  const header = ['method', 'model', ...(seeds === undefined ? ['top-1 %'] : ['top-1 % (mean ± sd)', `top-1 % of seeds ${seeds.join(', ')}`])];
+  header.push('top-5 %', 'params', 'non-zeros', 'sparsity %', 'pattern', 'uniform', 'MACs (effective)', 'CPU min');
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  return [
+    line(header),
+    `|${'---|'.repeat(header.length)}`,
+    ...rows.map((r) =>
+      line([
+        r.method,
+        r.model,
+        ...top1(r),
+        pct(r.top5),
+        m(r.params),
+        m(r.nonZeros),
+        (100 * r.sparsity).toFixed(1),
+        r.pattern,
+        r.uniform === null ? '-' : r.uniform ? 'yes' : 'NO',
+        m(r.effectiveMacs),
+        r.minutes.toFixed(1),
+      ]),
     ),
-  ];
-  return lines.join('\n');
+  ].join('\n');
 }
 
 /** Sample standard deviation; 0 for a single value. */
