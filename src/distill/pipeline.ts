@@ -56,12 +56,15 @@ export function comparisonMarkdown(rows: readonly ComparisonRow[]): string {
   const pct = (v: number) => `${(100 * v).toFixed(2)}`;
   const m = (v: number) => `${(v / 1e6).toFixed(2)}M`;
   const seeds = rows.find((r) => r.acrossSeeds !== undefined)?.acrossSeeds?.seeds;
-  // Over several seeds top-1 is the mean ± sd, followed by one column with each seed's value.
+  // Over seeds top-1 is the mean (± sd from two seeds on), followed by one column with each seed's value.
+  const spread = seeds !== undefined && seeds.length > 1;
   const top1 = (r: ComparisonRow): string[] => {
     if (seeds === undefined) return [pct(r.top1)];
-    return r.acrossSeeds === undefined ? [pct(r.top1), '-'] : [`${pct(r.top1)} ± ${pct(r.acrossSeeds.top1Sd)}`, r.acrossSeeds.top1.map(pct).join(' / ')];
+    if (r.acrossSeeds === undefined) return [pct(r.top1), '-'];
+    return [spread ? `${pct(r.top1)} ± ${pct(r.acrossSeeds.top1Sd)}` : pct(r.top1), r.acrossSeeds.top1.map(pct).join(' / ')];
   };
-  const header = ['method', 'model', ...(seeds === undefined ? ['top-1 %'] : ['top-1 % (mean ± sd)', `top-1 % of seeds ${seeds.join(', ')}`])];
+  const seedColumns = seeds === undefined ? ['top-1 %'] : [spread ? 'top-1 % (mean ± sd)' : 'top-1 %', `top-1 % of seed${spread ? 's' : ''} ${seeds.join(', ')}`];
+  const header = ['method', 'model', ...seedColumns];
   header.push('top-5 %', 'params', 'non-zeros', 'sparsity %', 'pattern', 'uniform', 'MACs (effective)', 'CPU min');
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
   return [

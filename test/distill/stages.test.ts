@@ -86,6 +86,12 @@ describe('comparison over seeds', () => {
     expect(table[2]).toMatch(/^\| teacher \| aconvnet \| 99\.30 \| - \| 100\.00 \|/);
     expect(table[3]).toMatch(/^\| dst \| aconvnet \| 98\.75 ± 0\.17 \| 98\.56 \/ 98\.85 \/ 98\.85 \| 100\.00 \|.* 33\.0 \|$/);
   });
+
+  it('gives no spread for a single seed', () => {
+    const table = comparisonMarkdown([acrossSeedsRow([1], rows.slice(1, 2))]).split('\n');
+    expect(table[0]).toMatch(/^\| method \| model \| top-1 % \| top-1 % of seed 1 \| top-5 % \|/);
+    expect(table[2]).toMatch(/^\| dst \| aconvnet \| 98\.85 \| 98\.85 \| 100\.00 \|/);
+  });
 });
 
 /** Stages that take `ms` each and log when they start and end. */
