@@ -64,8 +64,7 @@ export function comparisonMarkdown(rows: readonly ComparisonRow[]): string {
     return [spread ? `${pct(r.top1)} ± ${pct(r.acrossSeeds.top1Sd)}` : pct(r.top1), r.acrossSeeds.top1.map(pct).join(' / ')];
   };
   const seedColumns = seeds === undefined ? ['top-1 %'] : [spread ? 'top-1 % (mean ± sd)' : 'top-1 %', `top-1 % of seed${spread ? 's' : ''} ${seeds.join(', ')}`];
-  const header = ['method', 'model', ...seedColumns];
-  header.push('top-5 %', 'params', 'non-zeros', 'sparsity %', 'pattern', 'uniform', 'MACs (effective)', 'CPU min');
+  const header = ['method', 'model', ...seedColumns, 'top-5 %', 'params', 'non-zeros', 'sparsity %', 'pattern', 'uniform', 'MACs (effective)', 'CPU min'];
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
   return [
     line(header),
