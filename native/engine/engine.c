@@ -19,7 +19,7 @@
 /* Both modes keep their last MODE_WINDOW image times; every MODE_RETRY images the other mode runs MODE_BURST in a row. */
 #define MODE_WINDOW 5
 #define MODE_RETRY 64
-#define MODE_BURST 2
+#define MODE_BURST 3
 
 enum path { PATH_NONE, PATH_DENSE16, PATH_SPARSE16, PATH_SPARSE8, PATH_GATHER8, PATH_ROWS8, PATH_CSR, PATH_DEPTHWISE, PATH_GROUPED };
 
@@ -42,6 +42,9 @@ typedef struct step {
   int n_off, cin;
   /* the next node is a pooling of this conv's output alone: both run in row bands, so the conv output is still in cache */
   int pool_next;
+  /* the next node adds value res_value to this conv's output alone: the conv's stores do it, writing the add's output */
+  int add_next, res_value;
+  int relu; /* the conv's own, or its fused add's */
 } step;
 
 struct dst_engine {
@@ -62,6 +65,7 @@ struct dst_engine {
    */
   double recent[2][MODE_WINDOW];
   int n_recent[2], next[2], runs, trying;
+  int last_mode; /* of the image before, -1 before the first */
   int profiling;
   double *node_ms; /* per node, allocated at load so profiling allocates nothing per run */
 };
@@ -136,6 +140,9 @@ static int32_t group_offset(const step *s, int g, int j) {
 static float weight_at(const dst_node *nd, int o, int pos) {
   return pos < 0 || o >= nd->o ? 0.0f : nd->dense[(size_t)o * nd->cg * nd->kh * nd->kw + pos];
 }
+
+/* Size of the rows8 input layout. */
+static size_t rows_floats(const dst_rows_geo *g) { return (size_t)g->sh * g->sw * g->jq * g->c * g->hq * 8; }
 
 /* rows8 chunks: a kernel column reads one vector column per channel, so a few columns' inputs fit in L1. */
 static int rows_chunk(const step *s, int pos) { return pos % (s->nd->kh * s->nd->kw) % s->nd->kw / s->kx_chunk; }
@@ -420,35 +427,40 @@ static int plan_arena(dst_engine *e, char *err, size_t errlen) {
   for (int i = 0; i < m->n_nodes; i++)
     for (int k = 0; k < m->nodes[i].n_in; k++) last[m->nodes[i].in[k]] = i;
   last[m->output] = m->n_nodes;
-  /* a banded conv still reads its input while its pooling writes */
+  /* a banded conv still reads its input while its pooling writes, a conv with a fused add while it writes the add's output */
   for (int i = 0; i < m->n_nodes; i++)
-    for (int k = 0; e->steps[i].pool_next && k < m->nodes[i].n_in; k++)
+    for (int k = 0; (e->steps[i].pool_next || e->steps[i].add_next) && k < m->nodes[i].n_in; k++)
       if (last[m->nodes[i].in[k]] == i) last[m->nodes[i].in[k]] = i + 1;
   int n_slots = 0;
   size_t pad_max = 0, col_max = 0;
   for (int v = 0; v < nv; v++) {
     const dst_shape sh = v == 0 ? m->input : m->nodes[v - 1].out_shape;
     size_t need = round16((size_t)sh.c * sh.h * sh.w);
+    /* the output of a conv with a fused add is never written: no slot */
+    const int unwritten = v > 0 && e->steps[v - 1].add_next;
     /* the smallest free slot that fits, else the largest free one, grown */
     int best = -1;
-    for (int s = 0; s < n_slots; s++) {
+    for (int s = 0; s < n_slots && !unwritten; s++) {
       if (!slot_free[s]) continue;
       if (best < 0) best = s;
       else if (slot_size[s] >= need) best = slot_size[best] < need || slot_size[s] < slot_size[best] ? s : best;
       else if (slot_size[best] < need && slot_size[s] > slot_size[best]) best = s;
     }
-    if (best < 0) best = n_slots++;
-    slot_free[best] = 0;
-    if (slot_size[best] < need) slot_size[best] = need;
+    if (!unwritten) {
+      if (best < 0) best = n_slots++;
+      slot_free[best] = 0;
+      if (slot_size[best] < need) slot_size[best] = need;
+    }
     slot_of[v] = best;
     if (v > 0) {
       /* inputs die after the node that last reads them; a value nobody reads dies at once */
       const dst_node *nd = &m->nodes[v - 1];
-      for (int k = 0; k < nd->n_in; k++) if (last[nd->in[k]] == v - 1) slot_free[slot_of[nd->in[k]]] = 1;
-      if (last[v] < v && v != m->output) slot_free[best] = 1;
+      for (int k = 0; k < nd->n_in; k++)
+        if (last[nd->in[k]] == v - 1 && slot_of[nd->in[k]] >= 0) slot_free[slot_of[nd->in[k]]] = 1;
+      if (best >= 0 && last[v] < v && v != m->output) slot_free[best] = 1;
       const step *s = &e->steps[v - 1];
       const dst_rows_geo *g = &s->rg;
-      const size_t prep = s->path == PATH_ROWS8 ? (size_t)g->sh * g->sw * g->jq * g->c * g->hq * 8 : s->pad ? (size_t)s->hp * s->wp * s->cin_total : 0;
+      const size_t prep = s->path == PATH_ROWS8 ? rows_floats(g) : s->pad ? (size_t)s->hp * s->wp * s->cin_total : 0;
       if (round16(prep) > pad_max) pad_max = round16(prep);
       if (s->im2col) col_max = col_max > round16((size_t)s->npix * s->kpad) ? col_max : round16((size_t)s->npix * s->kpad);
     }
@@ -470,7 +482,7 @@ static int plan_arena(dst_engine *e, char *err, size_t errlen) {
     slot_at[s] = at;
     at += sz;
   }
-  for (int v = 0; v < nv; v++) e->val[v] = e->arena + slot_at[slot_of[v]];
+  for (int v = 0; v < nv; v++) e->val[v] = slot_of[v] >= 0 ? e->arena + slot_at[slot_of[v]] : NULL;
   e->padbuf = e->arena + at;
   e->colbuf = e->arena + at + pad_max;
   free(last), free(slot_of), free(slot_size), free(slot_free);
@@ -493,6 +505,7 @@ dst_engine *dst_engine_load(const uint8_t *bytes, size_t len, int isa, int threa
     return NULL;
   }
   e->isa = isa;
+  e->last_mode = -1;
   switch (isa) {
 #if defined(__x86_64__) || defined(_M_X64)
     case DST_ISA_AVX2: e->k = &dst_kernels_avx2; break;
@@ -527,9 +540,15 @@ dst_engine *dst_engine_load(const uint8_t *bytes, size_t len, int isa, int threa
     int readers = m->output == i + 1;
     for (int j = 0; j < m->n_nodes; j++)
       for (int k = 0; k < m->nodes[j].n_in; k++) readers += m->nodes[j].in[k] == i + 1;
-    e->steps[i].pool_next = c->op == DST_OP_CONV && (p->op == DST_OP_MAXPOOL || p->op == DST_OP_AVGPOOL) && p->in[0] == i + 1 &&
-                            p->ph == 0 && p->pw == 0 && readers == 1;
+    step *s = &e->steps[i];
+    s->pool_next = c->op == DST_OP_CONV && (p->op == DST_OP_MAXPOOL || p->op == DST_OP_AVGPOOL) && p->in[0] == i + 1 &&
+                   p->ph == 0 && p->pw == 0 && readers == 1;
+    /* the unfused add rounds the conv's output, then adds: the stores add the same two floats, so results are bit-identical */
+    s->add_next = (c->op == DST_OP_CONV || c->op == DST_OP_LINEAR) && p->op == DST_OP_ADD && !c->relu && readers == 1 &&
+                  (p->in[0] == i + 1) != (p->in[1] == i + 1);
+    if (s->add_next) s->res_value = p->in[p->in[0] == i + 1];
   }
+  for (int i = 0; i < m->n_nodes; i++) e->steps[i].relu = e->steps[i].add_next ? m->nodes[i + 1].relu : m->nodes[i].relu;
   if (plan_arena(e, err, errlen)) {
     dst_engine_free(e);
     return NULL;
@@ -552,6 +571,7 @@ typedef struct {
   const float *x;
   ptrdiff_t x_row, x_col;
   float *y;
+  const float *res; /* a fused add's other input, laid out as y */
   int chunks;
   int u0, u1; /* the units (see step) this loop covers */
 } layer_ctx;
@@ -561,7 +581,7 @@ static void run_task(void *arg, int task) {
   const step *s = c->s;
   const dst_node *nd = s->nd;
   const int ow = nd->out_shape.w;
-  const dst_conv_geo geo = {c->x, c->x_row, c->x_col, ow, c->y, nd->o, nd->relu, s->bias};
+  const dst_conv_geo geo = {c->x, c->x_row, c->x_col, ow, c->y, nd->o, s->relu, s->bias, c->res};
   const int b = task / c->chunks, ch = task % c->chunks;
   const int p0 = c->u0 + (int)((long)(c->u1 - c->u0) * ch / c->chunks), p1 = c->u0 + (int)((long)(c->u1 - c->u0) * (ch + 1) / c->chunks);
   if (p0 == p1) return;
@@ -578,9 +598,10 @@ static void run_task(void *arg, int task) {
         .x = c->x, .x_row = c->x_row, .x_col = c->x_col, .ow = ow, .p0 = p0, .p1 = p1,
         .y = c->y + (ptrdiff_t)b * s->ob, .y_pix = nd->o,
         .lanes = nd->o - b * s->ob < s->ob ? nd->o - b * s->ob : s->ob,
-        .relu = nd->relu, .bias = s->bias + (size_t)b * s->ob,
+        .relu = s->relu, .bias = s->bias + (size_t)b * s->ob,
         .w = s->w + b * s->w_bstride, .off = s->off + b * s->off_bstride, .n_off = s->n_off, .cin = s->cin,
         .m = nd->m, .idx = s->idx ? s->idx + b * s->idx_bstride : NULL,
+        .res = c->res ? c->res + (ptrdiff_t)b * s->ob : NULL,
       };
       s->fn(&t);
     }
@@ -643,6 +664,19 @@ static void add_task(void *arg, int t) {
   if (i0 < end) dst_add(k->a + i0, k->b + i0, end - i0, k->relu, k->y + i0);
 }
 
+typedef struct {
+  const dst_kernels *k;
+  const float *x;
+  const dst_rows_geo *g;
+  float *out;
+  int tasks;
+} prep_ctx;
+
+static void prep_task(void *arg, int t) {
+  const prep_ctx *p = arg;
+  p->k->rows_prep(p->x, p->g, p->g->hq * t / p->tasks, p->g->hq * (t + 1) / p->tasks, p->out);
+}
+
 static int copy_tasks(const dst_engine *e, int parallel, size_t floats) {
   return parallel && floats >= PARALLEL_MIN_FLOATS ? dst_pool_threads(e->pool) : 1;
 }
@@ -652,6 +686,13 @@ static void pad_input(dst_engine *e, const step *s, const float *in, int paralle
   pad_ctx k = {in, e->padbuf, nd->in_shape.h, nd->in_shape.w, s->cin_total, nd->ph, nd->pw, nd->in_shape.h + 2 * nd->ph, 1};
   k.tasks = copy_tasks(e, parallel, (size_t)k.rows * s->wp * s->cin_total);
   dst_pool_run(e->pool, pad_task, &k, k.tasks);
+}
+
+static void rows_input(dst_engine *e, const step *s, const float *in, int parallel) {
+  const dst_rows_geo *g = &s->rg;
+  prep_ctx p = {e->k, in, g, e->padbuf, 1};
+  p.tasks = copy_tasks(e, parallel, rows_floats(g));
+  dst_pool_run(e->pool, prep_task, &p, p.tasks);
 }
 
 static void add_values(dst_engine *e, const float *a, const float *b, size_t n, int relu, float *y, int parallel) {
@@ -668,9 +709,9 @@ static void conv_prepare(dst_engine *e, const step *s, const float *in, float *o
     pad_input(e, s, in, parallel);
     src = e->padbuf;
   }
-  *c = (layer_ctx){s, src, (ptrdiff_t)nd->sh * s->wp * s->cin_total, (ptrdiff_t)nd->sw * s->cin_total, out, 1, 0, 0};
+  *c = (layer_ctx){s, src, (ptrdiff_t)nd->sh * s->wp * s->cin_total, (ptrdiff_t)nd->sw * s->cin_total, out, NULL, 1, 0, 0};
   if (s->path == PATH_ROWS8) {
-    e->k->rows_prep(in, &s->rg, e->padbuf);
+    rows_input(e, s, in, parallel);
     c->x = e->padbuf;
     c->x_row = 8;
     c->x_col = (ptrdiff_t)s->rg.c * s->rg.hq * 8;
@@ -695,29 +736,71 @@ static void conv_rows(dst_engine *e, const step *s, layer_ctx *c, int r0, int r1
   }
 }
 
-/* A conv and the pooling of its output, in bands of pooled rows small enough to stay in cache. */
+/* Pooled rows [p0, p1) of pn, from the conv rows in mid. */
+static void pool_rows(const dst_engine *e, const step *s, const dst_node *pn, const float *mid, float *out, int p0, int p1) {
+  const int oh = s->nd->out_shape.h, ow = s->nd->out_shape.w, c = s->nd->o, r0 = p0 * pn->sh;
+  if (pn->op == DST_OP_MAXPOOL && e->k->maxpool)
+    e->k->maxpool(mid + (size_t)r0 * ow * c, ow, c, pn->kh, pn->kw, pn->sh, pn->sw, p1 - p0, pn->out_shape.w, out + (size_t)p0 * pn->out_shape.w * c);
+  else
+    dst_pool2d(mid + (size_t)r0 * ow * c, oh - r0, ow, c, pn->kh, pn->kw, pn->sh, pn->sw, 0, 0, p1 - p0, pn->out_shape.w,
+               pn->op == DST_OP_MAXPOOL, out + (size_t)p0 * pn->out_shape.w * c);
+}
+
+/* Conv rows pooled rows [p0, p1) read. */
+static int pool_reach(const step *s, const dst_node *pn, int p1) {
+  const int need = (p1 - 1) * pn->sh + pn->kh;
+  return need < s->nd->out_shape.h ? need : s->nd->out_shape.h;
+}
+
+typedef struct {
+  const dst_engine *e;
+  const step *s;
+  const dst_node *pn;
+  const layer_ctx *conv;
+  float *mid, *out;
+  int bands;
+} band_ctx;
+
+/* One band of pooled rows and the conv rows only it reads, all output blocks: windows that do not overlap make bands independent. */
+static void band_task(void *arg, int t) {
+  const band_ctx *k = arg;
+  const int ph = k->pn->out_shape.h, p0 = ph * t / k->bands, p1 = ph * (t + 1) / k->bands;
+  if (p0 == p1) return;
+  const int per_row = k->s->units / k->s->nd->out_shape.h;
+  layer_ctx c = *k->conv;
+  c.u0 = p0 * k->pn->sh * per_row, c.u1 = pool_reach(k->s, k->pn, p1) * per_row, c.chunks = 1;
+  for (int b = 0; b < k->s->nblocks; b++) run_task(&c, b);
+  pool_rows(k->e, k->s, k->pn, k->mid, k->out, p0, p1);
+}
+
+/*
+ * A conv and the pooling of its output, in bands of pooled rows small enough
+ * to stay in cache. On the pool, each band is one task that pools what it
+ * computed: one fork-join for both layers, and no pooling left to the caller.
+ */
 static void conv_pool(dst_engine *e, const step *s, const dst_node *pn, const float *in, float *mid, float *out, int parallel) {
   const dst_node *nd = s->nd;
-  const int oh = nd->out_shape.h, ow = nd->out_shape.w, c = nd->o;
-  const size_t row_bytes = (size_t)pn->sh * ow * c * sizeof(float);
+  layer_ctx ctx;
+  conv_prepare(e, s, in, mid, &ctx, parallel);
+  /* a band keeps >= 96 conv pixels (16 tiles), or its last, partial tile costs too much */
+  const int min_conv_rows = (96 + nd->out_shape.w - 1) / nd->out_shape.w;
+  const int threads = dst_pool_threads(e->pool), most = pn->out_shape.h / ((min_conv_rows + pn->sh - 1) / pn->sh);
+  /* about four bands per thread, and at least two, or a late thread holds up the layer; rows8 tiles need more rows than a band has */
+  if (parallel && pn->kh <= pn->sh && most >= 2 * threads && s->path != PATH_ROWS8) {
+    band_ctx k = {e, s, pn, &ctx, mid, out, most < 4 * threads ? most : 4 * threads};
+    dst_pool_run(e->pool, band_task, &k, k.bands);
+    return;
+  }
+  const size_t row_bytes = (size_t)pn->sh * nd->out_shape.w * nd->o * sizeof(float);
   const size_t target = parallel ? 65536 : 16384;
   int band = row_bytes >= target ? 1 : (int)(target / row_bytes);
   /* rows8 tiles up to 11 conv rows and needs them all at once: thin bands leave its FMAs waiting on each other */
   if (s->path == PATH_ROWS8) band = pn->out_shape.h;
-  layer_ctx ctx;
-  conv_prepare(e, s, in, mid, &ctx, parallel);
   int done = 0;
   for (int p0 = 0; p0 < pn->out_shape.h; p0 += band) {
-    const int p1 = p0 + band < pn->out_shape.h ? p0 + band : pn->out_shape.h;
-    int need = (p1 - 1) * pn->sh + pn->kh;
-    if (need > oh) need = oh;
+    const int p1 = p0 + band < pn->out_shape.h ? p0 + band : pn->out_shape.h, need = pool_reach(s, pn, p1);
     if (need > done) conv_rows(e, s, &ctx, done, need, parallel), done = need;
-    const int r0 = p0 * pn->sh;
-    if (pn->op == DST_OP_MAXPOOL && e->k->maxpool)
-      e->k->maxpool(mid + (size_t)r0 * ow * c, ow, c, pn->kh, pn->kw, pn->sh, pn->sw, p1 - p0, pn->out_shape.w, out + (size_t)p0 * pn->out_shape.w * c);
-    else
-      dst_pool2d(mid + (size_t)r0 * ow * c, oh - r0, ow, c, pn->kh, pn->kw, pn->sh, pn->sw, 0, 0, p1 - p0, pn->out_shape.w,
-                 pn->op == DST_OP_MAXPOOL, out + (size_t)p0 * pn->out_shape.w * c);
+    pool_rows(e, s, pn, mid, out, p0, p1);
   }
 }
 
@@ -745,29 +828,38 @@ static double min_of(const double *v, int n) {
 }
 
 /*
- * 1: use the pool for this image. Both modes are sampled until each has a
- * full window, then the one with the faster best recent image wins: slow
- * outliers (a worker woken late, caches cold after another model ran) miss
- * the minimum, while a lasting load slows every image of the chosen mode and
- * turns its window over within MODE_WINDOW images. The other mode's retry
- * runs as a burst so most of its window is fresh at once, and seldom: each
- * retried image is a slow one when the chosen mode was right.
+ * 1: use the pool for this image. The pool's window fills first, then the
+ * caller's, then the one with the faster best recent image wins: slow
+ * outliers (caches cold after another model ran) miss the minimum, while a
+ * lasting load slows every image of the chosen mode and turns its window over
+ * within MODE_WINDOW images. The other mode's retry runs as a burst so most of
+ * its window is fresh at once, and seldom: each retried image is a slow one
+ * when the chosen mode was right.
  */
 static int pick_mode(dst_engine *e) {
-  if (e->n_recent[0] < MODE_WINDOW || e->n_recent[1] < MODE_WINDOW) return e->n_recent[1] <= e->n_recent[0];
+  if (e->n_recent[1] < MODE_WINDOW) return 1;
+  if (e->n_recent[0] < MODE_WINDOW) return 0;
   const int pool_wins = min_of(e->recent[1], MODE_WINDOW) <= min_of(e->recent[0], MODE_WINDOW);
   const int phase = e->runs++ % MODE_RETRY;
   if (phase == 0) e->trying = !pool_wins;
   return phase < MODE_BURST ? e->trying : pool_wins;
 }
 
+/*
+ * The first image after a switch is not recorded: a pool that slept through
+ * the other mode's images (and a virtual CPU the host parked meanwhile) wakes
+ * during it, which no image of a steady run pays.
+ */
 static void record_mode(dst_engine *e, int mode, double ms) {
+  const int first = mode != e->last_mode;
+  e->last_mode = mode;
+  if (first) return;
   e->recent[mode][e->next[mode]] = ms;
   e->next[mode] = (e->next[mode] + 1) % MODE_WINDOW;
   if (e->n_recent[mode] < MODE_WINDOW) e->n_recent[mode]++;
 }
 
-/* Runs node i; returns how many nodes that was: 2 when a pooling ran in the conv's bands. */
+/* Runs node i; returns how many nodes that was: 2 when a pooling or an add ran in the conv. */
 static int run_node(dst_engine *e, int i, int pooled) {
   const dst_model *m = &e->model;
   const step *s = &e->steps[i];
@@ -786,9 +878,10 @@ static int run_node(dst_engine *e, int i, int pooled) {
     case DST_OP_LINEAR: {
       layer_ctx c;
       const int parallel = pooled && conv_macs(s) >= PARALLEL_MIN_MACS;
-      conv_prepare(e, s, x, y, &c, parallel);
+      conv_prepare(e, s, x, s->add_next ? e->val[i + 2] : y, &c, parallel);
+      if (s->add_next) c.res = e->val[s->res_value];
       conv_rows(e, s, &c, 0, nd->out_shape.h, parallel);
-      break;
+      return s->add_next ? 2 : 1;
     }
     case DST_OP_RELU: dst_relu(x, n, y); break;
     case DST_OP_ADD: add_values(e, x, e->val[nd->in[1]], n, nd->relu, y, pooled); break;
@@ -841,6 +934,7 @@ int dst_engine_set_threads(dst_engine *e, int threads, char *err, size_t errlen)
   dst_pool_free(e->pool);
   e->pool = p;
   e->n_recent[0] = e->n_recent[1] = e->next[0] = e->next[1] = e->runs = 0;
+  e->last_mode = -1;
   return 0;
 }
 
@@ -895,7 +989,7 @@ long dst_engine_node_macs(const dst_engine *e, int i) {
   return s->path == PATH_CSR ? (long)s->n_off * s->npix : conv_macs(s);
 }
 
-int dst_engine_node_banded(const dst_engine *e, int i) { return node_index_ok(e, i) && i > 0 && e->steps[i - 1].pool_next; }
+int dst_engine_node_fused(const dst_engine *e, int i) { return node_index_ok(e, i) && i > 0 && (e->steps[i - 1].pool_next || e->steps[i - 1].add_next); }
 
 void dst_engine_free(dst_engine *e) {
   if (!e) return;

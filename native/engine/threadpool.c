@@ -27,6 +27,7 @@ struct dst_pool {
   atomic_int active; /* between dst_pool_begin and dst_pool_end */
   dst_task_fn fn;
   void *ctx;
+  int caller_cpu; /* where the workers were last kept off, -1 before */
 };
 
 static inline void relax(void) {
@@ -78,6 +79,7 @@ dst_pool *dst_pool_new(int threads) {
   dst_pool *p = calloc(1, sizeof *p);
   if (!p) return NULL;
   p->threads = threads < 1 ? 1 : threads;
+  p->caller_cpu = -1;
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->wake, NULL);
   p->ids = calloc((size_t)p->threads, sizeof *p->ids);
@@ -117,8 +119,31 @@ void dst_pool_run(dst_pool *p, dst_task_fn fn, void *ctx, int tasks) {
   }
 }
 
+/*
+ * Workers run on the CPUs the caller may use, except the one it is on. Left
+ * to itself the scheduler now and then wakes a worker on the caller's CPU,
+ * where their spinning takes turns with the work: measured on a 2-core VM,
+ * runs of images twice as slow as on the caller alone. Only a move of the
+ * caller costs system calls.
+ */
+static void keep_off_caller(dst_pool *p) {
+#if defined(__linux__)
+  const int cpu = sched_getcpu();
+  if (cpu < 0 || cpu == p->caller_cpu) return;
+  p->caller_cpu = cpu;
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return;
+  CPU_CLR(cpu, &set);
+  if (CPU_COUNT(&set) == 0) return; /* the caller is pinned to one CPU: nowhere else to go */
+  for (int i = 1; i < p->threads; i++) pthread_setaffinity_np(p->ids[i], sizeof set, &set);
+#else
+  (void)p;
+#endif
+}
+
 void dst_pool_begin(dst_pool *p) {
   if (p->threads == 1) return;
+  keep_off_caller(p);
   pthread_mutex_lock(&p->mu);
   atomic_store(&p->active, 1);
   pthread_cond_broadcast(&p->wake);

@@ -58,8 +58,8 @@ double dst_engine_node_ms(const dst_engine *e, int i);
 const char *dst_engine_node_kernel(const dst_engine *e, int i);
 /* Multiply-adds node i's kernel performs per image (0 for ops without weights): a UHP layer run dense counts all of them. */
 long dst_engine_node_macs(const dst_engine *e, int i);
-/* 1 when node i runs inside the bands of the convolution before it (its time is counted there). */
-int dst_engine_node_banded(const dst_engine *e, int i);
+/* 1 when node i runs inside the convolution before it, in its bands (a pooling) or its stores (an add); its time is counted there. */
+int dst_engine_node_fused(const dst_engine *e, int i);
 
 void dst_engine_free(dst_engine *e);
 

@@ -14,8 +14,8 @@ export interface LayerSide {
 export interface LayerRow {
   name: string;
   op: string;
-  /** Runs inside the bands of the convolution above it, which carries its time. */
-  banded: boolean;
+  /** Runs inside the convolution above it (a pooling in its bands, an add in its stores), which carries its time. */
+  fused: boolean;
   dense: LayerSide;
   uhp: LayerSide;
 }
@@ -67,11 +67,11 @@ export function profileLayers(graph: Graph, dense: Model, uhp: Model, input: Flo
     for (let k = 0; k < count; k++) d.run(input, options.batch);
     for (let k = 0; k < count; k++) u.run(input, options.batch);
   }
-  const banded = dense.layerTimes().map((l) => l.banded);
+  const fused = dense.layerTimes().map((l) => l.fused);
   const ds = d.sides();
   const us = u.sides();
   if (ds.length !== graph.nodes.length || us.length !== graph.nodes.length) {
     throw new Error(`the engine planned ${ds.length} and ${us.length} layers for a graph of ${graph.nodes.length} nodes`);
   }
-  return graph.nodes.map((node, i) => ({ name: node.name, op: node.op, banded: banded[i]!, dense: ds[i]!, uhp: us[i]! }));
+  return graph.nodes.map((node, i) => ({ name: node.name, op: node.op, fused: fused[i]!, dense: ds[i]!, uhp: us[i]! }));
 }

@@ -19,8 +19,8 @@ export interface NativeLayer {
   kernel: string;
   macs: number;
   ms: number;
-  /** Ran inside the bands of the convolution before it; its time is counted there. */
-  banded: boolean;
+  /** Ran inside the convolution before it (a pooling in its bands, an add in its stores); its time is counted there. */
+  fused: boolean;
 }
 
 export interface NativeEngine {

@@ -49,7 +49,7 @@ describe('engine matches a float64 reference', () => {
 
 describe('threads', () => {
   it('gives the same bits whether an image runs on the pool or on the caller alone', () => {
-    // With 2 threads the engine alternates both modes over its first images, then retries the slower one now and then.
+    // With 2 threads the engine runs its first 6 images on the pool, the next 6 on the caller alone, then retries the slower mode now and then.
     const bytes = writeUhp(pruned(resnet20(1, 16), { kind: 'uhp', n: 2, m: 4, block: 1 }));
     const one = loadModelBytes(bytes, 'r20.uhp', { threads: 1 });
     const two = loadModelBytes(bytes, 'r20.uhp', { threads: 2 });

@@ -94,7 +94,7 @@ export function aconvnet(seed = 2): Graph {
   return { inputShape: [1, 88, 88], preprocess: { cropFrom: null, mean: null, std: null }, nodes: b.nodes, output: logits };
 }
 
-/** Every other op and geometry: crop + normalise, depthwise, grouped, dilation, rectangular kernels, avg pools, odd channel counts, softmax. */
+/** Every other op and geometry: crop + normalise, depthwise, grouped, dilation, rectangular kernels, residual adds, avg pools, odd channel counts, softmax. */
 export function oddities(seed = 3): Graph {
   const b = new Builder(rng(seed));
   let x = b.conv('input', 3, 24, 3, { padding: [1, 1], relu: true });
@@ -103,7 +103,10 @@ export function oddities(seed = 3): Graph {
   x = b.conv(x, 24, 20, [1, 2], { stride: [1, 2] });
   x = b.add(b.conv(x, 20, 20, 1), y, false);
   x = b.simple('relu', x);
-  x = b.conv(x, 20, 12, 3, { groups: 4, padding: [1, 1] });
+  // Adds the engine runs in the stores of the conv before them: grouped (its output second), depthwise (with relu).
+  const r = b.conv(x, 20, 12, 1);
+  const g = b.add(r, b.conv(x, 20, 12, 3, { groups: 4, padding: [1, 1] }), false);
+  x = b.add(b.conv(g, 12, 12, 3, { groups: 12, padding: [1, 1] }), g, true);
   x = b.pool('avgpool', x, 3, 2, 1);
   x = b.pool('maxpool', x, 3, 1, 1);
   x = b.conv(x, 12, 40, 1, { relu: true });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { writeUhp } from '../../src/export/uhp-writer.js';
 import { loadModelBytes } from '../../src/runtime/index.js';
-import { aconvnet, pruned, randomInput } from './graphs.js';
+import { aconvnet, pruned, randomInput, resnet20 } from './graphs.js';
 
 describe('engine per-layer profile', () => {
   const graph = aconvnet();
@@ -35,15 +35,30 @@ describe('engine per-layer profile', () => {
           expect(l.macs).toBe(0);
         }
         // Unpadded poolings right after a conv run in its bands; their time is the conv's.
-        if (l.banded) expect([node.op, l.ms, g.nodes[i - 1]!.op]).toEqual(['maxpool', 0, 'conv']);
+        if (l.fused) expect([node.op, l.ms, g.nodes[i - 1]!.op]).toEqual(['maxpool', 0, 'conv']);
       });
-      expect(layers.filter((l) => l.banded)).toHaveLength(3);
+      expect(layers.filter((l) => l.fused)).toHaveLength(3);
       // Off: runs no longer count; on again: totals restart at zero.
       const frozen = m.layerTimes().map((l) => l.ms);
       m.run(x);
       expect(m.layerTimes().map((l) => l.ms)).toEqual(frozen);
       m.profile(true);
       expect(m.layerTimes().every((l) => l.ms === 0)).toBe(true);
+      m.dispose();
+    }
+  });
+
+  it('runs each residual add in the stores of the conv before it, on one thread and on two', () => {
+    const g = pruned(resnet20(1, 16), { kind: 'uhp', n: 2, m: 4, block: 1 });
+    const adds = g.nodes.flatMap((node, i) => (node.op === 'add' ? [i] : []));
+    expect(adds).toHaveLength(9);
+    for (const threads of [1, 2]) {
+      const m = loadModelBytes(writeUhp(g), 'r20.uhp', { threads });
+      m.profile(true);
+      m.run(randomInput(m.inputShape.reduce((a, b) => a * b, 1), 1));
+      const layers = m.layerTimes();
+      expect(layers.flatMap((l, i) => (l.fused ? [i] : []))).toEqual(adds);
+      for (const i of adds) expect([layers[i]!.ms, g.nodes[i - 1]!.op, layers[i - 1]!.ms > 0]).toEqual([0, 'conv', true]);
       m.dispose();
     }
   });

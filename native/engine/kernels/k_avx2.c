@@ -9,15 +9,18 @@
 #define INL static inline __attribute__((always_inline)) TGT
 
 INL void store8(const dst_conv_task *t, int p, int lane0, __m256 v) {
-  if (t->relu) v = _mm256_max_ps(v, _mm256_setzero_ps());
-  float *y = t->y + (ptrdiff_t)p * t->y_pix + lane0;
-  int lanes = t->lanes - lane0;
+  const ptrdiff_t at = (ptrdiff_t)p * t->y_pix + lane0;
+  const int lanes = t->lanes - lane0;
   if (lanes >= 8) {
-    _mm256_storeu_ps(y, v);
+    if (t->res) v = _mm256_add_ps(v, _mm256_loadu_ps(t->res + at));
+    if (t->relu) v = _mm256_max_ps(v, _mm256_setzero_ps());
+    _mm256_storeu_ps(t->y + at, v);
   } else if (lanes > 0) {
-    float tmp[8];
-    _mm256_storeu_ps(tmp, v);
-    for (int l = 0; l < lanes; l++) y[l] = tmp[l];
+    /* masked, so nothing past the block's last channel is read or written */
+    const __m256i keep = _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    if (t->res) v = _mm256_add_ps(v, _mm256_maskload_ps(t->res + at, keep));
+    if (t->relu) v = _mm256_max_ps(v, _mm256_setzero_ps());
+    _mm256_maskstore_ps(t->y + at, keep, v);
   }
 }
 
@@ -295,9 +298,9 @@ TGT void dst_avx2_rows8(const dst_conv_task *t) {
  * vector column and rows outside it are all zero, so most vectors load
  * without a test per lane.
  */
-TGT void dst_avx2_rows_prep(const float *x, const dst_rows_geo *g, float *out) {
+TGT void dst_avx2_rows_prep(const float *x, const dst_rows_geo *g, int r0, int r1, float *out) {
   if (g->c % 8 != 0) {
-    dst_rows_prep(x, g, out);
+    dst_rows_prep(x, g, r0, r1, out);
     return;
   }
   const __m256 zero = _mm256_setzero_ps();
@@ -313,7 +316,7 @@ TGT void dst_avx2_rows_prep(const float *x, const dst_rows_geo *g, float *out) {
           at[k] = in ? (ptrdiff_t)col * g->c : -1;
           all &= in;
         }
-        for (int r = 0; r < g->hq; r++) {
+        for (int r = r0; r < r1; r++) {
           const int y = r * g->sh + fy - g->ph;
           if (y < 0 || y >= g->h) {
             for (int ch = 0; ch < g->c; ch++) _mm256_store_ps(o + ch * plane + (size_t)r * 8, zero);

@@ -15,7 +15,7 @@ void dst_avx2_sparse8(const dst_conv_task *t);
 void dst_avx2_gather8(const dst_conv_task *t);
 void dst_avx2_rows8(const dst_conv_task *t);
 void dst_avx2_maxpool(const float *x, int w, int c, int kh, int kw, int sh, int sw, int oh, int ow, float *y);
-void dst_avx2_rows_prep(const float *x, const dst_rows_geo *g, float *out);
+void dst_avx2_rows_prep(const float *x, const dst_rows_geo *g, int r0, int r1, float *out);
 
 INL void tile(const dst_conv_task *t, int p, const int P, const int dense) {
   const float *xp[12];
@@ -47,8 +47,10 @@ INL void tile(const dst_conv_task *t, int p, const int P, const int dense) {
   const __mmask16 keep = (__mmask16)((1u << t->lanes) - 1u);
 #pragma GCC unroll 12
   for (int i = 0; i < P; i++) {
-    __m512 v = t->relu ? _mm512_max_ps(a[i], _mm512_setzero_ps()) : a[i];
-    _mm512_mask_storeu_ps(t->y + (ptrdiff_t)(p + i) * t->y_pix, keep, v);
+    const ptrdiff_t at = (ptrdiff_t)(p + i) * t->y_pix;
+    __m512 v = t->res ? _mm512_add_ps(a[i], _mm512_maskz_loadu_ps(keep, t->res + at)) : a[i];
+    if (t->relu) v = _mm512_max_ps(v, _mm512_setzero_ps());
+    _mm512_mask_storeu_ps(t->y + at, keep, v);
   }
 }
 

@@ -7,15 +7,16 @@
 #define INL static inline __attribute__((always_inline))
 
 INL void store4(const dst_conv_task *t, int p, int lane0, float32x4_t v) {
-  if (t->relu) v = vmaxq_f32(v, vdupq_n_f32(0.0f));
-  float *y = t->y + (ptrdiff_t)p * t->y_pix + lane0;
+  const ptrdiff_t at = (ptrdiff_t)p * t->y_pix + lane0;
   int lanes = t->lanes - lane0;
   if (lanes >= 4) {
-    vst1q_f32(y, v);
+    if (t->res) v = vaddq_f32(v, vld1q_f32(t->res + at));
+    if (t->relu) v = vmaxq_f32(v, vdupq_n_f32(0.0f));
+    vst1q_f32(t->y + at, v);
   } else if (lanes > 0) {
     float tmp[4];
     vst1q_f32(tmp, v);
-    for (int l = 0; l < lanes; l++) y[l] = tmp[l];
+    dst_store_lanes(t->y + at, t->res ? t->res + at : NULL, tmp, lanes, t->relu);
   }
 }
 

@@ -29,6 +29,7 @@ typedef struct dst_conv_task {
   int cin;            /* dense: channels per tap; gather: kept per group (N); rows8: chunks */
   int m;              /* gather: group size (M) */
   const int32_t *idx; /* gather: position in the group per (group, kept, lane); rows8: entries per (chunk, lane, shape) */
+  const float *res;   /* NULL, or a residual laid out as y, added before relu: a fused residual add */
 } dst_conv_task;
 
 /*
@@ -78,8 +79,8 @@ typedef struct dst_kernels {
   dst_conv_fn dense16, sparse16, sparse8, gather8;
   /* NULL when the set has none: the planner then uses gather8. */
   dst_conv_fn rows8;
-  /* Writes rows8's input layout as dst_rows_prep in ops.h does. */
-  void (*rows_prep)(const float *x, const dst_rows_geo *g, float *out);
+  /* Writes rows [r0, r1) of rows8's input layout as dst_rows_prep in ops.h does. */
+  void (*rows_prep)(const float *x, const dst_rows_geo *g, int r0, int r1, float *out);
   /* Unpadded max pooling as dst_pool2d in ops.h computes it; NULL: use that. */
   void (*maxpool)(const float *x, int w, int c, int kh, int kw, int sh, int sw, int oh, int ow, float *y);
   /* Group sizes the gather8 kernel handles; others fall back to scalar. */
@@ -118,9 +119,12 @@ static inline void dst_opaque_pixels(const float **xp, int P) {
 #endif
 }
 
-/* Shared epilogue helper: bias is added at tile start; relu and partial blocks at store. */
-static inline void dst_store_lanes(float *y, const float *acc, int lanes, int relu) {
-  for (int l = 0; l < lanes; l++) y[l] = relu && acc[l] < 0.0f ? 0.0f : acc[l];
+/* Shared epilogue helper: bias is added at tile start; a residual, relu and partial blocks at store. */
+static inline void dst_store_lanes(float *y, const float *res, const float *acc, int lanes, int relu) {
+  for (int l = 0; l < lanes; l++) {
+    const float v = res ? acc[l] + res[l] : acc[l];
+    y[l] = relu && v < 0.0f ? 0.0f : v;
+  }
 }
 
 #endif

@@ -38,16 +38,17 @@ void dst_im2col(const float *x, int wp, int c, int kh, int kw, int sh, int sw, i
   }
 }
 
-void dst_rows_prep(const float *x, const dst_rows_geo *g, float *out) {
+void dst_rows_prep(const float *x, const dst_rows_geo *g, int r0, int r1, float *out) {
   for (int fy = 0; fy < g->sh; fy++)
     for (int fx = 0; fx < g->sw; fx++)
       for (int j = 0; j < g->jq; j++)
         for (int ch = 0; ch < g->c; ch++)
-          for (int r = 0; r < g->hq; r++, out += 8) {
+          for (int r = r0; r < r1; r++) {
             const int y = r * g->sh + fy - g->ph;
+            float *o = out + ((((size_t)fy * g->sw + fx) * g->jq + j) * g->c + ch) * g->hq * 8 + (size_t)r * 8;
             for (int k = 0; k < 8; k++) {
               const int col = (k * g->seg + j) * g->sw + fx - g->pw;
-              out[k] = y < 0 || y >= g->h || col < 0 || col >= g->w ? 0.0f : x[((size_t)y * g->w + col) * g->c + ch];
+              o[k] = y < 0 || y >= g->h || col < 0 || col >= g->w ? 0.0f : x[((size_t)y * g->w + col) * g->c + ch];
             }
           }
 }
@@ -71,7 +72,10 @@ void dst_conv_csr(const dst_conv_geo *g, int p0, int p1, int o0, int o1,
         const int32_t f = off[e];
         for (int i = 0; i < np; i++) acc[i] += v * xp[i][f];
       }
-      for (int i = 0; i < np; i++) g->y[(ptrdiff_t)(p + i) * g->y_pix + o] = g->relu && acc[i] < 0.0f ? 0.0f : acc[i];
+      for (int i = 0; i < np; i++) {
+        const ptrdiff_t at = (ptrdiff_t)(p + i) * g->y_pix + o;
+        dst_store_lanes(g->y + at, g->res ? g->res + at : NULL, &acc[i], 1, g->relu);
+      }
     }
   }
 }
@@ -85,8 +89,7 @@ void dst_conv_depthwise(const dst_conv_geo *g, int p0, int p1, int channels, int
       const float *xt = x + tap_off[t], *wt = w + (size_t)t * channels;
       for (int c = 0; c < channels; c++) y[c] += wt[c] * xt[c];
     }
-    if (g->relu)
-      for (int c = 0; c < channels; c++) y[c] = y[c] < 0.0f ? 0.0f : y[c];
+    dst_store_lanes(y, g->res ? g->res + (ptrdiff_t)p * g->y_pix : NULL, y, channels, g->relu);
   }
 }
 
@@ -99,7 +102,7 @@ void dst_conv_grouped(const dst_conv_geo *g, int p0, int p1, int o, int og, int 
       float acc = g->bias[oc];
       for (int t = 0; t < taps; t++)
         for (int c = 0; c < cg; c++) acc += wo[t * cg + c] * xg[tap_off[t] + c];
-      y[oc] = g->relu && acc < 0.0f ? 0.0f : acc;
+      dst_store_lanes(y + oc, g->res ? g->res + (ptrdiff_t)p * g->y_pix + oc : NULL, &acc, 1, g->relu);
     }
   }
 }

@@ -29,8 +29,9 @@ void dst_im2col(const float *x, int wp, int c, int kh, int kw, int sh, int sw, i
  * out[((((fy * sw + fx) * jq + j) * c + ch) * hq + r) * 8]; lane k holds
  * padded row r * sh + fy, padded column (k * seg + j) * sw + fx (zero outside
  * the image). Rows innermost: a tile of output rows reads consecutive vectors.
+ * Writes rows [r0, r1) of every (phase, vector, channel), so threads can share the work.
  */
-void dst_rows_prep(const float *x, const dst_rows_geo *g, float *out);
+void dst_rows_prep(const float *x, const dst_rows_geo *g, int r0, int r1, float *out);
 
 /* Shared geometry of the ranged convs below; offsets in floats from a pixel's window origin. */
 typedef struct dst_conv_geo {
@@ -41,6 +42,7 @@ typedef struct dst_conv_geo {
   ptrdiff_t y_pix;
   int relu;
   const float *bias;
+  const float *res; /* NULL, or a residual laid out as y, added before relu */
 } dst_conv_geo;
 
 /* Unstructured sparse rows: channel o uses entries rowptr[o]..rowptr[o+1] of (off, val). */

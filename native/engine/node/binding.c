@@ -183,7 +183,7 @@ static napi_value profile(napi_env env, napi_callback_info cbinfo) {
   return NULL;
 }
 
-/* layers(handle) -> [{ kernel, macs, ms, banded }] per graph node, ms summed since profiling was turned on */
+/* layers(handle) -> [{ kernel, macs, ms, fused }] per graph node, ms summed since profiling was turned on */
 static napi_value layers(napi_env env, napi_callback_info cbinfo) {
   napi_value argv[1];
   handle *h = handle_call(env, cbinfo, 1, argv, "layers(handle)");
@@ -199,8 +199,8 @@ static napi_value layers(napi_env env, napi_callback_info cbinfo) {
     CALL(env, napi_set_named_property(env, obj, "macs", v));
     CALL(env, napi_create_double(env, dst_engine_node_ms(h->e, i), &v));
     CALL(env, napi_set_named_property(env, obj, "ms", v));
-    CALL(env, napi_get_boolean(env, dst_engine_node_banded(h->e, i), &v));
-    CALL(env, napi_set_named_property(env, obj, "banded", v));
+    CALL(env, napi_get_boolean(env, dst_engine_node_fused(h->e, i), &v));
+    CALL(env, napi_set_named_property(env, obj, "fused", v));
     CALL(env, napi_set_element(env, arr, (uint32_t)i, obj));
   }
   return arr;

@@ -49,7 +49,7 @@ const mmacs = (v: number): string => (v / 1e6).toFixed(2);
 function layerTable(layers: readonly LayerRow[], runs: number, turn: number): string {
   const total = (pick: (r: LayerRow) => number): number => layers.reduce((a, r) => a + pick(r), 0);
   const rows = layers.map((r) =>
-    r.banded
+    r.fused
       ? [r.name, r.op, '(in the conv above)', '', '', '', '', '']
       : [r.name, r.op, r.dense.kernel, ms(r.dense.ms), r.uhp.kernel, mmacs(r.uhp.macs), ms(r.uhp.ms), r.uhp.ms > 0 ? `${(r.dense.ms / r.uhp.ms).toFixed(2)}x` : '-'],
   );

@@ -217,7 +217,7 @@ static void conv_rows(const layer *L, const float *x, int r0, int r1, float *y, 
   const int npix = (r1 - r0) * L->ow;
   x += (ptrdiff_t)r0 * x_row;
   if (L->path >= PATH_CSR) {
-    const dst_conv_geo geo = {x, x_row, x_col, L->ow, y, L->o, L->relu, L->bias};
+    const dst_conv_geo geo = {x, x_row, x_col, L->ow, y, L->o, L->relu, L->bias, NULL};
     if (L->path == PATH_CSR) dst_conv_csr(&geo, 0, npix, 0, L->o, L->rowptr, L->off, L->weights);
     else if (L->path == PATH_DEPTHWISE) dst_conv_depthwise(&geo, 0, npix, L->o, L->kh * L->kw, L->off, L->weights);
     else dst_conv_grouped(&geo, 0, npix, L->o, L->o / L->groups, L->cg, L->kh * L->kw, L->off, L->weights);
