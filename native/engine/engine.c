@@ -77,7 +77,7 @@ struct dst_engine {
 #define ROWS_CHUNK_BYTES 24576
 
 /* Layers below this many multiply-adds run on the caller alone: a fork-join costs about as much. */
-#define PARALLEL_MIN_MACS 300000L
+#define PARALLEL_MIN_MACS 150000L
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) {
   va_list ap;
@@ -565,7 +565,7 @@ oom:
   return NULL;
 }
 
-/* One layer's parallel loop: tasks are (output block, pixel chunk) pairs, claimed dynamically by the threads. */
+/* One layer's parallel loop: tasks are (pixel chunk, output block) pairs. */
 typedef struct {
   const step *s;
   const float *x;
@@ -582,7 +582,8 @@ static void run_task(void *arg, int task) {
   const dst_node *nd = s->nd;
   const int ow = nd->out_shape.w;
   const dst_conv_geo geo = {c->x, c->x_row, c->x_col, ow, c->y, nd->o, s->relu, s->bias, c->res};
-  const int b = task / c->chunks, ch = task % c->chunks;
+  /* pixel-major, so a thread's share of the tasks (threadpool.c) is a band of output pixels */
+  const int b = task % s->nblocks, ch = task / s->nblocks;
   const int p0 = c->u0 + (int)((long)(c->u1 - c->u0) * ch / c->chunks), p1 = c->u0 + (int)((long)(c->u1 - c->u0) * (ch + 1) / c->chunks);
   if (p0 == p1) return;
   switch (s->path) {

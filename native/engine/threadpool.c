@@ -15,13 +15,25 @@
  */
 #define SPIN_ROUNDS 4000
 
+/* Most tasks one loop takes; dst_pool_run splits larger loops. */
+#define MAX_TASKS 0xffff
+
+/*
+ * One thread's share of a loop: generation << 32 | end << 16 | next task.
+ * A claim is a CAS on the whole word, so it can never take a task of a newer
+ * loop, whose slots carry another generation.
+ */
+typedef struct {
+  _Alignas(64) _Atomic uint64_t word;
+} slot;
+
 struct dst_pool {
   int threads;
   pthread_t *ids;
+  slot *slots; /* per thread, the caller's first */
   pthread_mutex_t mu;
   pthread_cond_t wake;
-  /* generation << 32 | tasks not yet claimed; a claim is a CAS, so it can never take a task of a newer loop */
-  _Atomic uint64_t state;
+  _Atomic uint32_t gen; /* of the newest loop */
   atomic_int done;
   atomic_int stop;
   atomic_int active; /* between dst_pool_begin and dst_pool_end */
@@ -38,32 +50,52 @@ static inline void relax(void) {
 #endif
 }
 
-/* Claims and runs tasks of generation `gen` until none are left. */
-static void work(dst_pool *p, uint32_t gen) {
-  uint64_t s = atomic_load_explicit(&p->state, memory_order_acquire);
-  while ((uint32_t)(s >> 32) == gen && (uint32_t)s > 0) {
-    if (!atomic_compare_exchange_weak_explicit(&p->state, &s, s - 1, memory_order_acq_rel, memory_order_acquire)) continue;
-    /* The loop cannot end before this task is done, so fn and ctx still belong to it. */
-    p->fn(p->ctx, (int)(uint32_t)s - 1);
-    atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
-    s = atomic_load_explicit(&p->state, memory_order_acquire);
+/* Takes the next task of slot j if it belongs to loop gen; -1 when none is left. */
+static int claim(slot *j, uint32_t gen) {
+  uint64_t w = atomic_load_explicit(&j->word, memory_order_acquire);
+  while ((uint32_t)(w >> 32) == gen && (w & 0xffff) < (w >> 16 & 0xffff))
+    if (atomic_compare_exchange_weak_explicit(&j->word, &w, w + 1, memory_order_acq_rel, memory_order_acquire)) return (int)(w & 0xffff);
+  return -1;
+}
+
+/*
+ * Runs tasks of loop gen until none are left: its own share first, in order,
+ * then what the others have not started. Thread i's share is the same part of
+ * every loop, and the engine numbers tasks pixel-major, so a thread mostly
+ * reads what it wrote in the layer before, from its own cache.
+ */
+static void work(dst_pool *p, int self, uint32_t gen) {
+  for (int k = 0; k < p->threads; k++) {
+    slot *j = &p->slots[(self + k) % p->threads];
+    for (int t; (t = claim(j, gen)) >= 0;) {
+      /* The loop cannot end before this task is done, so fn and ctx still belong to it. */
+      p->fn(p->ctx, t);
+      atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
+    }
   }
 }
 
+typedef struct {
+  dst_pool *p;
+  int self;
+} worker_arg;
+
 static void *worker(void *arg) {
-  dst_pool *p = arg;
+  dst_pool *p = ((worker_arg *)arg)->p;
+  const int self = ((worker_arg *)arg)->self;
+  free(arg);
   uint32_t seen = 0;
   for (;;) {
     uint32_t gen;
     int spins = 0;
-    while ((gen = (uint32_t)(atomic_load_explicit(&p->state, memory_order_acquire) >> 32)) == seen && !atomic_load(&p->stop)) {
+    while ((gen = atomic_load_explicit(&p->gen, memory_order_acquire)) == seen && !atomic_load(&p->stop)) {
       if (atomic_load_explicit(&p->active, memory_order_relaxed) && ++spins < SPIN_ROUNDS) {
         relax();
         continue;
       }
       pthread_mutex_lock(&p->mu);
       /* a begin() wakes the sleeper to spin again, so the run's first layer finds it awake */
-      if ((uint32_t)(atomic_load(&p->state) >> 32) == seen && !atomic_load(&p->stop)) {
+      if (atomic_load(&p->gen) == seen && !atomic_load(&p->stop)) {
         pthread_cond_wait(&p->wake, &p->mu);
         spins = 0;
       }
@@ -71,7 +103,7 @@ static void *worker(void *arg) {
     }
     if (atomic_load(&p->stop)) return NULL;
     seen = gen;
-    work(p, gen);
+    work(p, self, gen);
   }
 }
 
@@ -83,12 +115,19 @@ dst_pool *dst_pool_new(int threads) {
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->wake, NULL);
   p->ids = calloc((size_t)p->threads, sizeof *p->ids);
-  if (!p->ids) {
+  p->slots = aligned_alloc(64, sizeof *p->slots * (size_t)p->threads);
+  if (!p->ids || !p->slots) {
+    free(p->ids);
+    free(p->slots);
     free(p);
     return NULL;
   }
+  for (int i = 0; i < p->threads; i++) atomic_init(&p->slots[i].word, 0);
   for (int i = 1; i < p->threads; i++) {
-    if (pthread_create(&p->ids[i], NULL, worker, p) != 0) {
+    worker_arg *a = malloc(sizeof *a);
+    if (a) *a = (worker_arg){p, i};
+    if (!a || pthread_create(&p->ids[i], NULL, worker, a) != 0) {
+      free(a);
       p->threads = i;
       dst_pool_free(p);
       return NULL;
@@ -99,20 +138,43 @@ dst_pool *dst_pool_new(int threads) {
 
 int dst_pool_threads(const dst_pool *p) { return p->threads; }
 
+/* A part of a loop too large for one: its tasks numbered from base. */
+typedef struct {
+  dst_task_fn fn;
+  void *ctx;
+  int base;
+} offset_ctx;
+
+static void offset_task(void *arg, int t) {
+  const offset_ctx *o = arg;
+  o->fn(o->ctx, o->base + t);
+}
+
 void dst_pool_run(dst_pool *p, dst_task_fn fn, void *ctx, int tasks) {
   if (p->threads == 1 || tasks <= 1) {
     for (int t = 0; t < tasks; t++) fn(ctx, t);
     return;
   }
+  if (tasks > MAX_TASKS) {
+    for (int t0 = 0; t0 < tasks; t0 += MAX_TASKS) {
+      offset_ctx o = {fn, ctx, t0};
+      dst_pool_run(p, offset_task, &o, tasks - t0 < MAX_TASKS ? tasks - t0 : MAX_TASKS);
+    }
+    return;
+  }
   p->fn = fn;
   p->ctx = ctx;
   atomic_store_explicit(&p->done, 0, memory_order_relaxed);
-  uint32_t gen = (uint32_t)(atomic_load(&p->state) >> 32) + 1;
+  const uint32_t gen = atomic_load(&p->gen) + 1;
+  for (int i = 0; i < p->threads; i++) {
+    const uint64_t lo = (uint64_t)tasks * i / p->threads, hi = (uint64_t)tasks * (i + 1) / p->threads;
+    atomic_store_explicit(&p->slots[i].word, (uint64_t)gen << 32 | hi << 16 | lo, memory_order_relaxed);
+  }
   pthread_mutex_lock(&p->mu);
-  atomic_store_explicit(&p->state, (uint64_t)gen << 32 | (uint32_t)tasks, memory_order_release);
+  atomic_store_explicit(&p->gen, gen, memory_order_release);
   pthread_cond_broadcast(&p->wake);
   pthread_mutex_unlock(&p->mu);
-  work(p, gen);
+  work(p, 0, gen);
   for (int spins = 0; atomic_load_explicit(&p->done, memory_order_acquire) < tasks; spins++) {
     if (spins < SPIN_ROUNDS) relax();
     else sched_yield();
@@ -162,5 +224,6 @@ void dst_pool_free(dst_pool *p) {
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->wake);
   free(p->ids);
+  free(p->slots);
   free(p);
 }

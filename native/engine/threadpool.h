@@ -1,7 +1,9 @@
 /*
- * Fork-join over a fixed set of worker threads. Tasks are claimed one by one,
- * so the caller finishes a loop alone when workers are descheduled (a busy or
- * oversubscribed machine) instead of waiting for them.
+ * Fork-join over a fixed set of worker threads. Each thread owns an equal,
+ * contiguous share of a loop's tasks, the same part of every loop; tasks are
+ * claimed one by one and a thread done with its share takes what another has
+ * not started, so the caller finishes a loop alone when workers are
+ * descheduled (a busy or oversubscribed machine) instead of waiting for them.
  */
 #ifndef DST_THREADPOOL_H
 #define DST_THREADPOOL_H

@@ -1,6 +1,7 @@
 /**
  * C-level checks that need their own builds: the sanitizer fuzz run of the
- * reader, and the NEON kernels cross-compiled for AArch64 and run under qemu.
+ * reader, the thread pool under ThreadSanitizer, and the NEON kernels
+ * cross-compiled for AArch64 and run under qemu.
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -57,6 +58,13 @@ describe('native drivers', () => {
     const { stdout: out } = await run(bin, ['10000', ...files], { env: { ...process.env, ASAN_OPTIONS: 'allocator_may_return_null=1:detect_leaks=1' }, encoding: 'utf8', timeout: 240_000 });
     expect(out).toMatch(/^10000 mutated files: \d+ rejected with an error, \d+ accepted, \d+ run\n$/);
   }, 300_000);
+
+  it(`runs every task of every pool loop exactly once under ThreadSanitizer (${cc})`, async () => {
+    const bin = path.join(dir, 'pool');
+    await run(cc, ['-std=c11', '-O1', '-g', '-fsanitize=thread', '-Wall', '-Wextra', '-Werror', '-pthread', '-o', bin, path.join(root, 'test', 'engine', 'pool.c'), path.join(engine, 'threadpool.c')]);
+    const { stdout } = await run(bin, [], { encoding: 'utf8', timeout: 120_000 });
+    expect(stdout).toBe('1120 loops: every task ran once\n');
+  }, 180_000);
 
   const cross = has('aarch64-linux-gnu-gcc') && has('qemu-aarch64');
   it.skipIf(!cross)('NEON kernels match scalar on AArch64 (cross-compiled, qemu)', async () => {
