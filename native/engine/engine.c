@@ -23,13 +23,19 @@
 
 enum path { PATH_NONE, PATH_DENSE16, PATH_SPARSE16, PATH_SPARSE8, PATH_GATHER8, PATH_ROWS8, PATH_CSR, PATH_DEPTHWISE, PATH_GROUPED };
 
+/* Rows and columns of zeros a value keeps around it, so the convs that read it pad in place instead of copying. */
+typedef struct {
+  int h, w;
+} dst_border;
+
 typedef struct step {
   const dst_node *nd;
   int path;
   dst_conv_fn fn;
   int ob, nblocks;        /* output channels per block, blocks */
-  int pad, im2col, kpad;  /* input preparation */
-  int hp, wp, cin_total;  /* (padded) input geometry */
+  int pad, im2col, kpad;  /* input preparation: pad is a zero-bordered copy */
+  int hp, wp, cin_total;  /* (padded) input geometry; wp is the stored width when the input keeps a border */
+  ptrdiff_t in_shift;     /* floats from the input's storage to the window origin of output pixel 0, when read in place */
   dst_rows_geo rg;        /* rows8: its input layout */
   int kx_chunk;           /* rows8: kernel columns per chunk of entries */
   int npix;
@@ -54,7 +60,8 @@ struct dst_engine {
   step *steps;
   float *arena;
   size_t arena_bytes, weight_bytes;
-  float **val;      /* value id -> buffer */
+  float **val;      /* value id -> its storage */
+  dst_border *border; /* value id -> zero border kept around it */
   float *padbuf, *colbuf;
   dst_pool *pool;
   /*
@@ -380,9 +387,6 @@ static int plan_conv(dst_engine *e, step *s) {
   if (s->path == PATH_DEPTHWISE || s->path == PATH_GROUPED) s->ob = nd->o; /* one block: split over pixels */
   s->nblocks = (nd->o + s->ob - 1) / s->ob;
   s->cin_total = nd->in_shape.c;
-  s->pad = nd->ph > 0 || nd->pw > 0;
-  s->hp = nd->in_shape.h + 2 * nd->ph;
-  s->wp = nd->in_shape.w + 2 * nd->pw;
   s->npix = s->units = nd->out_shape.h * nd->out_shape.w;
   if (s->path == PATH_ROWS8) {
     const int seg = (nd->out_shape.w + 7) / 8;
@@ -390,7 +394,6 @@ static int plan_conv(dst_engine *e, step *s) {
     s->rg = (dst_rows_geo){nd->in_shape.h, nd->in_shape.w, nd->in_shape.c, nd->ph, nd->pw, nd->sh, nd->sw,
                            seg, seg + (nd->kw - 1) * nd->dw / nd->sw, nd->out_shape.h + (nd->kh - 1) * nd->dh / nd->sh};
     s->units = nd->out_shape.h;
-    s->pad = 0;
     /* one kernel column's inputs for an 11-row tile; a chunk stays within ROWS_CHUNK_BYTES of them */
     const long col_bytes = (long)nd->in_shape.c * (11 + (nd->kh - 1) * nd->dh / nd->sh) * 32;
     s->kx_chunk = ROWS_CHUNK_BYTES / col_bytes > 1 ? (int)(ROWS_CHUNK_BYTES / col_bytes) : 1;
@@ -408,7 +411,71 @@ static int plan_conv(dst_engine *e, step *s) {
     case PATH_ROWS8: s->fn = e->k->rows8; break;
     default: s->fn = NULL;
   }
+  return 0;
+}
+
+/* Where the conv reads its input (its border decided): in place, or from a zero-bordered copy; then its weights, whose offsets depend on that. */
+static int plan_input(dst_engine *e, step *s) {
+  const dst_node *nd = s->nd;
+  const dst_border b = e->border[nd->in[0]];
+  const int w = nd->in_shape.w + 2 * b.w;
+  s->hp = nd->in_shape.h + 2 * nd->ph;
+  s->wp = nd->in_shape.w + 2 * nd->pw;
+  s->pad = s->path != PATH_ROWS8 && (nd->ph > b.h || nd->pw > b.w);
+  if (s->path != PATH_ROWS8 && !s->pad) {
+    s->wp = w;
+    s->in_shift = ((ptrdiff_t)(b.h - nd->ph) * w + (b.w - nd->pw)) * s->cin_total;
+  }
   return pack(s);
+}
+
+static int stored_value(const step *s, int i) { return s->add_next ? i + 2 : i + 1; }
+
+/*
+ * A conv's stored output keeps a zero border as wide as the largest padding
+ * of the convs that read it, when nothing else reads it: no reader needs a
+ * padded copy then. A fused add's residual must be laid out as the output it
+ * is added into: both take the wider border, or none when one of them cannot
+ * keep one.
+ */
+static void plan_borders(dst_engine *e) {
+  const dst_model *m = &e->model;
+  const int nv = m->n_nodes + 1;
+  char *ok = calloc((size_t)nv, 1);
+  if (!ok) return; /* no borders: every conv pads a copy, as always correct */
+  for (int i = 0; i < m->n_nodes; i++)
+    if (m->nodes[i].op == DST_OP_CONV && !e->steps[i].pool_next) ok[stored_value(&e->steps[i], i)] = 1;
+  ok[m->output] = 0;
+  for (int j = 0; j < m->n_nodes; j++) {
+    const dst_node *r = &m->nodes[j];
+    const int conv_reader = r->op == DST_OP_CONV && e->steps[j].path != PATH_ROWS8;
+    for (int k = 0; k < r->n_in; k++) {
+      const int v = r->in[k];
+      /* an add run in a conv's stores reads its residual through that conv */
+      if (r->op == DST_OP_ADD && j > 0 && e->steps[j - 1].add_next) continue;
+      if (!conv_reader) ok[v] = 0;
+      else if (ok[v]) {
+        if (r->ph > e->border[v].h) e->border[v].h = r->ph;
+        if (r->pw > e->border[v].w) e->border[v].w = r->pw;
+      }
+    }
+  }
+  for (int v = 0; v < nv; v++)
+    if (!ok[v]) e->border[v] = (dst_border){0, 0};
+  /* borders only grow to the widest padding or drop to none for good, so this ends */
+  for (int changed = 1; changed;) {
+    changed = 0;
+    for (int i = 0; i < m->n_nodes; i++) {
+      if (!e->steps[i].add_next) continue;
+      const int r = e->steps[i].res_value, y = i + 2;
+      dst_border *a = &e->border[r], *b = &e->border[y];
+      if (a->h == b->h && a->w == b->w) continue;
+      if (ok[r] && ok[y]) *a = *b = (dst_border){a->h > b->h ? a->h : b->h, a->w > b->w ? a->w : b->w};
+      else *a = *b = (dst_border){0, 0}, ok[r] = ok[y] = 0;
+      changed = 1;
+    }
+  }
+  free(ok);
 }
 
 /* Greedy buffer reuse: a value's slot returns to the free list after its last reader. */
@@ -435,7 +502,8 @@ static int plan_arena(dst_engine *e, char *err, size_t errlen) {
   size_t pad_max = 0, col_max = 0;
   for (int v = 0; v < nv; v++) {
     const dst_shape sh = v == 0 ? m->input : m->nodes[v - 1].out_shape;
-    size_t need = round16((size_t)sh.c * sh.h * sh.w);
+    const dst_border b = e->border[v];
+    size_t need = round16((size_t)sh.c * (sh.h + 2 * b.h) * (sh.w + 2 * b.w));
     /* the output of a conv with a fused add is never written: no slot */
     const int unwritten = v > 0 && e->steps[v - 1].add_next;
     /* the smallest free slot that fits, else the largest free one, grown */
@@ -528,13 +596,8 @@ dst_engine *dst_engine_load(const uint8_t *bytes, size_t len, int isa, int threa
     step *s = &e->steps[i];
     dst_node *nd = &m->nodes[i];
     s->nd = nd;
-    if (nd->op != DST_OP_CONV && nd->op != DST_OP_LINEAR) continue;
-    if (plan_conv(e, s)) goto oom;
-    /* Packed copies replace the decoded weights. */
-    free(nd->dense), free(nd->mask), free(nd->bias);
-    nd->dense = NULL, nd->mask = NULL, nd->bias = NULL;
+    if ((nd->op == DST_OP_CONV || nd->op == DST_OP_LINEAR) && plan_conv(e, s)) goto oom;
   }
-  for (int i = 0; i < m->n_nodes; i++) e->weight_bytes += e->steps[i].mem_bytes;
   for (int i = 0; i + 1 < m->n_nodes; i++) {
     const dst_node *c = &m->nodes[i], *p = &m->nodes[i + 1];
     int readers = m->output == i + 1;
@@ -549,6 +612,17 @@ dst_engine *dst_engine_load(const uint8_t *bytes, size_t len, int isa, int threa
     if (s->add_next) s->res_value = p->in[p->in[0] == i + 1];
   }
   for (int i = 0; i < m->n_nodes; i++) e->steps[i].relu = e->steps[i].add_next ? m->nodes[i + 1].relu : m->nodes[i].relu;
+  if (!(e->border = calloc((size_t)m->n_nodes + 1, sizeof *e->border))) goto oom;
+  plan_borders(e);
+  for (int i = 0; i < m->n_nodes; i++) {
+    dst_node *nd = &m->nodes[i];
+    if (nd->op != DST_OP_CONV && nd->op != DST_OP_LINEAR) continue;
+    if (plan_input(e, &e->steps[i])) goto oom;
+    /* Packed copies replace the decoded weights. */
+    free(nd->dense), free(nd->mask), free(nd->bias);
+    nd->dense = NULL, nd->mask = NULL, nd->bias = NULL;
+    e->weight_bytes += e->steps[i].mem_bytes;
+  }
   if (plan_arena(e, err, errlen)) {
     dst_engine_free(e);
     return NULL;
@@ -571,6 +645,7 @@ typedef struct {
   const float *x;
   ptrdiff_t x_row, x_col;
   float *y;
+  ptrdiff_t y_row;  /* floats per output row as stored */
   const float *res; /* a fused add's other input, laid out as y */
   int chunks;
   int u0, u1; /* the units (see step) this loop covers */
@@ -581,7 +656,7 @@ static void run_task(void *arg, int task) {
   const step *s = c->s;
   const dst_node *nd = s->nd;
   const int ow = nd->out_shape.w;
-  const dst_conv_geo geo = {c->x, c->x_row, c->x_col, ow, c->y, nd->o, s->relu, s->bias, c->res};
+  const dst_conv_geo geo = {c->x, c->x_row, c->x_col, ow, c->y, nd->o, c->y_row, s->relu, s->bias, c->res};
   /* pixel-major, so a thread's share of the tasks (threadpool.c) is a band of output pixels */
   const int b = task % s->nblocks, ch = task / s->nblocks;
   const int p0 = c->u0 + (int)((long)(c->u1 - c->u0) * ch / c->chunks), p1 = c->u0 + (int)((long)(c->u1 - c->u0) * (ch + 1) / c->chunks);
@@ -597,7 +672,7 @@ static void run_task(void *arg, int task) {
     default: {
       dst_conv_task t = {
         .x = c->x, .x_row = c->x_row, .x_col = c->x_col, .ow = ow, .p0 = p0, .p1 = p1,
-        .y = c->y + (ptrdiff_t)b * s->ob, .y_pix = nd->o,
+        .y = c->y + (ptrdiff_t)b * s->ob, .y_pix = nd->o, .y_row = c->y_row,
         .lanes = nd->o - b * s->ob < s->ob ? nd->o - b * s->ob : s->ob,
         .relu = s->relu, .bias = s->bias + (size_t)b * s->ob,
         .w = s->w + b * s->w_bstride, .off = s->off + b * s->off_bstride, .n_off = s->n_off, .cin = s->cin,
@@ -702,15 +777,19 @@ static void add_values(dst_engine *e, const float *a, const float *b, size_t n, 
   dst_pool_run(e->pool, add_task, &k, k.tasks);
 }
 
-/* Input preparation, once per layer; fills the loop context but runs no task of the conv itself. */
-static void conv_prepare(dst_engine *e, const step *s, const float *in, float *out, layer_ctx *c, int parallel) {
+/*
+ * Input preparation, once per layer; fills the loop context but runs no task
+ * of the conv itself. in is the input's storage, out the output's pixel (0, 0),
+ * y_row its floats per stored row.
+ */
+static void conv_prepare(dst_engine *e, const step *s, const float *in, float *out, ptrdiff_t y_row, layer_ctx *c, int parallel) {
   const dst_node *nd = s->nd;
-  const float *src = in;
+  const float *src = in + s->in_shift;
   if (s->pad) {
     pad_input(e, s, in, parallel);
     src = e->padbuf;
   }
-  *c = (layer_ctx){s, src, (ptrdiff_t)nd->sh * s->wp * s->cin_total, (ptrdiff_t)nd->sw * s->cin_total, out, NULL, 1, 0, 0};
+  *c = (layer_ctx){s, src, (ptrdiff_t)nd->sh * s->wp * s->cin_total, (ptrdiff_t)nd->sw * s->cin_total, out, y_row, NULL, 1, 0, 0};
   if (s->path == PATH_ROWS8) {
     rows_input(e, s, in, parallel);
     c->x = e->padbuf;
@@ -782,7 +861,7 @@ static void band_task(void *arg, int t) {
 static void conv_pool(dst_engine *e, const step *s, const dst_node *pn, const float *in, float *mid, float *out, int parallel) {
   const dst_node *nd = s->nd;
   layer_ctx ctx;
-  conv_prepare(e, s, in, mid, &ctx, parallel);
+  conv_prepare(e, s, in, mid, (ptrdiff_t)nd->out_shape.w * nd->o, &ctx, parallel);
   /* a band keeps >= 96 conv pixels (16 tiles), or its last, partial tile costs too much */
   const int min_conv_rows = (96 + nd->out_shape.w - 1) / nd->out_shape.w;
   const int threads = dst_pool_threads(e->pool), most = pn->out_shape.h / ((min_conv_rows + pn->sh - 1) / pn->sh);
@@ -860,6 +939,34 @@ static void record_mode(dst_engine *e, int mode, double ms) {
   if (e->n_recent[mode] < MODE_WINDOW) e->n_recent[mode]++;
 }
 
+static dst_shape value_shape(const dst_engine *e, int v) { return v == 0 ? e->model.input : e->model.nodes[v - 1].out_shape; }
+
+/* Floats per stored row of value v. */
+static ptrdiff_t stored_row(const dst_engine *e, int v) {
+  const dst_shape sh = value_shape(e, v);
+  return (ptrdiff_t)(sh.w + 2 * e->border[v].w) * sh.c;
+}
+
+/* Pixel (0, 0) of value v in its storage. */
+static float *origin(const dst_engine *e, int v) {
+  return e->val[v] + e->border[v].h * stored_row(e, v) + (ptrdiff_t)e->border[v].w * value_shape(e, v).c;
+}
+
+/* The storage is shared with other values over a run: the border is zeroed before each write of v. */
+static void zero_border(const dst_engine *e, int v) {
+  const dst_border b = e->border[v];
+  if (b.h == 0 && b.w == 0) return;
+  const dst_shape sh = value_shape(e, v);
+  const ptrdiff_t row = stored_row(e, v), side = (ptrdiff_t)b.w * sh.c;
+  float *x = e->val[v];
+  memset(x, 0, sizeof(float) * (size_t)(b.h * row));
+  memset(x + (b.h + sh.h) * row, 0, sizeof(float) * (size_t)(b.h * row));
+  for (int r = b.h; r < b.h + sh.h; r++) {
+    memset(x + r * row, 0, sizeof(float) * (size_t)side);
+    memset(x + (r + 1) * row - side, 0, sizeof(float) * (size_t)side);
+  }
+}
+
 /* Runs node i; returns how many nodes that was: 2 when a pooling or an add ran in the conv. */
 static int run_node(dst_engine *e, int i, int pooled) {
   const dst_model *m = &e->model;
@@ -879,8 +986,10 @@ static int run_node(dst_engine *e, int i, int pooled) {
     case DST_OP_LINEAR: {
       layer_ctx c;
       const int parallel = pooled && conv_macs(s) >= PARALLEL_MIN_MACS;
-      conv_prepare(e, s, x, s->add_next ? e->val[i + 2] : y, &c, parallel);
-      if (s->add_next) c.res = e->val[s->res_value];
+      const int out = stored_value(s, i);
+      zero_border(e, out);
+      conv_prepare(e, s, x, origin(e, out), stored_row(e, out), &c, parallel);
+      if (s->add_next) c.res = origin(e, s->res_value);
       conv_rows(e, s, &c, 0, nd->out_shape.h, parallel);
       return s->add_next ? 2 : 1;
     }
@@ -1000,6 +1109,7 @@ void dst_engine_free(dst_engine *e) {
   free(e->node_ms);
   free(e->arena);
   free(e->val);
+  free(e->border);
   dst_model_free(&e->model);
   free(e);
 }

@@ -8,8 +8,9 @@
 #define TGT __attribute__((target("avx2,fma")))
 #define INL static inline __attribute__((always_inline)) TGT
 
-INL void store8(const dst_conv_task *t, int p, int lane0, __m256 v) {
-  const ptrdiff_t at = (ptrdiff_t)p * t->y_pix + lane0;
+/* Channels lane0 .. lane0 + 7 of the output pixel at offset pix from y. */
+INL void store8(const dst_conv_task *t, ptrdiff_t pix, int lane0, __m256 v) {
+  const ptrdiff_t at = pix + lane0;
   const int lanes = t->lanes - lane0;
   if (lanes >= 8) {
     if (t->res) v = _mm256_add_ps(v, _mm256_loadu_ps(t->res + at));
@@ -27,7 +28,8 @@ INL void store8(const dst_conv_task *t, int p, int lane0, __m256 v) {
 /* P pixels x 16 channels, 12 accumulators; dense walks taps x channels, sparse walks its entries. */
 INL void tile16(const dst_conv_task *t, int p, const int P, const int dense) {
   const float *xp[6];
-  dst_tile_pixels(t, p, P, xp);
+  ptrdiff_t yo[6];
+  dst_tile_pixels(t, p, P, xp, yo);
   if (!dense) dst_opaque_pixels(xp, P);
   __m256 a0[6], a1[6];
   const __m256 b0 = _mm256_loadu_ps(t->bias), b1 = _mm256_loadu_ps(t->bias + 8);
@@ -64,8 +66,8 @@ INL void tile16(const dst_conv_task *t, int p, const int P, const int dense) {
   }
 #pragma GCC unroll 6
   for (int i = 0; i < P; i++) {
-    store8(t, p + i, 0, a0[i]);
-    store8(t, p + i, 8, a1[i]);
+    store8(t, yo[i], 0, a0[i]);
+    store8(t, yo[i], 8, a1[i]);
   }
 }
 
@@ -87,7 +89,8 @@ TGT static void sparse16(const dst_conv_task *t) { run16(t, 0); }
 
 INL void tile8(const dst_conv_task *t, int p, const int P) {
   const float *xp[8];
-  dst_tile_pixels(t, p, P, xp);
+  ptrdiff_t yo[8];
+  dst_tile_pixels(t, p, P, xp, yo);
   dst_opaque_pixels(xp, P);
   __m256 a[8];
   const __m256 b = _mm256_loadu_ps(t->bias);
@@ -103,7 +106,7 @@ INL void tile8(const dst_conv_task *t, int p, const int P) {
     for (int i = 0; i < P; i++) a[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(xp[i] + o), wv, a[i]);
   }
 #pragma GCC unroll 8
-  for (int i = 0; i < P; i++) store8(t, p + i, 0, a[i]);
+  for (int i = 0; i < P; i++) store8(t, yo[i], 0, a[i]);
 }
 
 TGT void dst_avx2_sparse8(const dst_conv_task *t) {
@@ -120,7 +123,8 @@ TGT void dst_avx2_sparse8(const dst_conv_task *t) {
  */
 INL void gtile(const dst_conv_task *t, int p, const int P, const int M, const int N) {
   const float *xp[4];
-  dst_tile_pixels(t, p, P, xp);
+  ptrdiff_t yo[4];
+  dst_tile_pixels(t, p, P, xp, yo);
   __m256 a[4][2];
   const __m256 b = _mm256_loadu_ps(t->bias);
 #pragma GCC unroll 4
@@ -148,7 +152,7 @@ INL void gtile(const dst_conv_task *t, int p, const int P, const int M, const in
     }
   }
 #pragma GCC unroll 4
-  for (int i = 0; i < P; i++) store8(t, p + i, 0, _mm256_add_ps(a[i][0], a[i][1]));
+  for (int i = 0; i < P; i++) store8(t, yo[i], 0, _mm256_add_ps(a[i][0], a[i][1]));
 }
 
 INL void grun(const dst_conv_task *t, const int M, const int N) {
@@ -263,7 +267,7 @@ INL void rtile(const dst_conv_task *t, int oy0, int jv, const int V) {
 #pragma GCC unroll 8
     for (int l = 0; l < 8; l++) r[l] = acc[l][i];
     transpose8(r);
-    for (int k = 0; k < npix; k++) store8(t, (oy0 + i) * t->ow + k * seg + jv, 0, r[k]);
+    for (int k = 0; k < npix; k++) store8(t, (ptrdiff_t)(oy0 + i) * t->y_row + (ptrdiff_t)(k * seg + jv) * t->y_pix, 0, r[k]);
   }
 }
 

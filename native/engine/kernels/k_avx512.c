@@ -19,7 +19,8 @@ void dst_avx2_rows_prep(const float *x, const dst_rows_geo *g, int r0, int r1, f
 
 INL void tile(const dst_conv_task *t, int p, const int P, const int dense) {
   const float *xp[12];
-  dst_tile_pixels(t, p, P, xp);
+  ptrdiff_t yo[12];
+  dst_tile_pixels(t, p, P, xp, yo);
   __m512 a[12];
   const __m512 b = _mm512_loadu_ps(t->bias);
 #pragma GCC unroll 12
@@ -47,7 +48,7 @@ INL void tile(const dst_conv_task *t, int p, const int P, const int dense) {
   const __mmask16 keep = (__mmask16)((1u << t->lanes) - 1u);
 #pragma GCC unroll 12
   for (int i = 0; i < P; i++) {
-    const ptrdiff_t at = (ptrdiff_t)(p + i) * t->y_pix;
+    const ptrdiff_t at = yo[i];
     __m512 v = t->res ? _mm512_add_ps(a[i], _mm512_maskz_loadu_ps(keep, t->res + at)) : a[i];
     if (t->relu) v = _mm512_max_ps(v, _mm512_setzero_ps());
     _mm512_mask_storeu_ps(t->y + at, keep, v);

@@ -6,8 +6,9 @@
 
 #define INL static inline __attribute__((always_inline))
 
-INL void store4(const dst_conv_task *t, int p, int lane0, float32x4_t v) {
-  const ptrdiff_t at = (ptrdiff_t)p * t->y_pix + lane0;
+/* Channels lane0 .. lane0 + 3 of the output pixel at offset pix from y. */
+INL void store4(const dst_conv_task *t, ptrdiff_t pix, int lane0, float32x4_t v) {
+  const ptrdiff_t at = pix + lane0;
   int lanes = t->lanes - lane0;
   if (lanes >= 4) {
     if (t->res) v = vaddq_f32(v, vld1q_f32(t->res + at));
@@ -23,7 +24,8 @@ INL void store4(const dst_conv_task *t, int p, int lane0, float32x4_t v) {
 /* P pixels x (4 * Q) channels; dense walks taps x channels, sparse walks entries. */
 INL void tile(const dst_conv_task *t, int p, const int P, const int Q, const int dense) {
   const float *xp[8];
-  dst_tile_pixels(t, p, P, xp);
+  ptrdiff_t yo[8];
+  dst_tile_pixels(t, p, P, xp, yo);
   float32x4_t a[8][4];
 #pragma GCC unroll 8
   for (int i = 0; i < P; i++) {
@@ -49,7 +51,7 @@ INL void tile(const dst_conv_task *t, int p, const int P, const int Q, const int
 #pragma GCC unroll 8
   for (int i = 0; i < P; i++)
 #pragma GCC unroll 4
-    for (int q = 0; q < Q; q++) store4(t, p + i, 4 * q, a[i][q]);
+    for (int q = 0; q < Q; q++) store4(t, yo[i], 4 * q, a[i][q]);
 }
 
 static void dense16(const dst_conv_task *t) {
@@ -79,7 +81,8 @@ INL uint8x16_t lanes_table(const int32_t *idx) {
 /* Own mask per output channel: lanes pick kept inputs from the group's M floats with tbl. */
 INL void gtile(const dst_conv_task *t, int p, const int P, const int M, const int N) {
   const float *xp[4];
-  dst_tile_pixels(t, p, P, xp);
+  ptrdiff_t yo[4];
+  dst_tile_pixels(t, p, P, xp, yo);
   float32x4_t a[4][2];
 #pragma GCC unroll 4
   for (int i = 0; i < P; i++) {
@@ -112,8 +115,8 @@ INL void gtile(const dst_conv_task *t, int p, const int P, const int M, const in
   }
 #pragma GCC unroll 4
   for (int i = 0; i < P; i++) {
-    store4(t, p + i, 0, a[i][0]);
-    store4(t, p + i, 4, a[i][1]);
+    store4(t, yo[i], 0, a[i][0]);
+    store4(t, yo[i], 4, a[i][1]);
   }
 }
 

@@ -17,7 +17,8 @@ static void dense16(const dst_conv_task *t) {
       for (int c = 0; c < t->cin; c++, w += 16)
         for (int l = 0; l < 16; l++) acc[l] += xt[c] * w[l];
     }
-    dst_store_lanes(t->y + (ptrdiff_t)p * t->y_pix, t->res ? t->res + (ptrdiff_t)p * t->y_pix : NULL, acc, t->lanes, t->relu);
+    const ptrdiff_t at = dst_out_offset(t, p);
+    dst_store_lanes(t->y + at, t->res ? t->res + at : NULL, acc, t->lanes, t->relu);
   }
 }
 
@@ -31,7 +32,8 @@ static void sparse(const dst_conv_task *t, int width) {
       const float *w = t->w + (ptrdiff_t)e * width;
       for (int l = 0; l < width; l++) acc[l] += xv * w[l];
     }
-    dst_store_lanes(t->y + (ptrdiff_t)p * t->y_pix, t->res ? t->res + (ptrdiff_t)p * t->y_pix : NULL, acc, t->lanes, t->relu);
+    const ptrdiff_t at = dst_out_offset(t, p);
+    dst_store_lanes(t->y + at, t->res ? t->res + at : NULL, acc, t->lanes, t->relu);
   }
 }
 
@@ -49,7 +51,8 @@ static void gather8(const dst_conv_task *t) {
       const float *w = t->w + (ptrdiff_t)g * t->cin * 8;
       for (int k = 0; k < t->cin * 8; k++) acc[k & 7] += xg[idx[k]] * w[k];
     }
-    dst_store_lanes(t->y + (ptrdiff_t)p * t->y_pix, t->res ? t->res + (ptrdiff_t)p * t->y_pix : NULL, acc, t->lanes, t->relu);
+    const ptrdiff_t at = dst_out_offset(t, p);
+    dst_store_lanes(t->y + at, t->res ? t->res + at : NULL, acc, t->lanes, t->relu);
   }
 }
 
@@ -75,7 +78,7 @@ static void rows8(const dst_conv_task *t) {
       for (int k = 0; k < 8 && k * seg + jv < t->ow; k++) {
         float px[8];
         for (int l = 0; l < 8; l++) px[l] = acc[l][k];
-        const ptrdiff_t at = ((ptrdiff_t)oy * t->ow + k * seg + jv) * t->y_pix;
+        const ptrdiff_t at = (ptrdiff_t)oy * t->y_row + (ptrdiff_t)(k * seg + jv) * t->y_pix;
         dst_store_lanes(t->y + at, t->res ? t->res + at : NULL, px, t->lanes, t->relu);
       }
     }

@@ -20,6 +20,7 @@ typedef struct dst_conv_task {
   int ow, p0, p1;
   float *y;           /* output pixel 0, first channel of the block */
   ptrdiff_t y_pix;    /* floats per output pixel */
+  ptrdiff_t y_row;    /* floats per output row: more than ow * y_pix when the output keeps a zero border */
   int lanes;          /* valid output channels in the block (<= block width) */
   int relu;
   const float *bias;  /* block width values */
@@ -96,13 +97,19 @@ extern const dst_kernels dst_kernels_avx512;
 extern const dst_kernels dst_kernels_neon;
 #endif
 
-/* Input starts of output pixels p .. p + P - 1: one division per tile, not per pixel. */
-static inline void dst_tile_pixels(const dst_conv_task *t, int p, int P, const float **xp) {
+/* Input starts and output offsets (from y) of output pixels p .. p + P - 1: one division per tile, not per pixel. */
+static inline void dst_tile_pixels(const dst_conv_task *t, int p, int P, const float **xp, ptrdiff_t *yo) {
   int oy = p / t->ow, ox = p % t->ow;
   for (int i = 0; i < P; i++) {
     xp[i] = t->x + (ptrdiff_t)oy * t->x_row + (ptrdiff_t)ox * t->x_col;
+    yo[i] = (ptrdiff_t)oy * t->y_row + (ptrdiff_t)ox * t->y_pix;
     if (++ox == t->ow) ox = 0, oy++;
   }
+}
+
+/* Output offset (from y) of output pixel p. */
+static inline ptrdiff_t dst_out_offset(const dst_conv_task *t, int p) {
+  return (ptrdiff_t)(p / t->ow) * t->y_row + (ptrdiff_t)(p % t->ow) * t->y_pix;
 }
 
 /*

@@ -57,6 +57,10 @@ static const float *pixel(const dst_conv_geo *g, int p) {
   return g->x + (ptrdiff_t)(p / g->ow) * g->x_row + (ptrdiff_t)(p % g->ow) * g->x_col;
 }
 
+static ptrdiff_t out_offset(const dst_conv_geo *g, int p) {
+  return (ptrdiff_t)(p / g->ow) * g->y_row + (ptrdiff_t)(p % g->ow) * g->y_pix;
+}
+
 void dst_conv_csr(const dst_conv_geo *g, int p0, int p1, int o0, int o1,
                   const int32_t *rowptr, const int32_t *off, const float *val) {
   enum { P = 8 };
@@ -73,7 +77,7 @@ void dst_conv_csr(const dst_conv_geo *g, int p0, int p1, int o0, int o1,
         for (int i = 0; i < np; i++) acc[i] += v * xp[i][f];
       }
       for (int i = 0; i < np; i++) {
-        const ptrdiff_t at = (ptrdiff_t)(p + i) * g->y_pix + o;
+        const ptrdiff_t at = out_offset(g, p + i) + o;
         dst_store_lanes(g->y + at, g->res ? g->res + at : NULL, &acc[i], 1, g->relu);
       }
     }
@@ -83,26 +87,28 @@ void dst_conv_csr(const dst_conv_geo *g, int p0, int p1, int o0, int o1,
 void dst_conv_depthwise(const dst_conv_geo *g, int p0, int p1, int channels, int taps, const int32_t *tap_off, const float *w) {
   for (int p = p0; p < p1; p++) {
     const float *x = pixel(g, p);
-    float *y = g->y + (ptrdiff_t)p * g->y_pix;
+    const ptrdiff_t at = out_offset(g, p);
+    float *y = g->y + at;
     for (int c = 0; c < channels; c++) y[c] = g->bias[c];
     for (int t = 0; t < taps; t++) {
       const float *xt = x + tap_off[t], *wt = w + (size_t)t * channels;
       for (int c = 0; c < channels; c++) y[c] += wt[c] * xt[c];
     }
-    dst_store_lanes(y, g->res ? g->res + (ptrdiff_t)p * g->y_pix : NULL, y, channels, g->relu);
+    dst_store_lanes(y, g->res ? g->res + at : NULL, y, channels, g->relu);
   }
 }
 
 void dst_conv_grouped(const dst_conv_geo *g, int p0, int p1, int o, int og, int cg, int taps, const int32_t *tap_off, const float *w) {
   for (int p = p0; p < p1; p++) {
     const float *x = pixel(g, p);
-    float *y = g->y + (ptrdiff_t)p * g->y_pix;
+    const ptrdiff_t at = out_offset(g, p);
+    float *y = g->y + at;
     for (int oc = 0; oc < o; oc++) {
       const float *xg = x + (ptrdiff_t)(oc / og) * cg, *wo = w + (size_t)oc * taps * cg;
       float acc = g->bias[oc];
       for (int t = 0; t < taps; t++)
         for (int c = 0; c < cg; c++) acc += wo[t * cg + c] * xg[tap_off[t] + c];
-      dst_store_lanes(y + oc, g->res ? g->res + (ptrdiff_t)p * g->y_pix + oc : NULL, &acc, 1, g->relu);
+      dst_store_lanes(y + oc, g->res ? g->res + at + oc : NULL, &acc, 1, g->relu);
     }
   }
 }

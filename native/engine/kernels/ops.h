@@ -39,7 +39,7 @@ typedef struct dst_conv_geo {
   ptrdiff_t x_row, x_col;
   int ow;
   float *y;
-  ptrdiff_t y_pix;
+  ptrdiff_t y_pix, y_row; /* floats per output pixel, per output row (more than ow * y_pix: a zero border) */
   int relu;
   const float *bias;
   const float *res; /* NULL, or a residual laid out as y, added before relu */

@@ -181,7 +181,7 @@ static void expand_lanes(const layer *L, int b, int32_t *idx) {
 static void conv_block(const layer *L, int b, const float *x, ptrdiff_t x_row, ptrdiff_t x_col, int p0, int p1, float *out) {
   dst_conv_task t = {
     .x = x, .x_row = x_row, .x_col = x_col, .ow = L->ow, .p0 = p0, .p1 = p1,
-    .y = out + (ptrdiff_t)b * L->ob, .y_pix = L->o,
+    .y = out + (ptrdiff_t)b * L->ob, .y_pix = L->o, .y_row = (ptrdiff_t)L->ow * L->o,
     .lanes = L->o - b * L->ob < L->ob ? L->o - b * L->ob : L->ob,
     .relu = L->relu, .bias = L->bias + (size_t)b * L->ob,
     .w = L->weights + (size_t)b * L->w_stride, .off = L->off, .n_off = L->n_off, .cin = L->cin,
@@ -217,7 +217,7 @@ static void conv_rows(const layer *L, const float *x, int r0, int r1, float *y, 
   const int npix = (r1 - r0) * L->ow;
   x += (ptrdiff_t)r0 * x_row;
   if (L->path >= PATH_CSR) {
-    const dst_conv_geo geo = {x, x_row, x_col, L->ow, y, L->o, L->relu, L->bias, NULL};
+    const dst_conv_geo geo = {x, x_row, x_col, L->ow, y, L->o, (ptrdiff_t)L->ow * L->o, L->relu, L->bias, NULL};
     if (L->path == PATH_CSR) dst_conv_csr(&geo, 0, npix, 0, L->o, L->rowptr, L->off, L->weights);
     else if (L->path == PATH_DEPTHWISE) dst_conv_depthwise(&geo, 0, npix, L->o, L->kh * L->kw, L->off, L->weights);
     else dst_conv_grouped(&geo, 0, npix, L->o, L->o / L->groups, L->cg, L->kh * L->kw, L->off, L->weights);
