@@ -443,6 +443,7 @@ static void plan_borders(dst_engine *e) {
   const int nv = m->n_nodes + 1;
   char *ok = calloc((size_t)nv, 1);
   if (!ok) return; /* no borders: every conv pads a copy, as always correct */
+  ok[0] = 1; /* the input, which preprocessing writes */
   for (int i = 0; i < m->n_nodes; i++)
     if (m->nodes[i].op == DST_OP_CONV && !e->steps[i].pool_next) ok[stored_value(&e->steps[i], i)] = 1;
   ok[m->output] = 0;
@@ -451,8 +452,8 @@ static void plan_borders(dst_engine *e) {
     const int conv_reader = r->op == DST_OP_CONV && e->steps[j].path != PATH_ROWS8;
     for (int k = 0; k < r->n_in; k++) {
       const int v = r->in[k];
-      /* an add run in a conv's stores reads its residual through that conv */
-      if (r->op == DST_OP_ADD && j > 0 && e->steps[j - 1].add_next) continue;
+      /* an add run in a conv's stores reads its residual through that conv; global pooling reads around a border */
+      if ((r->op == DST_OP_ADD && j > 0 && e->steps[j - 1].add_next) || r->op == DST_OP_GLOBALAVGPOOL) continue;
       if (!conv_reader) ok[v] = 0;
       else if (ok[v]) {
         if (r->ph > e->border[v].h) e->border[v].h = r->ph;
@@ -884,14 +885,15 @@ static void conv_pool(dst_engine *e, const step *s, const dst_node *pn, const fl
   }
 }
 
-static void preprocess(const dst_model *m, const float *in, float *x) {
+/* Crop and normalise into x, pixel (0, 0) of the input value, rows row floats apart. */
+static void preprocess(const dst_model *m, const float *in, float *x, ptrdiff_t row) {
   const int c = m->input.c, h = m->input.h, w = m->input.w;
   const int top = (m->crop_h - h) / 2, left = (m->crop_w - w) / 2;
   for (int ch = 0; ch < c; ch++) {
     const float mean = m->mean ? m->mean[ch] : 0.0f, inv = m->std ? 1.0f / m->std[ch] : 1.0f;
     for (int i = 0; i < h; i++)
       for (int j = 0; j < w; j++)
-        x[((size_t)i * w + j) * c + ch] = (in[((size_t)ch * m->crop_h + top + i) * m->crop_w + left + j] - mean) * inv;
+        x[i * row + (ptrdiff_t)j * c + ch] = (in[((size_t)ch * m->crop_h + top + i) * m->crop_w + left + j] - mean) * inv;
   }
 }
 
@@ -1000,7 +1002,7 @@ static int run_node(dst_engine *e, int i, int pooled) {
       dst_pool2d(x, is.h, is.w, is.c, nd->kh, nd->kw, nd->sh, nd->sw, nd->ph, nd->pw, nd->out_shape.h, nd->out_shape.w,
                  nd->op == DST_OP_MAXPOOL, y);
       break;
-    case DST_OP_GLOBALAVGPOOL: dst_global_avgpool(x, is.h * is.w, is.c, y); break;
+    case DST_OP_GLOBALAVGPOOL: dst_global_avgpool(origin(e, nd->in[0]), is.h, is.w, stored_row(e, nd->in[0]), is.c, y); break;
     case DST_OP_FLATTEN: dst_hwc_to_chw(x, is.h, is.w, is.c, y); break;
     case DST_OP_SOFTMAX: dst_softmax(x, n, y); break;
   }
@@ -1014,7 +1016,8 @@ void dst_engine_run(dst_engine *e, const float *in, float *out, int batch) {
     const int pooled = dst_pool_threads(e->pool) > 1 && pick_mode(e);
     const double t0 = dst_pool_threads(e->pool) > 1 ? now_ms() : 0.0;
     if (pooled) dst_pool_begin(e->pool);
-    preprocess(m, in + b * in_size, e->val[0]);
+    zero_border(e, 0);
+    preprocess(m, in + b * in_size, origin(e, 0), stored_row(e, 0));
     for (int i = 0; i < m->n_nodes;) {
       const double t = e->profiling ? now_ms() : 0.0;
       const int ran = run_node(e, i, pooled);

@@ -147,11 +147,12 @@ void dst_pool2d(const float *x, int h, int w, int c, int kh, int kw, int sh, int
   }
 }
 
-void dst_global_avgpool(const float *x, int hw, int c, float *y) {
+void dst_global_avgpool(const float *x, int h, int w, ptrdiff_t row, int c, float *y) {
   for (int ch = 0; ch < c; ch++) y[ch] = 0.0f;
-  for (int p = 0; p < hw; p++)
-    for (int ch = 0; ch < c; ch++) y[ch] += x[(size_t)p * c + ch];
-  for (int ch = 0; ch < c; ch++) y[ch] /= (float)hw;
+  for (int i = 0; i < h; i++)
+    for (int j = 0; j < w; j++)
+      for (int ch = 0; ch < c; ch++) y[ch] += x[i * row + (ptrdiff_t)j * c + ch];
+  for (int ch = 0; ch < c; ch++) y[ch] /= (float)(h * w);
 }
 
 void dst_add(const float *a, const float *b, size_t n, int relu, float *y) {

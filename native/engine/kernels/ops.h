@@ -58,7 +58,8 @@ void dst_conv_grouped(const dst_conv_geo *g, int p0, int p1, int o, int og, int 
 /* avg divides by kh * kw (padding counts, as PyTorch's default). */
 void dst_pool2d(const float *x, int h, int w, int c, int kh, int kw, int sh, int sw, int ph, int pw,
               int oh, int ow, int is_max, float *y);
-void dst_global_avgpool(const float *x, int hw, int c, float *y);
+/* rows row floats apart: the input may keep a border */
+void dst_global_avgpool(const float *x, int h, int w, ptrdiff_t row, int c, float *y);
 void dst_add(const float *a, const float *b, size_t n, int relu, float *y);
 void dst_relu(const float *x, size_t n, float *y);
 void dst_softmax(const float *x, size_t n, float *y);

@@ -301,7 +301,7 @@ function nodeCall(np: NodePlan, layerId: Map<NodePlan, number>): string {
       return `dst_pool2d(${args.join(', ')});`;
     }
     case 'globalavgpool':
-      return `dst_global_avgpool(${x}, ${h * w}, ${c}, ${y});`;
+      return `dst_global_avgpool(${x}, ${h}, ${w}, ${w * c}, ${c}, ${y});`;
     case 'flatten':
       return `dst_hwc_to_chw(${x}, ${h}, ${w}, ${c}, ${y});`;
     case 'softmax':
