@@ -15,7 +15,7 @@ export function rng(seed: number): () => number {
 
 const dense: SparsityPattern = { kind: 'dense' };
 
-class Builder {
+export class Builder {
   nodes: GraphNode[] = [];
   private n = 0;
   constructor(private rand: () => number) {}

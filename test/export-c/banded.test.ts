@@ -74,7 +74,7 @@ describe('banded conv + pooling in the generated C', () => {
     expect(band('b')?.pool.op).toBe('avgpool');
     expect(band('c')).toMatchObject({ pooledRows: 3, convRows: 8 });
     expect(band('d')).toBeNull();
-    expect(plan.nodes.filter((np) => np.inBand).map((np) => np.node.name)).toEqual(['overlap', 'avg', 'sparse']);
+    expect(plan.nodes.filter((np) => np.inConv).map((np) => np.node.name)).toEqual(['overlap', 'avg', 'sparse']);
   });
 
   it('flat groups on the sparse paths read each kept input in place: no im2col buffer', () => {

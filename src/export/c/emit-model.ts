@@ -43,14 +43,14 @@ class WeightFile {
   }
 }
 
-function layerDefinition(id: number, cp: ConvPlan, packed: PackedLayer, wf: WeightFile, kept: Map<string, string>): string {
+function layerDefinition(id: number, cp: ConvPlan, relu: boolean, packed: PackedLayer, wf: WeightFile, kept: Map<string, string>): string {
   const name = cp.node.name;
   const fields: [string, string | number][] = [
     ['path', PATH_ENUM[cp.path]],
     ['h', cp.h], ['w', cp.w], ['c', cp.c], ['ph', cp.ph], ['pw', cp.pw], ['wp', cp.wp],
     ['kh', cp.kh], ['kw', cp.kw], ['sh', cp.sh], ['sw', cp.sw], ['dh', cp.dh], ['dw', cp.dw],
     ['oh', cp.oh], ['ow', cp.ow], ['o', cp.o], ['cg', cp.cg], ['groups', cp.groups],
-    ['kpad', cp.kpad], ['col_rows', cp.colRows], ['relu', cp.node.relu ? 1 : 0], ['ob', cp.ob], ['nblocks', cp.nblocks],
+    ['kpad', cp.kpad], ['col_rows', cp.colRows], ['relu', relu ? 1 : 0], ['ob', cp.ob], ['nblocks', cp.nblocks],
     ['n_off', packed.nOff], ['cin', packed.cin],
     ['weights', wf.add('float', `dst_w${id}`, packed.w, `${name}: ${cp.path} weights`)],
     ['w_stride', packed.wStride],
@@ -177,15 +177,15 @@ static void expand_lanes(const layer *L, int b, int32_t *idx) {
   }
 }
 
-/* Output pixels [p0, p1) of one output block: x is the (padded) input, or an im2col row per pixel from p0. */
-static void conv_block(const layer *L, int b, const float *x, ptrdiff_t x_row, ptrdiff_t x_col, int p0, int p1, float *out) {
+/* Output pixels [p0, p1) of one output block: x is the (padded) input, or an im2col row per pixel from p0; res (or NULL) is added as out is laid out. */
+static void conv_block(const layer *L, int b, const float *x, ptrdiff_t x_row, ptrdiff_t x_col, int p0, int p1, float *out, const float *res) {
   dst_conv_task t = {
     .x = x, .x_row = x_row, .x_col = x_col, .ow = L->ow, .p0 = p0, .p1 = p1,
     .y = out + (ptrdiff_t)b * L->ob, .y_pix = L->o, .y_row = (ptrdiff_t)L->ow * L->o,
     .lanes = L->o - b * L->ob < L->ob ? L->o - b * L->ob : L->ob,
     .relu = L->relu, .bias = L->bias + (size_t)b * L->ob,
     .w = L->weights + (size_t)b * L->w_stride, .off = L->off, .n_off = L->n_off, .cin = L->cin,
-    .m = L->m, .idx = NULL,
+    .m = L->m, .idx = NULL, .res = res ? res + (ptrdiff_t)b * L->ob : NULL,
   };
   switch (L->path) {
     case PATH_DENSE16:
@@ -211,28 +211,32 @@ static const float *conv_input(const layer *L, const float *in, float *padbuf) {
   return padbuf;
 }
 
-/* Output rows [r0, r1) into y (row r0 first); x from conv_input. Every pixel sums in the same order whatever the rows. */
-static void conv_rows(const layer *L, const float *x, int r0, int r1, float *y, float *colbuf) {
+/*
+ * Output rows [r0, r1) into y (row r0 first), plus res laid out as y when a
+ * residual add runs in the stores; x from conv_input. Every pixel sums in the
+ * same order whatever the rows.
+ */
+static void conv_rows(const layer *L, const float *x, int r0, int r1, float *y, const float *res, float *colbuf) {
   const ptrdiff_t x_row = (ptrdiff_t)L->sh * L->wp * L->c, x_col = (ptrdiff_t)L->sw * L->c;
   const int npix = (r1 - r0) * L->ow;
   x += (ptrdiff_t)r0 * x_row;
   if (L->path >= PATH_CSR) {
-    const dst_conv_geo geo = {x, x_row, x_col, L->ow, y, L->o, (ptrdiff_t)L->ow * L->o, L->relu, L->bias, NULL};
+    const dst_conv_geo geo = {x, x_row, x_col, L->ow, y, L->o, (ptrdiff_t)L->ow * L->o, L->relu, L->bias, res};
     if (L->path == PATH_CSR) dst_conv_csr(&geo, 0, npix, 0, L->o, L->rowptr, L->off, L->weights);
     else if (L->path == PATH_DEPTHWISE) dst_conv_depthwise(&geo, 0, npix, L->o, L->kh * L->kw, L->off, L->weights);
     else dst_conv_grouped(&geo, 0, npix, L->o, L->o / L->groups, L->cg, L->kh * L->kw, L->off, L->weights);
     return;
   }
   if (!colbuf) {
-    for (int b = 0; b < L->nblocks; b++) conv_block(L, b, x, x_row, x_col, 0, npix, y);
+    for (int b = 0; b < L->nblocks; b++) conv_block(L, b, x, x_row, x_col, 0, npix, y, res);
     return;
   }
   /* Flat groups: expand up to col_rows output rows at a time. */
   for (int r = r0; r < r1; r += L->col_rows) {
     const int rows = r1 - r < L->col_rows ? r1 - r : L->col_rows;
     dst_im2col(x + (ptrdiff_t)(r - r0) * x_row, L->wp, L->c, L->kh, L->kw, L->sh, L->sw, L->dh, L->dw, rows, L->ow, L->kpad, colbuf);
-    float *yr = y + (ptrdiff_t)(r - r0) * L->ow * L->o;
-    for (int b = 0; b < L->nblocks; b++) conv_block(L, b, colbuf, (ptrdiff_t)L->ow * L->kpad, L->kpad, 0, rows * L->ow, yr);
+    const ptrdiff_t at = (ptrdiff_t)(r - r0) * L->ow * L->o;
+    for (int b = 0; b < L->nblocks; b++) conv_block(L, b, colbuf, (ptrdiff_t)L->ow * L->kpad, L->kpad, 0, rows * L->ow, y + at, res ? res + at : NULL);
   }
 }
 `;
@@ -259,7 +263,7 @@ static void conv_pool(const layer *L, const pooling *P, const float *in, float *
     if (done > r0) memmove(band, band + (size_t)(r0 - first) * row, (size_t)(done - r0) * row * sizeof(float));
     else done = r0;
     first = r0;
-    conv_rows(L, x, done, r1, band + (size_t)(done - r0) * row, colbuf);
+    conv_rows(L, x, done, r1, band + (size_t)(done - r0) * row, NULL, colbuf);
     done = r1;
     float *y = out + (size_t)p0 * P->ow * L->o;
     if (P->is_max && DST_K.maxpool) DST_K.maxpool(band, L->ow, L->o, P->kh, P->kw, P->sh, P->sw, p1 - p0, P->ow, y);
@@ -288,7 +292,7 @@ function nodeCall(np: NodePlan, layerId: Map<NodePlan, number>): string {
     case 'conv':
     case 'linear': {
       const L = `L${layerId.get(np)}`;
-      return `conv_rows(&${L}, conv_input(&${L}, ${x}, ${pad}), 0, ${L}.oh, ${y}, ${col});`;
+      return `conv_rows(&${L}, conv_input(&${L}, ${x}, ${pad}), 0, ${L}.oh, ${y}, ${np.res ? at(np.res) : 'NULL'}, ${col});`;
     }
     case 'relu':
       return `dst_relu(${x}, ${n}, ${y});`;
@@ -355,7 +359,7 @@ export function emitModel(graph: Graph, plan: GraphPlan, target: string): ModelS
     layerId.set(np, id);
     const packed = packLayer(np.conv);
     scratch = Math.max(scratch, scratchInts(np.conv, packed));
-    layers.push(layerDefinition(id, np.conv, packed, wf, kept));
+    layers.push(layerDefinition(id, np.conv, np.relu, packed, wf, kept));
   }
   const [c, h, w] = graph.inputShape;
   const [h0, w0] = graph.preprocess.cropFrom ?? [h, w];
@@ -412,7 +416,7 @@ void dst_model_run_u8(const uint8_t *input, float *scores);
 `;
 
   const forward = plan.nodes
-    .map((np, i) => (np.inBand ? `  /* ${np.node.name}: in the bands of ${plan.nodes[i - 1].node.name} */` : `  /* ${np.node.name} */\n  ${nodeCall(np, layerId)}`))
+    .map((np, i) => (np.inConv ? `  /* ${np.node.name}: in ${plan.nodes[i - 1].node.name} */` : `  /* ${np.node.name} */\n  ${nodeCall(np, layerId)}`))
     .join('\n');
   const finish = os.length === 3
     ? `  dst_hwc_to_chw(${at(plan.output)}, ${oh}, ${ow}, ${oc}, scores);`

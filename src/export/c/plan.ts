@@ -7,7 +7,7 @@
 import { DstError } from '../../errors.js';
 import { inferShapes } from '../uhp-shapes.js';
 import { groupsPerChannel } from '../uhp-pattern.js';
-import { GRAPH_INPUT, nodeInputs, type ConvNode, type Graph, type GraphNode, type LinearNode, type PoolNode, type Shape, type Shape3 } from '../ir.js';
+import { GRAPH_INPUT, nodeInputs, type AddNode, type ConvNode, type Graph, type GraphNode, type LinearNode, type PoolNode, type Shape, type Shape3 } from '../ir.js';
 
 export type Path = 'dense16' | 'sparse16' | 'sparse8' | 'gather8' | 'csr' | 'depthwise' | 'grouped';
 
@@ -116,8 +116,12 @@ export interface NodePlan {
   col: Placement | null;
   /** Set on a banded conv. */
   band: Band | null;
-  /** A pooling the banded conv before it computes. */
-  inBand: boolean;
+  /** Set on a conv whose stores add this residual, as the add after it would; `out` is then the add's output. */
+  res: Placement | null;
+  /** Relu after the residual (the add's), or the conv's own. */
+  relu: boolean;
+  /** A pooling the banded conv before it computes, or an add the conv before it does in its stores. */
+  inConv: boolean;
 }
 
 export interface GraphPlan {
@@ -150,6 +154,20 @@ function bandOf(graph: Graph, shapes: Map<string, Shape>, i: number): BandRows |
   const [sh] = pool.stride;
   const pooledRows = Math.min((shapes.get(pool.output) as Shape3)[1], Math.max(1, Math.floor(BAND_BYTES / (sh * w * c * 4))));
   return { pool, pooledRows, convRows: (pooledRows - 1) * sh + kh };
+}
+
+/**
+ * The residual node i's stores add: node i is a conv or linear without relu
+ * whose output only the next node, an add, reads (as the engine fuses it).
+ */
+function residualOf(graph: Graph, i: number): string | null {
+  const conv = graph.nodes[i];
+  const add = graph.nodes[i + 1];
+  if ((conv?.op !== 'conv' && conv?.op !== 'linear') || conv.relu || add?.op !== 'add' || graph.output === conv.output) return null;
+  const [a, b] = add.inputs;
+  if ((a === conv.output) === (b === conv.output)) return null;
+  if (graph.nodes.filter((n) => nodeInputs(n).includes(conv.output)).length !== 1) return null;
+  return a === conv.output ? b : a;
 }
 
 /* 64-byte granules, as the engine's arena. */
@@ -187,8 +205,10 @@ export function planGraph(graph: Graph): GraphPlan {
   const shapes = inferShapes(graph);
   const n = graph.nodes.length;
   const bands = graph.nodes.map((_, i) => bandOf(graph, shapes, i));
+  const residuals = graph.nodes.map((_, i) => (bands[i] ? null : residualOf(graph, i)));
+  const twoSteps = (i: number): boolean => bands[i] !== null || residuals[i] !== null;
   const lastRead = new Map<string, number>([[GRAPH_INPUT, -1]]);
-  graph.nodes.forEach((node, i) => nodeInputs(node).forEach((v) => lastRead.set(v, bands[i] ? i + 1 : i)));
+  graph.nodes.forEach((node, i) => nodeInputs(node).forEach((v) => lastRead.set(v, twoSteps(i) ? i + 1 : i)));
   lastRead.set(graph.output, n);
   const placed: Interval[] = [];
   const values = new Map<string, Interval>();
@@ -202,9 +222,16 @@ export function planGraph(graph: Graph): GraphPlan {
   graph.nodes.forEach((node, i) => {
     const band = bands[i];
     const out = shapes.get(node.output) as Shape;
+    // A conv with a fused add writes the add's output (from this step on); the add itself writes nothing.
+    const written = residuals[i] !== null ? graph.nodes[i + 1]!.output : node.output;
+    if (i > 0 && residuals[i - 1] !== null) {
+      scratch.push({ pad: null, col: null });
+      return;
+    }
     // A banded conv's output is a conv, so rank 3.
-    define(node.output, i, band ? band.convRows * (out as Shape3)[2] * out[0] : count(out));
-    const last = band ? i + 1 : i;
+    define(written, i, band ? band.convRows * (out as Shape3)[2] * out[0] : count(out));
+    if (written !== node.output) values.set(node.output, values.get(written) as Interval);
+    const last = twoSteps(i) ? i + 1 : i;
     let pad: Interval | null = null;
     let col: Interval | null = null;
     if (node.op === 'conv' || node.op === 'linear') {
@@ -213,7 +240,7 @@ export function planGraph(graph: Graph): GraphPlan {
       if (cp.kpad > 0) col = { first: i, last, floats: round16(Math.min(cp.colRows, band?.convRows ?? cp.colRows) * cp.ow * cp.kpad), offset: 0 };
     }
     // Largest first within a step keeps the arena tighter.
-    for (const iv of [values.get(node.output) as Interval, pad, col].filter((x): x is Interval => x !== null).sort((a, b) => b.floats - a.floats)) {
+    for (const iv of [values.get(written) as Interval, pad, col].filter((x): x is Interval => x !== null).sort((a, b) => b.floats - a.floats)) {
       place(iv, placed);
     }
     scratch.push({ pad, col });
@@ -222,17 +249,22 @@ export function planGraph(graph: Graph): GraphPlan {
   const nodes = graph.nodes.map((node, i): NodePlan => {
     const inShapes = nodeInputs(node).map((v) => shapes.get(v) as Shape);
     const band = bands[i];
+    const res = residuals[i];
+    const inConv = i > 0 && twoSteps(i - 1);
+    const written = res !== null ? graph.nodes[i + 1]!.output : node.output;
     return {
       node,
       inShapes,
       outShape: shapes.get(node.output) as Shape,
       conv: node.op === 'conv' || node.op === 'linear' ? planConv(node, inShapes[0]) : null,
-      out: at(values.get(node.output) as Interval),
+      out: at(values.get(written) as Interval),
       ins: nodeInputs(node).map((v) => at(values.get(v) as Interval)),
       pad: scratch[i].pad ? at(scratch[i].pad as Interval) : null,
       col: scratch[i].col ? at(scratch[i].col as Interval) : null,
       band: band ? { ...band, poolShape: shapes.get(band.pool.output) as Shape, poolOut: at(values.get(band.pool.output) as Interval) } : null,
-      inBand: i > 0 && bands[i - 1] !== null,
+      res: res !== null ? at(values.get(res) as Interval) : null,
+      relu: res !== null ? (graph.nodes[i + 1] as AddNode).relu : 'relu' in node && node.relu,
+      inConv,
     };
   });
   return {
