@@ -1030,7 +1030,6 @@ void dst_engine_run(dst_engine *e, const float *in, float *out, int batch) {
     if (os.rank == 3) dst_hwc_to_chw(e->val[m->output], os.h, os.w, os.c, o);
     else memcpy(o, e->val[m->output], out_size * sizeof(float));
   }
-  dst_pool_end(e->pool);
 }
 
 int dst_engine_set_threads(dst_engine *e, int threads, char *err, size_t errlen) {

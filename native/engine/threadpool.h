@@ -17,13 +17,8 @@ dst_pool *dst_pool_new(int threads);
 int dst_pool_threads(const dst_pool *p);
 /* Runs fn(ctx, t) for every t in [0, tasks) and returns when all are done. */
 void dst_pool_run(dst_pool *p, dst_task_fn fn, void *ctx, int tasks);
-/*
- * Brackets a run of several loops: begin() wakes the workers so they are
- * spinning when the first loop starts; after end() they sleep as soon as
- * they are idle instead of spinning.
- */
+/* Before a run of several loops: wakes sleeping workers so they are spinning when the first loop starts. */
 void dst_pool_begin(dst_pool *p);
-void dst_pool_end(dst_pool *p);
 void dst_pool_free(dst_pool *p);
 
 #endif
