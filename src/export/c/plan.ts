@@ -198,7 +198,8 @@ function place(iv: Interval, placed: Interval[]): void {
  * step that reads it (the graph output to the end), pad and im2col buffers
  * for their one step, and buffers alive at the same step never overlap. A
  * banded conv and its pooling count as one step: the conv's input, band and
- * scratch stay alive while the pooling writes.
+ * scratch stay alive while the pooling writes. So do a conv and the add its
+ * stores run: its input stays alive while it writes the add's output.
  */
 export function planGraph(graph: Graph): GraphPlan {
   checkSupported(graph);
