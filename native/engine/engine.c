@@ -479,6 +479,8 @@ static void plan_borders(dst_engine *e) {
   free(ok);
 }
 
+static dst_shape value_shape(const dst_engine *e, int v) { return v == 0 ? e->model.input : e->model.nodes[v - 1].out_shape; }
+
 /* Greedy buffer reuse: a value's slot returns to the free list after its last reader. */
 static int plan_arena(dst_engine *e, char *err, size_t errlen) {
   dst_model *m = &e->model;
@@ -502,7 +504,7 @@ static int plan_arena(dst_engine *e, char *err, size_t errlen) {
   int n_slots = 0;
   size_t pad_max = 0, col_max = 0;
   for (int v = 0; v < nv; v++) {
-    const dst_shape sh = v == 0 ? m->input : m->nodes[v - 1].out_shape;
+    const dst_shape sh = value_shape(e, v);
     const dst_border b = e->border[v];
     size_t need = round16((size_t)sh.c * (sh.h + 2 * b.h) * (sh.w + 2 * b.w));
     /* the output of a conv with a fused add is never written: no slot */
@@ -940,8 +942,6 @@ static void record_mode(dst_engine *e, int mode, double ms) {
   e->next[mode] = (e->next[mode] + 1) % MODE_WINDOW;
   if (e->n_recent[mode] < MODE_WINDOW) e->n_recent[mode]++;
 }
-
-static dst_shape value_shape(const dst_engine *e, int v) { return v == 0 ? e->model.input : e->model.nodes[v - 1].out_shape; }
 
 /* Floats per stored row of value v. */
 static ptrdiff_t stored_row(const dst_engine *e, int v) {

@@ -208,6 +208,8 @@ export function planGraph(graph: Graph): GraphPlan {
   const bands = graph.nodes.map((_, i) => bandOf(graph, shapes, i));
   const residuals = graph.nodes.map((_, i) => (bands[i] ? null : residualOf(graph, i)));
   const twoSteps = (i: number): boolean => bands[i] !== null || residuals[i] !== null;
+  // A conv with a fused add writes the add's output (from its own step on); the add itself writes nothing.
+  const writtenBy = (i: number): string => (residuals[i] !== null ? graph.nodes[i + 1]!.output : graph.nodes[i]!.output);
   const lastRead = new Map<string, number>([[GRAPH_INPUT, -1]]);
   graph.nodes.forEach((node, i) => nodeInputs(node).forEach((v) => lastRead.set(v, twoSteps(i) ? i + 1 : i)));
   lastRead.set(graph.output, n);
@@ -223,8 +225,7 @@ export function planGraph(graph: Graph): GraphPlan {
   graph.nodes.forEach((node, i) => {
     const band = bands[i];
     const out = shapes.get(node.output) as Shape;
-    // A conv with a fused add writes the add's output (from this step on); the add itself writes nothing.
-    const written = residuals[i] !== null ? graph.nodes[i + 1]!.output : node.output;
+    const written = writtenBy(i);
     if (i > 0 && residuals[i - 1] !== null) {
       scratch.push({ pad: null, col: null });
       return;
@@ -252,7 +253,7 @@ export function planGraph(graph: Graph): GraphPlan {
     const band = bands[i];
     const res = residuals[i];
     const inConv = i > 0 && twoSteps(i - 1);
-    const written = res !== null ? graph.nodes[i + 1]!.output : node.output;
+    const written = writtenBy(i);
     return {
       node,
       inShapes,
