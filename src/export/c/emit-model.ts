@@ -4,7 +4,7 @@ import { patternRanks } from '../uhp-pattern.js';
 import type { Graph } from '../ir.js';
 import { arrayDeclaration, arrayDefinition, floatLiteral } from './c-literals.js';
 import { packLayer, type PackedLayer } from './pack.js';
-import type { ConvPlan, GraphPlan, NodePlan, Placement } from './plan.js';
+import type { Border, ConvPlan, GraphPlan, NodePlan, Placement } from './plan.js';
 
 export const MARKER = 'dst C export';
 
@@ -50,7 +50,7 @@ function layerDefinition(id: number, cp: ConvPlan, relu: boolean, packed: Packed
     ['h', cp.h], ['w', cp.w], ['c', cp.c], ['ph', cp.ph], ['pw', cp.pw], ['wp', cp.wp],
     ['kh', cp.kh], ['kw', cp.kw], ['sh', cp.sh], ['sw', cp.sw], ['dh', cp.dh], ['dw', cp.dw],
     ['oh', cp.oh], ['ow', cp.ow], ['o', cp.o], ['cg', cp.cg], ['groups', cp.groups],
-    ['kpad', cp.kpad], ['col_rows', cp.colRows], ['relu', relu ? 1 : 0], ['ob', cp.ob], ['nblocks', cp.nblocks],
+    ['y_row', cp.yRow], ['kpad', cp.kpad], ['col_rows', cp.colRows], ['relu', relu ? 1 : 0], ['ob', cp.ob], ['nblocks', cp.nblocks],
     ['n_off', packed.nOff], ['cin', packed.cin],
     ['weights', wf.add('float', `dst_w${id}`, packed.w, `${name}: ${cp.path} weights`)],
     ['w_stride', packed.wStride],
@@ -85,6 +85,7 @@ typedef struct layer {
   int h, w, c, ph, pw, wp;
   int kh, kw, sh, sw, dh, dw;
   int oh, ow, o, cg, groups;
+  ptrdiff_t y_row; /* floats per stored output row: more than ow * o when the output keeps a zero border */
   int kpad, col_rows, relu, ob, nblocks, n_off, cin;
   int n, m, block, n_groups, bits;
   int flat; /* sparse paths: off holds one offset per group position, not per group */
@@ -181,7 +182,7 @@ static void expand_lanes(const layer *L, int b, int32_t *idx) {
 static void conv_block(const layer *L, int b, const float *x, ptrdiff_t x_row, ptrdiff_t x_col, int p0, int p1, float *out, const float *res) {
   dst_conv_task t = {
     .x = x, .x_row = x_row, .x_col = x_col, .ow = L->ow, .p0 = p0, .p1 = p1,
-    .y = out + (ptrdiff_t)b * L->ob, .y_pix = L->o, .y_row = (ptrdiff_t)L->ow * L->o,
+    .y = out + (ptrdiff_t)b * L->ob, .y_pix = L->o, .y_row = L->y_row,
     .lanes = L->o - b * L->ob < L->ob ? L->o - b * L->ob : L->ob,
     .relu = L->relu, .bias = L->bias + (size_t)b * L->ob,
     .w = L->weights + (size_t)b * L->w_stride, .off = L->off, .n_off = L->n_off, .cin = L->cin,
@@ -204,7 +205,7 @@ static void conv_block(const layer *L, int b, const float *x, ptrdiff_t x_row, p
   }
 }
 
-/* The conv's input as its kernels read it: the zero-bordered copy when it pads. */
+/* The conv's input as its kernels read it: the zero-bordered copy when it pads beyond the input's own border. */
 static const float *conv_input(const layer *L, const float *in, float *padbuf) {
   if (!padbuf) return in;
   dst_pad(in, L->h, L->w, L->c, L->ph, L->pw, padbuf);
@@ -221,7 +222,7 @@ static void conv_rows(const layer *L, const float *x, int r0, int r1, float *y, 
   const int npix = (r1 - r0) * L->ow;
   x += (ptrdiff_t)r0 * x_row;
   if (L->path >= PATH_CSR) {
-    const dst_conv_geo geo = {x, x_row, x_col, L->ow, y, L->o, (ptrdiff_t)L->ow * L->o, L->relu, L->bias, res};
+    const dst_conv_geo geo = {x, x_row, x_col, L->ow, y, L->o, L->y_row, L->relu, L->bias, res};
     if (L->path == PATH_CSR) dst_conv_csr(&geo, 0, npix, 0, L->o, L->rowptr, L->off, L->weights);
     else if (L->path == PATH_DEPTHWISE) dst_conv_depthwise(&geo, 0, npix, L->o, L->kh * L->kw, L->off, L->weights);
     else dst_conv_grouped(&geo, 0, npix, L->o, L->o / L->groups, L->cg, L->kh * L->kw, L->off, L->weights);
@@ -235,8 +236,21 @@ static void conv_rows(const layer *L, const float *x, int r0, int r1, float *y, 
   for (int r = r0; r < r1; r += L->col_rows) {
     const int rows = r1 - r < L->col_rows ? r1 - r : L->col_rows;
     dst_im2col(x + (ptrdiff_t)(r - r0) * x_row, L->wp, L->c, L->kh, L->kw, L->sh, L->sw, L->dh, L->dw, rows, L->ow, L->kpad, colbuf);
-    const ptrdiff_t at = (ptrdiff_t)(r - r0) * L->ow * L->o;
+    const ptrdiff_t at = (ptrdiff_t)(r - r0) * L->y_row;
     for (int b = 0; b < L->nblocks; b++) conv_block(L, b, colbuf, (ptrdiff_t)L->ow * L->kpad, L->kpad, 0, rows * L->ow, y + at, res ? res + at : NULL);
+  }
+}
+`;
+
+/* Only in a graph with a zero-bordered value: -Werror=unused-function. */
+const ZERO_BORDER = `/* The zero border (bh rows, bw columns) around a stored h x w x c value: the arena is shared, so it is redone before each write. */
+static void zero_border(float *x, int h, int w, int c, int bh, int bw) {
+  const size_t row = (size_t)(w + 2 * bw) * c, side = (size_t)bw * c;
+  memset(x, 0, (size_t)bh * row * sizeof(float));
+  memset(x + (size_t)(bh + h) * row, 0, (size_t)bh * row * sizeof(float));
+  for (int r = bh; r < bh + h; r++) {
+    memset(x + r * row, 0, side * sizeof(float));
+    memset(x + (r + 1) * row - side, 0, side * sizeof(float));
   }
 }
 `;
@@ -273,11 +287,20 @@ static void conv_pool(const layer *L, const pooling *P, const float *in, float *
 `;
 
 const at = (p: Placement): string => `A + ${p.offset}`;
+/** Floats from a stored value's start to its pixel (0, 0). */
+const originShift = (s: readonly number[], b: Border): number => (s.length === 3 ? (b[0] * (s[2]! + 2 * b[1]) + b[1]) * s[0]! : 0);
+const origin = (p: Placement, s: readonly number[], b: Border): string => `A + ${p.offset + originShift(s, b)}`;
+/** Zeroes the border a node's written value keeps, before the node writes it; nothing when it keeps none. */
+function zeroBorder(p: Placement, s: readonly number[], b: Border): string {
+  return b[0] > 0 || b[1] > 0 ? `zero_border(A + ${p.offset}, ${s[1]}, ${s[2]}, ${s[0]}, ${b[0]}, ${b[1]});\n  ` : '';
+}
 
 function nodeCall(np: NodePlan, layerId: Map<NodePlan, number>): string {
   const node = np.node;
   const x = at(np.ins[0]);
   const y = at(np.out);
+  // a conv reads its input in place (at its first window) unless it pads a copy of it
+  const convIn = np.conv && !np.conv.copyPad ? `A + ${np.ins[0].offset + np.conv.inShift}` : x;
   const s = np.inShapes[0];
   const [c, h, w] = s.length === 3 ? s : [s[0], 1, 1];
   const n = c * h * w;
@@ -286,13 +309,15 @@ function nodeCall(np: NodePlan, layerId: Map<NodePlan, number>): string {
   if (np.band) {
     const { pool, poolShape, poolOut, pooledRows } = np.band;
     const geo = [pool.op === 'maxpool' ? 1 : 0, ...pool.kernel, ...pool.stride, poolShape[1], poolShape[2], pooledRows];
-    return `conv_pool(&L${layerId.get(np)}, &(const pooling){${geo.join(', ')}}, ${x}, ${y}, ${at(poolOut)}, ${pad}, ${col});`;
+    return `conv_pool(&L${layerId.get(np)}, &(const pooling){${geo.join(', ')}}, ${convIn}, ${y}, ${at(poolOut)}, ${pad}, ${col});`;
   }
   switch (node.op) {
     case 'conv':
     case 'linear': {
       const L = `L${layerId.get(np)}`;
-      return `conv_rows(&${L}, conv_input(&${L}, ${x}, ${pad}), 0, ${L}.oh, ${y}, ${np.res ? at(np.res) : 'NULL'}, ${col});`;
+      // the residual is laid out as the output: the same border
+      const res = np.res ? origin(np.res, np.outShape, np.outBorder) : 'NULL';
+      return `${zeroBorder(np.out, np.outShape, np.outBorder)}conv_rows(&${L}, conv_input(&${L}, ${convIn}, ${pad}), 0, ${L}.oh, ${origin(np.out, np.outShape, np.outBorder)}, ${res}, ${col});`;
     }
     case 'relu':
       return `dst_relu(${x}, ${n}, ${y});`;
@@ -305,7 +330,7 @@ function nodeCall(np: NodePlan, layerId: Map<NodePlan, number>): string {
       return `dst_pool2d(${args.join(', ')});`;
     }
     case 'globalavgpool':
-      return `dst_global_avgpool(${x}, ${h}, ${w}, ${w * c}, ${c}, ${y});`;
+      return `dst_global_avgpool(${origin(np.ins[0], s, np.inBorder)}, ${h}, ${w}, ${(w + 2 * np.inBorder[1]) * c}, ${c}, ${y});`;
     case 'flatten':
       return `dst_hwc_to_chw(${x}, ${h}, ${w}, ${c}, ${y});`;
     case 'softmax':
@@ -313,7 +338,8 @@ function nodeCall(np: NodePlan, layerId: Map<NodePlan, number>): string {
   }
 }
 
-function preprocessFunctions(graph: Graph): string {
+/* The input's rows are rowFloats apart: it may keep a zero border. */
+function preprocessFunctions(graph: Graph, rowFloats: number): string {
   const [c, h, w] = graph.inputShape;
   const pre = graph.preprocess;
   const [h0, w0] = pre.cropFrom ?? [h, w];
@@ -330,13 +356,13 @@ function preprocessFunctions(graph: Graph): string {
     const float mean = pre_mean[ch], inv = 1.0f / pre_std[ch];
     for (int i = 0; i < ${h}; i++)
       for (int j = 0; j < ${w}; j++)
-        x[(i * ${w} + j) * ${c} + ch] = (${pixel} - mean) * inv;
+        x[i * ${rowFloats} + j * ${c} + ch] = (${pixel} - mean) * inv;
   }`;
   const src = `in[(ch * ${h0} + ${top} + i) * ${w0} + ${left} + j]`;
   return `static const float pre_mean[${c}] = {${mean.join(', ')}};
 static const float pre_std[${c}] = {${std.join(', ')}};
 
-/* Centre crop of a [C, H0, W0] image, (x - mean) / std, into the NHWC input buffer. */
+/* Centre crop of a [C, H0, W0] image, (x - mean) / std, into the NHWC input at its pixel (0, 0). */
 static void preprocess_f32(const float *in, float *x) {
 ${body(src)}
 }
@@ -367,6 +393,7 @@ export function emitModel(graph: Graph, plan: GraphPlan, target: string): ModelS
   const [oc, oh, ow] = os.length === 3 ? os : [os[0], 1, 1];
   const outSize = oc * oh * ow;
   const arenaBytes = plan.arenaFloats * 4;
+  const bordered = [plan.inputBorder, ...plan.nodes.map((np) => np.outBorder)].some(([bh, bw]) => bh > 0 || bw > 0);
   const header = `/* ${MARKER} (target ${target}): do not edit, re-export instead. */`;
 
   const modelH = `${header}
@@ -436,20 +463,20 @@ void dst_model_run_u8(const uint8_t *input, float *scores);
 #define SCRATCH_INTS ${scratch}
 
 ${RUNTIME}
-${plan.nodes.some((np) => np.band) ? CONV_POOL : ''}${layers.join('\n')}
-${preprocessFunctions(graph)}
+${bordered ? ZERO_BORDER : ''}${plan.nodes.some((np) => np.band) ? CONV_POOL : ''}${layers.join('\n')}
+${preprocessFunctions(graph, (w + 2 * plan.inputBorder[1]) * c)}
 static void forward(float *scores) {
 ${forward}
 ${finish}
 }
 
 void dst_model_run(const float *input, float *scores) {
-  preprocess_f32(input, ${at(plan.input)});
+  ${zeroBorder(plan.input, graph.inputShape, plan.inputBorder)}preprocess_f32(input, ${origin(plan.input, graph.inputShape, plan.inputBorder)});
   forward(scores);
 }
 
 void dst_model_run_u8(const uint8_t *input, float *scores) {
-  preprocess_u8(input, ${at(plan.input)});
+  ${zeroBorder(plan.input, graph.inputShape, plan.inputBorder)}preprocess_u8(input, ${origin(plan.input, graph.inputShape, plan.inputBorder)});
   forward(scores);
 }
 `;

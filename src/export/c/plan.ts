@@ -20,9 +20,15 @@ export interface ConvPlan {
   sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
   groups: number;
   oh: number; ow: number;
-  /** Padded input width; the input is copied into a zero-bordered buffer when ph or pw > 0. */
+  /** Width of the input rows the kernels read: the stored width when the input's zero border covers the padding, else the padded copy's. */
   wp: number;
   hp: number;
+  /** The padding is more than the input's border: the input is copied into a zero-bordered buffer first. */
+  copyPad: boolean;
+  /** Read in place: floats from the input's storage to the window of output pixel 0. */
+  inShift: number;
+  /** Floats per output row as stored: more than ow * o when the output keeps a zero border. */
+  yRow: number;
   /** UHP groups run across taps (Cg not a multiple of M): a group's inputs are not contiguous. */
   flat: boolean;
   /** im2col row length (flat-grouped gather8 layers); 0 without im2col. */
@@ -59,7 +65,11 @@ function choosePath(node: ConvNode | LinearNode, groups: number, cg: number, o: 
   return 'gather8';
 }
 
-export function planConv(node: ConvNode | LinearNode, input: Shape): ConvPlan {
+/** Rows and columns of zeros kept around a stored value, so the convs that read it pad in place instead of copying. */
+export type Border = readonly [number, number];
+const NO_BORDER: Border = [0, 0];
+
+export function planConv(node: ConvNode | LinearNode, input: Shape, inBorder: Border = NO_BORDER, outBorder: Border = NO_BORDER): ConvPlan {
   const [c, h, w] = input.length === 3 ? input : [input[0], 1, 1];
   const conv = node.op === 'conv' ? node : null;
   const [o, cg] = node.weightShape;
@@ -77,9 +87,13 @@ export function planConv(node: ConvNode | LinearNode, input: Shape): ConvPlan {
   const im2col = flat && path === 'gather8';
   const kpad = im2col && p.kind === 'uhp' ? groupsPerChannel({ outChannels: o, inPerGroup: cg, taps: kh * kw }, p.m) * p.m : 0;
   const ob = path === 'depthwise' || path === 'grouped' ? o : path === 'sparse8' || path === 'gather8' ? 8 : 16;
+  const [bh, bw] = inBorder;
+  const copyPad = ph > bh || pw > bw;
+  const wp = copyPad ? w + 2 * pw : w + 2 * bw;
   return {
     node, path, c, h, w, o, cg, kh, kw, sh, sw, ph, pw, dh, dw, groups, oh, ow, flat,
-    wp: w + 2 * pw, hp: h + 2 * ph, kpad, colRows: kpad > 0 ? Math.min(oh, Math.max(1, Math.floor(COL_BUDGET / (ow * kpad)))) : 0,
+    wp, hp: h + 2 * ph, copyPad, inShift: copyPad ? 0 : ((bh - ph) * wp + (bw - pw)) * c, yRow: (ow + 2 * outBorder[1]) * o,
+    kpad, colRows: kpad > 0 ? Math.min(oh, Math.max(1, Math.floor(COL_BUDGET / (ow * kpad)))) : 0,
     ob, nblocks: Math.ceil(o / ob),
   };
 }
@@ -122,11 +136,15 @@ export interface NodePlan {
   relu: boolean;
   /** A pooling the banded conv before it computes, or an add the conv before it does in its stores. */
   inConv: boolean;
+  /** Zero borders around its first input and around the value it writes (a fused add's residual keeps the latter). */
+  inBorder: Border;
+  outBorder: Border;
 }
 
 export interface GraphPlan {
   inputShape: Shape;
   input: Placement;
+  inputBorder: Border;
   nodes: NodePlan[];
   output: Placement;
   outputShape: Shape;
@@ -170,9 +188,56 @@ function residualOf(graph: Graph, i: number): string | null {
   return a === conv.output ? b : a;
 }
 
+/**
+ * Zero borders, as the engine's plan_borders: a conv's output (or its fused
+ * add's) and the graph input keep a border as wide as the largest padding of
+ * the convs that read them, when only convs read them (global pooling and a
+ * fused add's residual read around one). A fused add's residual and output
+ * share a layout: both take the wider border, or none.
+ */
+function planBorders(graph: Graph, bands: (BandRows | null)[], residuals: (string | null)[], writtenBy: (i: number) => string): Map<string, Border> {
+  const ok = new Set<string>([GRAPH_INPUT]);
+  graph.nodes.forEach((node, i) => {
+    if (node.op === 'conv' && bands[i] === null) ok.add(writtenBy(i));
+  });
+  ok.delete(graph.output);
+  const border = new Map<string, [number, number]>();
+  graph.nodes.forEach((node, j) => {
+    if ((j > 0 && residuals[j - 1] !== null) || node.op === 'globalavgpool') return;
+    for (const v of nodeInputs(node)) {
+      if (node.op !== 'conv') ok.delete(v);
+      else if (ok.has(v)) {
+        const [bh, bw] = border.get(v) ?? [0, 0];
+        border.set(v, [Math.max(bh, node.padding[0]), Math.max(bw, node.padding[1])]);
+      }
+    }
+  });
+  for (const v of border.keys()) if (!ok.has(v)) border.delete(v);
+  // Borders only grow to the widest padding or drop to none for good, so this ends.
+  for (let changed = true; changed;) {
+    changed = false;
+    residuals.forEach((res, i) => {
+      if (res === null) return;
+      const y = writtenBy(i);
+      const a = border.get(res) ?? NO_BORDER, b = border.get(y) ?? NO_BORDER;
+      if (a[0] === b[0] && a[1] === b[1]) return;
+      if (ok.has(res) && ok.has(y)) {
+        const both: [number, number] = [Math.max(a[0], b[0]), Math.max(a[1], b[1])];
+        border.set(res, both), border.set(y, [...both]);
+      } else {
+        border.delete(res), border.delete(y), ok.delete(res), ok.delete(y);
+      }
+      changed = true;
+    });
+  }
+  return border;
+}
+
 /* 64-byte granules, as the engine's arena. */
 const round16 = (n: number): number => Math.ceil(n / 16) * 16;
 const count = (s: Shape): number => s.reduce((a, b) => a * b, 1);
+/** Floats of a value stored with a zero border. */
+const stored = (s: Shape, b: Border): number => (s.length === 3 ? s[0] * (s[1] + 2 * b[0]) * (s[2] + 2 * b[1]) : count(s));
 
 interface Interval {
   first: number;
@@ -210,6 +275,8 @@ export function planGraph(graph: Graph): GraphPlan {
   const twoSteps = (i: number): boolean => bands[i] !== null || residuals[i] !== null;
   // A conv with a fused add writes the add's output (from its own step on); the add itself writes nothing.
   const writtenBy = (i: number): string => (residuals[i] !== null ? graph.nodes[i + 1]!.output : graph.nodes[i]!.output);
+  const borders = planBorders(graph, bands, residuals, writtenBy);
+  const borderOf = (v: string): Border => borders.get(v) ?? NO_BORDER;
   const lastRead = new Map<string, number>([[GRAPH_INPUT, -1]]);
   graph.nodes.forEach((node, i) => nodeInputs(node).forEach((v) => lastRead.set(v, twoSteps(i) ? i + 1 : i)));
   lastRead.set(graph.output, n);
@@ -219,7 +286,7 @@ export function planGraph(graph: Graph): GraphPlan {
     const iv = { first: step, last: Math.max(step, lastRead.get(name) ?? step), floats: round16(floats), offset: 0 };
     values.set(name, iv);
   };
-  define(GRAPH_INPUT, -1, count(shapes.get(GRAPH_INPUT) as Shape));
+  define(GRAPH_INPUT, -1, stored(shapes.get(GRAPH_INPUT) as Shape, borderOf(GRAPH_INPUT)));
   place(values.get(GRAPH_INPUT) as Interval, placed);
   const scratch: { pad: Interval | null; col: Interval | null }[] = [];
   graph.nodes.forEach((node, i) => {
@@ -231,14 +298,14 @@ export function planGraph(graph: Graph): GraphPlan {
       return;
     }
     // A banded conv's output is a conv, so rank 3.
-    define(written, i, band ? band.convRows * (out as Shape3)[2] * out[0] : count(out));
+    define(written, i, band ? band.convRows * (out as Shape3)[2] * out[0] : stored(out, borderOf(written)));
     if (written !== node.output) values.set(node.output, values.get(written) as Interval);
     const last = twoSteps(i) ? i + 1 : i;
     let pad: Interval | null = null;
     let col: Interval | null = null;
     if (node.op === 'conv' || node.op === 'linear') {
-      const cp = planConv(node, shapes.get(node.input) as Shape);
-      if (cp.ph > 0 || cp.pw > 0) pad = { first: i, last, floats: round16(cp.hp * cp.wp * cp.c), offset: 0 };
+      const cp = planConv(node, shapes.get(node.input) as Shape, borderOf(node.input));
+      if (cp.copyPad) pad = { first: i, last, floats: round16(cp.hp * cp.wp * cp.c), offset: 0 };
       if (cp.kpad > 0) col = { first: i, last, floats: round16(Math.min(cp.colRows, band?.convRows ?? cp.colRows) * cp.ow * cp.kpad), offset: 0 };
     }
     // Largest first within a step keeps the arena tighter.
@@ -258,7 +325,7 @@ export function planGraph(graph: Graph): GraphPlan {
       node,
       inShapes,
       outShape: shapes.get(node.output) as Shape,
-      conv: node.op === 'conv' || node.op === 'linear' ? planConv(node, inShapes[0]) : null,
+      conv: node.op === 'conv' || node.op === 'linear' ? planConv(node, inShapes[0], borderOf(node.input), borderOf(written)) : null,
       out: at(values.get(written) as Interval),
       ins: nodeInputs(node).map((v) => at(values.get(v) as Interval)),
       pad: scratch[i].pad ? at(scratch[i].pad as Interval) : null,
@@ -267,11 +334,14 @@ export function planGraph(graph: Graph): GraphPlan {
       res: res !== null ? at(values.get(res) as Interval) : null,
       relu: res !== null ? (graph.nodes[i + 1] as AddNode).relu : 'relu' in node && node.relu,
       inConv,
+      inBorder: borderOf(nodeInputs(node)[0]!),
+      outBorder: borderOf(written),
     };
   });
   return {
     inputShape: graph.inputShape,
     input: at(values.get(GRAPH_INPUT) as Interval),
+    inputBorder: borderOf(GRAPH_INPUT),
     nodes,
     output: at(values.get(graph.output) as Interval),
     outputShape: shapes.get(graph.output) as Shape,
