@@ -237,19 +237,20 @@ INL void rtile(const dst_conv_task *t, int oy0, int jv, const int V) {
   const int seg = (t->ow + 7) / 8;
   const float *xb = t->x + jv * t->x_col + 8 * (ptrdiff_t)oy0;
   __m256 acc[8][ROWS_TILE];
-  for (int l = 0; l < 8; l++) {
-    const __m256 b = l < t->lanes ? _mm256_broadcast_ss(t->bias + l) : _mm256_setzero_ps();
+  /* lanes past the block's channels are transposed and dropped: any value, but a defined one */
+  for (int l = t->lanes; l < 8; l++)
 #pragma GCC unroll 11
-    for (int i = 0; i < V; i++) acc[l][i] = b;
-  }
+    for (int i = 0; i < V; i++) acc[l][i] = _mm256_setzero_ps();
   const int32_t *off = t->off;
   const float *w = t->w;
   for (int k = 0; k < t->cin; k++)
     for (int l = 0; l < t->lanes; l++) {
       const int32_t *cnt = t->idx + ((ptrdiff_t)k * 8 + l) * DST_ROWS_SHAPES;
       __m256 a[ROWS_TILE];
+      /* the first chunk starts from the bias in registers, later ones from what the chunk before left */
+      const __m256 b = _mm256_broadcast_ss(t->bias + l);
 #pragma GCC unroll 11
-      for (int i = 0; i < V; i++) a[i] = acc[l][i];
+      for (int i = 0; i < V; i++) a[i] = k == 0 ? b : acc[l][i];
       rshape(a, V, 0, cnt[0], off, w, xb);
       off += cnt[0], w += cnt[0];
       rshape(a, V, 1, cnt[1], off, w, xb);
