@@ -1,14 +1,16 @@
 /**
  * The generated C next to the engine, in one run: flash and RAM of the
  * Cortex-M7 build (arm-none-eabi-size), and host latency of the generated C
- * (-O2 and the Makefile's -O3, median of N runs timed inside its main) vs the engine (1 thread,
- * same kernel set, median of N runs), batch 1: the zoo's ResNet-20 and
+ * (-O2 and the Makefile's -O3, timed inside its main) vs the engine (1 thread,
+ * same kernel set), batch 1, the three taking turns of TURN runs so a loaded
+ * minute of the host hits them alike; each figure is the median of its
+ * turns' medians, N runs in all: the zoo's ResNet-20 and
  * A-ConvNets with random weights, or the trained runs named by --run (each
  * with its own pattern, e.g. a KD student and its DST student).
  * Run: npx vite-node bench/c-export.ts [--runs 300] [--run runs/mstar/kd --run runs/mstar/dst]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { writeCProject, type CTarget } from '../src/export/c/index.js';
@@ -25,6 +27,8 @@ function arg(name: string, fallback: string): string {
 }
 
 const runs = Math.max(200, Number(arg('runs', '300')));
+const TURN = 50;
+const turns = Math.ceil(runs / TURN);
 const hostTarget: CTarget = process.arch === 'x64' && availableIsas().includes('avx2') ? 'avx2' : 'generic';
 const engineIsa = hostTarget === 'avx2' ? 'avx2' : 'scalar';
 const cortex = spawnSync('sh', ['-c', 'command -v arm-none-eabi-gcc']).status === 0;
@@ -70,28 +74,38 @@ async function measure(graph: Graph, name: string) {
   const engine = loadModelBytes(writeUhp(graph), name, { isa: engineIsa, threads: 1 });
   const x = randomInput(engine.inputShape.reduce((a, b) => a * b, 1), 1);
   writeFileSync(image, new Uint8Array(x.buffer));
-  const timeC = (opt: string): number => {
+  const binary = (opt: string): string => {
     make(host, hostTarget, opt);
-    const { stderr } = spawnSync(path.join(host, 'build', hostTarget, 'model'), [image, String(runs)], { encoding: 'utf8' });
-    return Number(/median ([\d.]+) us/.exec(stderr)?.[1]);
+    const bin = path.join(host, `model${opt}`);
+    copyFileSync(path.join(host, 'build', hostTarget, 'model'), bin);
+    return bin;
   };
-  const o2Us = timeC('-O2');
-  const cUs = timeC('-O3');
+  const o2 = binary('-O2'), o3 = binary('-O3');
+  const timeC = (bin: string): number => Number(/median ([\d.]+) us/.exec(spawnSync(bin, [image, String(TURN)], { encoding: 'utf8' }).stderr)?.[1]);
+  const timeEngine = (): number => {
+    const times: number[] = [];
+    for (let i = 0; i < TURN; i++) {
+      const t0 = process.hrtime.bigint();
+      engine.run(x);
+      times.push(Number(process.hrtime.bigint() - t0) / 1e3);
+    }
+    return median(times);
+  };
   for (let i = 0; i < 50; i++) engine.run(x);
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = process.hrtime.bigint();
-    engine.run(x);
-    times.push(Number(process.hrtime.bigint() - t0) / 1e3);
+  const turnMedians = { o2: [] as number[], o3: [] as number[], engine: [] as number[] };
+  for (let t = 0; t < turns; t++) {
+    turnMedians.o2.push(timeC(o2));
+    turnMedians.o3.push(timeC(o3));
+    turnMedians.engine.push(timeEngine());
   }
   engine.dispose();
-  return { flash, ram, arena: info.arenaBytes, o2Us, cUs, engineUs: median(times) };
+  return { flash, ram, arena: info.arenaBytes, o2Us: median(turnMedians.o2), cUs: median(turnMedians.o3), engineUs: median(turnMedians.engine) };
 }
 
 const kib = (n: number): string => (Number.isFinite(n) ? `${(n / 1024).toFixed(1)} KiB` : 'n/a');
 const lines = [
   machineLine(),
-  `host C: ${hostTarget} kernels, gcc -O2 / -O3, 1 thread; engine: ${engineIsa}, 1 thread; batch 1; median of ${runs} runs after warm-up`,
+  `host C: ${hostTarget} kernels, gcc -O2 / -O3, 1 thread; engine: ${engineIsa}, 1 thread; batch 1; in ${turns} turns of ${TURN} runs each (after warm-up), median of the turns' medians`,
   cortex ? 'Cortex-M7: arm-none-eabi-gcc -O3 -mcpu=cortex-m7 -mthumb -mfpu=fpv5-d16 -mfloat-abi=hard; flash = text+rodata+data, RAM = data+bss (arena, input and scores buffers)' : 'Cortex-M7: arm-none-eabi-gcc missing, sizes not measured',
   '',
   '| model | weights | M7 flash | M7 RAM | C -O2 | C -O3 | engine | C -O3 / engine |',
