@@ -959,14 +959,7 @@ static void zero_border(const dst_engine *e, int v) {
   const dst_border b = e->border[v];
   if (b.h == 0 && b.w == 0) return;
   const dst_shape sh = value_shape(e, v);
-  const ptrdiff_t row = stored_row(e, v), side = (ptrdiff_t)b.w * sh.c;
-  float *x = e->val[v];
-  memset(x, 0, sizeof(float) * (size_t)(b.h * row));
-  memset(x + (b.h + sh.h) * row, 0, sizeof(float) * (size_t)(b.h * row));
-  for (int r = b.h; r < b.h + sh.h; r++) {
-    memset(x + r * row, 0, sizeof(float) * (size_t)side);
-    memset(x + (r + 1) * row - side, 0, sizeof(float) * (size_t)side);
-  }
+  dst_zero_border(e->val[v], sh.h, sh.w, sh.c, b.h, b.w);
 }
 
 /* Runs node i; returns how many nodes that was: 2 when a pooling or an add ran in the conv. */

@@ -4,6 +4,16 @@
 #include <math.h>
 #include <string.h>
 
+void dst_zero_border(float *x, int h, int w, int c, int bh, int bw) {
+  const size_t row = (size_t)(w + 2 * bw) * c, side = (size_t)bw * c;
+  memset(x, 0, (size_t)bh * row * sizeof(float));
+  memset(x + (size_t)(bh + h) * row, 0, (size_t)bh * row * sizeof(float));
+  for (int r = bh; r < bh + h; r++) {
+    memset(x + r * row, 0, side * sizeof(float));
+    memset(x + (r + 1) * row - side, 0, side * sizeof(float));
+  }
+}
+
 void dst_pad_rows(const float *x, int h, int w, int c, int ph, int pw, int r0, int r1, float *out) {
   const size_t row = (size_t)(w + 2 * pw) * c;
   for (int r = r0; r < r1; r++) {

@@ -15,6 +15,8 @@
 void dst_pad(const float *x, int h, int w, int c, int ph, int pw, float *out);
 /* Rows [r0, r1) of dst_pad's output (rows of the padded image). */
 void dst_pad_rows(const float *x, int h, int w, int c, int ph, int pw, int r0, int r1, float *out);
+/* Zeroes the border (bh rows, bw columns) of an h x w x c image stored inside an (h + 2bh) x (w + 2bw) x c one, from its start x. */
+void dst_zero_border(float *x, int h, int w, int c, int bh, int bw);
 
 /*
  * One row of kpad floats per output pixel in (c, kh, kw) order, zero past

@@ -242,19 +242,6 @@ static void conv_rows(const layer *L, const float *x, int r0, int r1, float *y, 
 }
 `;
 
-/* Only in a graph with a zero-bordered value: -Werror=unused-function. */
-const ZERO_BORDER = `/* The zero border (bh rows, bw columns) around a stored h x w x c value: the arena is shared, so it is redone before each write. */
-static void zero_border(float *x, int h, int w, int c, int bh, int bw) {
-  const size_t row = (size_t)(w + 2 * bw) * c, side = (size_t)bw * c;
-  memset(x, 0, (size_t)bh * row * sizeof(float));
-  memset(x + (size_t)(bh + h) * row, 0, (size_t)bh * row * sizeof(float));
-  for (int r = bh; r < bh + h; r++) {
-    memset(x + r * row, 0, side * sizeof(float));
-    memset(x + (r + 1) * row - side, 0, side * sizeof(float));
-  }
-}
-`;
-
 /* Only in a graph with a banded conv: -Werror=unused-function. */
 const CONV_POOL = `/* An unpadded pooling of a conv's output, done band by band; band_rows pooled rows per band. */
 typedef struct pooling {
@@ -290,9 +277,9 @@ const at = (p: Placement): string => `A + ${p.offset}`;
 /** Floats from a stored value's start to its pixel (0, 0). */
 const originShift = (s: readonly number[], b: Border): number => (s.length === 3 ? (b[0] * (s[2]! + 2 * b[1]) + b[1]) * s[0]! : 0);
 const origin = (p: Placement, s: readonly number[], b: Border): string => `A + ${p.offset + originShift(s, b)}`;
-/** Zeroes the border a node's written value keeps, before the node writes it; nothing when it keeps none. */
+/** Zeroes the border a node's written value keeps, before the node writes it (the arena is shared); nothing when it keeps none. */
 function zeroBorder(p: Placement, s: readonly number[], b: Border): string {
-  return b[0] > 0 || b[1] > 0 ? `zero_border(A + ${p.offset}, ${s[1]}, ${s[2]}, ${s[0]}, ${b[0]}, ${b[1]});\n  ` : '';
+  return b[0] > 0 || b[1] > 0 ? `dst_zero_border(A + ${p.offset}, ${s[1]}, ${s[2]}, ${s[0]}, ${b[0]}, ${b[1]});\n  ` : '';
 }
 
 function nodeCall(np: NodePlan, layerId: Map<NodePlan, number>): string {
@@ -393,7 +380,6 @@ export function emitModel(graph: Graph, plan: GraphPlan, target: string): ModelS
   const [oc, oh, ow] = os.length === 3 ? os : [os[0], 1, 1];
   const outSize = oc * oh * ow;
   const arenaBytes = plan.arenaFloats * 4;
-  const bordered = [plan.inputBorder, ...plan.nodes.map((np) => np.outBorder)].some(([bh, bw]) => bh > 0 || bw > 0);
   const header = `/* ${MARKER} (target ${target}): do not edit, re-export instead. */`;
 
   const modelH = `${header}
@@ -463,7 +449,7 @@ void dst_model_run_u8(const uint8_t *input, float *scores);
 #define SCRATCH_INTS ${scratch}
 
 ${RUNTIME}
-${bordered ? ZERO_BORDER : ''}${plan.nodes.some((np) => np.band) ? CONV_POOL : ''}${layers.join('\n')}
+${plan.nodes.some((np) => np.band) ? CONV_POOL : ''}${layers.join('\n')}
 ${preprocessFunctions(graph, (w + 2 * plan.inputBorder[1]) * c)}
 static void forward(float *scores) {
 ${forward}

@@ -277,6 +277,9 @@ export function planGraph(graph: Graph): GraphPlan {
   const writtenBy = (i: number): string => (residuals[i] !== null ? graph.nodes[i + 1]!.output : graph.nodes[i]!.output);
   const borders = planBorders(graph, bands, residuals, writtenBy);
   const borderOf = (v: string): Border => borders.get(v) ?? NO_BORDER;
+  const convs = graph.nodes.map((node, i) =>
+    node.op === 'conv' || node.op === 'linear' ? planConv(node, shapes.get(node.input) as Shape, borderOf(node.input), borderOf(writtenBy(i))) : null,
+  );
   const lastRead = new Map<string, number>([[GRAPH_INPUT, -1]]);
   graph.nodes.forEach((node, i) => nodeInputs(node).forEach((v) => lastRead.set(v, twoSteps(i) ? i + 1 : i)));
   lastRead.set(graph.output, n);
@@ -303,8 +306,8 @@ export function planGraph(graph: Graph): GraphPlan {
     const last = twoSteps(i) ? i + 1 : i;
     let pad: Interval | null = null;
     let col: Interval | null = null;
-    if (node.op === 'conv' || node.op === 'linear') {
-      const cp = planConv(node, shapes.get(node.input) as Shape, borderOf(node.input));
+    const cp = convs[i];
+    if (cp) {
       if (cp.copyPad) pad = { first: i, last, floats: round16(cp.hp * cp.wp * cp.c), offset: 0 };
       if (cp.kpad > 0) col = { first: i, last, floats: round16(Math.min(cp.colRows, band?.convRows ?? cp.colRows) * cp.ow * cp.kpad), offset: 0 };
     }
@@ -325,7 +328,7 @@ export function planGraph(graph: Graph): GraphPlan {
       node,
       inShapes,
       outShape: shapes.get(node.output) as Shape,
-      conv: node.op === 'conv' || node.op === 'linear' ? planConv(node, inShapes[0], borderOf(node.input), borderOf(written)) : null,
+      conv: convs[i] ?? null,
       out: at(values.get(written) as Interval),
       ins: nodeInputs(node).map((v) => at(values.get(v) as Interval)),
       pad: scratch[i].pad ? at(scratch[i].pad as Interval) : null,
