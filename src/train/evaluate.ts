@@ -14,7 +14,7 @@ export interface EvalResult {
   count: number;
   perClassAccuracy: number[];
   confusion: number[][];
-  /** Arg-max class per image, in dataset order. */
+  /** Arg-max class per image, in dataset order; -1 where the scores were not finite. */
   predictions: Int32Array;
 }
 
@@ -51,8 +51,8 @@ export async function evaluate(model: Module, dataset: ArrayDataset, numClasses:
         tidy(() => {
           const { x, y } = batchTensors(batch);
           const logits = model.forward(x);
-          meter.add(logits, batch.y, F.crossEntropy(logits, y).item());
-          for (const p of logits.argmax(1).toArray()) predictions[at++] = p;
+          predictions.set(meter.add(logits, batch.y, F.crossEntropy(logits, y).item()), at);
+          at += batch.n;
         }),
       );
       options.onBatch?.(meter.count, dataset.length);

@@ -2,24 +2,40 @@ import type { Tensor } from '../torch/tensor.js';
 
 /** Accumulates loss, top-1/top-5 and a confusion matrix over batches of logits. */
 export class ClassificationMeter {
+  /** [label][predicted]; an image whose scores are not all finite has no prediction and is left out. */
   readonly confusion: number[][];
+  /** Images per label, those without a prediction included. */
+  readonly #perLabel: number[];
   #lossSum = 0;
   #count = 0;
   #top1 = 0;
   #top5 = 0;
+  #nonFinite = 0;
 
   constructor(readonly numClasses: number) {
     this.confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
+    this.#perLabel = new Array<number>(numClasses).fill(0);
   }
 
-  /** `logits` [N, K] (read once into JS), labels [N], and the batch's mean loss. */
-  add(logits: Tensor, labels: Int32Array, meanLoss: number): void {
+  /**
+   * `logits` [N, K] (read once into JS), labels [N], and the batch's mean loss.
+   * Returns the predicted class per image, -1 where a score is NaN or infinite:
+   * such an image counts as wrong, since no comparison with NaN can rank it.
+   */
+  add(logits: Tensor, labels: Int32Array, meanLoss: number): Int32Array {
     const k = this.numClasses;
     const scores = logits.data() as Float32Array;
     const n = labels.length;
+    const predictions = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       const row = scores.subarray(i * k, (i + 1) * k);
       const label = labels[i]!;
+      this.#perLabel[label]!++;
+      if (!row.every(Number.isFinite)) {
+        this.#nonFinite++;
+        predictions[i] = -1;
+        continue;
+      }
       const own = row[label]!;
       let predicted = 0;
       let above = 0;
@@ -31,13 +47,20 @@ export class ClassificationMeter {
       if (above === 0) this.#top1++;
       if (above < 5) this.#top5++;
       this.confusion[label]![predicted]!++;
+      predictions[i] = predicted;
     }
     this.#lossSum += meanLoss * n;
     this.#count += n;
+    return predictions;
   }
 
   get count(): number {
     return this.#count;
+  }
+
+  /** Images whose scores held a NaN or an infinity. */
+  get nonFinite(): number {
+    return this.#nonFinite;
   }
 
   get loss(): number {
@@ -54,7 +77,7 @@ export class ClassificationMeter {
 
   perClassAccuracy(): number[] {
     return this.confusion.map((row, c) => {
-      const total = row.reduce((a, b) => a + b, 0);
+      const total = this.#perLabel[c]!;
       return total === 0 ? NaN : row[c]! / total;
     });
   }

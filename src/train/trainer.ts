@@ -11,6 +11,7 @@ import { setNumThreads } from '../torch/threads.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { recalibrateBatchNorm } from './bn-recalibration.js';
 import { batchTensors, evaluate, type EvalResult } from './evaluate.js';
+import { firstNonFiniteTensor } from './finite.js';
 import { ClassificationMeter } from './metrics.js';
 import type { TrainRecipe } from './recipe.js';
 import type { RunDir } from './run-dir.js';
@@ -75,12 +76,27 @@ export interface TrainResult {
   seconds: number;
 }
 
-/** Loss turned NaN or infinite: training stops, the last good checkpoint stays. */
+/** Loss, test loss or weights turned NaN or infinite: training stops, the last good checkpoint stays. */
 export class DivergedError extends DstError {
   constructor(message: string) {
     super('E_DIVERGED', message);
     this.name = 'DivergedError';
   }
+}
+
+function lastGood(runDir: RunDir, epochsDone: number): string {
+  return runDir.hasCheckpoint() ? `the last good checkpoint (epoch ${epochsDone}) is ${runDir.lastCheckpoint}` : 'no checkpoint was written yet';
+}
+
+/**
+ * A step can leave finite losses behind and NaN weights: the loss is read
+ * before the update. Such an epoch must not be checkpointed or reported.
+ */
+function checkFinite(model: Module, test: EvalResult, runDir: RunDir, epoch: number, lr: number): void {
+  const tensor = firstNonFiniteTensor(model.stateDict());
+  const what = tensor !== undefined ? `weights became non-finite (${tensor})` : !Number.isFinite(test.loss) ? `test loss became ${test.loss}` : undefined;
+  if (what === undefined) return;
+  throw new DivergedError(`${what} after epoch ${epoch + 1}; lower the learning rate (now ${lr.toPrecision(3)}); ${lastGood(runDir, epoch)}`);
 }
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
@@ -139,8 +155,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           return value;
         });
         if (!Number.isFinite(lossValue)) {
-          const last = runDir.hasCheckpoint() ? `the last good checkpoint (epoch ${epoch}) is ${runDir.lastCheckpoint}` : 'no checkpoint was written yet';
-          throw new DivergedError(`loss became ${lossValue} at epoch ${epoch + 1}, step ${step + 1}; lower the learning rate (now ${lr.toPrecision(3)}); ${last}`);
+          throw new DivergedError(`loss became ${lossValue} at epoch ${epoch + 1}, step ${step + 1}; lower the learning rate (now ${lr.toPrecision(3)}); ${lastGood(runDir, epoch)}`);
         }
         hooks.afterStep?.(info);
         step++;
@@ -170,6 +185,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         workers: recipe.workers,
         onBatch: (done, total) => onEvent({ kind: 'eval', epoch, done, total }),
       });
+      checkFinite(model, test, runDir, epoch, lr);
       const record: EpochRecord = {
         epoch: epoch + 1,
         lr,
@@ -189,7 +205,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       onEvent({ kind: 'epoch', record, history: [...history], epochs: recipe.epochs });
     }
     // A resumed run whose epochs were all done evaluates once more for the per-class figures.
-    final ??= await evaluate(model, data.test, numClasses, { batchSize: recipe.evalBatchSize, transforms: options.transforms.test, stats, workers: recipe.workers });
+    if (final === undefined) {
+      final = await evaluate(model, data.test, numClasses, { batchSize: recipe.evalBatchSize, transforms: options.transforms.test, stats, workers: recipe.workers });
+      checkFinite(model, final, runDir, recipe.epochs - 1, optimizer.lr);
+    }
     // Summed per epoch, so a run resumed after an interruption reports the time of all its epochs.
     return { history, final, seconds: history.reduce((sum, r) => sum + r.seconds, 0) };
   } finally {

@@ -86,6 +86,17 @@ describe('divergence', () => {
     expect(existsSync(path.join(out, 'model.safetensors'))).toBe(false);
     expect(existsSync(path.join(out, 'summary.json'))).toBe(false);
   });
+
+  it('stops when the training loss stays finite but the test loss turns NaN, and never reports it as accurate', () => {
+    // One step at lr 1e30: the loss is read before the update, so only the evaluation sees the wrecked weights.
+    const out = path.join(work, 'nan-test');
+    const r = dst(['train', '--model', 'resnet8x4', '--data', 'synthetic:size=16,trainPerClass=10,testPerClass=2', '--threads', '1', '--workers', '0', '--epochs', '1', '--lr', '1e30', '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/\ndst: error: (test loss became NaN|weights became non-finite \(.+\)) after epoch 1; lower the learning rate/);
+    expect(r.stderr).not.toMatch(/top1 100/);
+    expect(existsSync(path.join(out, 'summary.json'))).toBe(false);
+    expect(existsSync(path.join(out, 'checkpoints', 'last.safetensors'))).toBe(false);
+  });
 });
 
 describe('dst doctor / models', () => {
