@@ -9,6 +9,7 @@ import { PruningController, installedMasks } from '../sparsity/training.js';
 import { loadModelFile } from '../train/model-file.js';
 import type { TrainRecipe } from '../train/recipe.js';
 import { RunDir } from '../train/run-dir.js';
+import { inRunFolder } from '../train/run-folder.js';
 import { checkModelFitsInput, checkRunDir, networkInput, openRecipeData, resolvedTransforms, runStage, type RunControl } from '../train/run.js';
 import type { RunSummary } from '../train/summary.js';
 import type { TrainHooks } from '../train/trainer.js';
@@ -52,10 +53,12 @@ async function denseStage(recipe: DistillRecipe, out: string, data: DataSplits, 
     return init.root;
   }
   const runDir = new RunDir(path.join(out, 'dense'));
-  if (runDir.isFinished() && !control.force) return runDir.root;
-  const method = denseStart(recipe) ?? 'kd';
-  await trainDense({ ...recipe, method, name: `${recipe.name ?? path.basename(out)}-dense` }, runDir, data, teacher, { ...control, resume: runDir.hasCheckpoint() && !control.force });
-  return runDir.root;
+  return inRunFolder(runDir.root, () => runDir.hasCheckpoint(), async () => {
+    if (runDir.isFinished() && !control.force) return runDir.root;
+    const method = denseStart(recipe) ?? 'kd';
+    await trainDense({ ...recipe, method, name: `${recipe.name ?? path.basename(out)}-dense` }, runDir, data, teacher, { ...control, resume: runDir.hasCheckpoint() && !control.force });
+    return runDir.root;
+  });
 }
 
 async function trainDense(recipe: DistillRecipe, runDir: RunDir, data: DataSplits, teacher: FrozenNetwork | null, control: RunControl): Promise<RunSummary> {
@@ -146,19 +149,22 @@ async function pruneStage(
   }
 }
 
-/** `dst distill`: one method of DESIGN §5, its stages resumable. */
+/** `dst distill`: one method of DESIGN §5, its stages resumable, each stage's folder held exclusively while it runs. */
 export async function distillRun(recipe: DistillRecipe, outDir: string, control: RunControl = {}): Promise<DistillResult> {
   const pattern = resolvePattern(recipe);
   const runDir = new RunDir(outDir);
-  const resume = checkRunDir(runDir, control);
-  const data = await openRecipeData(trainPart(recipe), control.onDataProgress);
-  const teacher = needsTeacher(recipe.method) ? await loadTeacher(recipe.teacher!, data.train.classes.length, recipe.teacherModel) : null;
-  try {
-    if (teacher) checkModelFitsInput(teacher.model, `teacher ${teacher.name}`, networkInput(data, resolvedTransforms(trainPart(recipe), data).test));
-    if (pattern === undefined) return { summary: await trainDense(recipe, runDir, data, teacher, { ...control, resume }), runDir };
-    const denseDir = await denseStage(recipe, outDir, data, teacher, control);
-    return { summary: await pruneStage(recipe, pattern, runDir, denseDir, data, teacher, control, resume), runDir };
-  } finally {
-    teacher?.dispose();
-  }
+  const dense = new RunDir(path.join(outDir, 'dense'));
+  return inRunFolder(outDir, () => runDir.hasCheckpoint() || dense.hasCheckpoint() || dense.isFinished(), async () => {
+    const resume = checkRunDir(runDir, control);
+    const data = await openRecipeData(trainPart(recipe), control.onDataProgress);
+    const teacher = needsTeacher(recipe.method) ? await loadTeacher(recipe.teacher!, data.train.classes.length, recipe.teacherModel) : null;
+    try {
+      if (teacher) checkModelFitsInput(teacher.model, `teacher ${teacher.name}`, networkInput(data, resolvedTransforms(trainPart(recipe), data).test));
+      if (pattern === undefined) return { summary: await trainDense(recipe, runDir, data, teacher, { ...control, resume }), runDir };
+      const denseDir = await denseStage(recipe, outDir, data, teacher, control);
+      return { summary: await pruneStage(recipe, pattern, runDir, denseDir, data, teacher, control, resume), runDir };
+    } finally {
+      teacher?.dispose();
+    }
+  });
 }

@@ -10,6 +10,7 @@ import { tidy } from '../torch/scope.js';
 import { saveModelFile, type ModelFileInfo } from './model-file.js';
 import type { TrainRecipe } from './recipe.js';
 import { RunDir } from './run-dir.js';
+import { inRunFolder } from './run-folder.js';
 import { buildSummary, type RunSummary } from './summary.js';
 import { train, type TrainEvent, type TrainHooks } from './trainer.js';
 import type { Pattern } from '../sparsity/pattern.js';
@@ -127,17 +128,19 @@ export async function runStage(stage: StageOptions): Promise<RunSummary> {
   return summary;
 }
 
-/** `dst train`: data, model, training, then model.safetensors and summary.json in the run directory. */
+/** `dst train`: data, model, training, then model.safetensors and summary.json in the run directory, which it holds exclusively meanwhile. */
 export async function trainRun(recipe: TrainRecipe, outDir: string, control: RunControl = {}): Promise<TrainRunResult> {
   const runDir = new RunDir(outDir);
-  const resume = checkRunDir(runDir, control);
-  const data = await openRecipeData(recipe, control.onDataProgress);
-  manualSeed(recipe.seed);
-  const model = createModel(recipe.model, { numClasses: data.train.classes.length, inChannels: data.info.channels });
-  try {
-    const summary = await runStage({ recipe, runDir, data, model, resume, control });
-    return { summary, runDir };
-  } finally {
-    model.dispose();
-  }
+  return inRunFolder(outDir, () => runDir.hasCheckpoint(), async () => {
+    const resume = checkRunDir(runDir, control);
+    const data = await openRecipeData(recipe, control.onDataProgress);
+    manualSeed(recipe.seed);
+    const model = createModel(recipe.model, { numClasses: data.train.classes.length, inChannels: data.info.channels });
+    try {
+      const summary = await runStage({ recipe, runDir, data, model, resume, control });
+      return { summary, runDir };
+    } finally {
+      model.dispose();
+    }
+  });
 }

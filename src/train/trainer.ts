@@ -158,6 +158,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           throw new DivergedError(`loss became ${lossValue} at epoch ${epoch + 1}, step ${step + 1}; lower the learning rate (now ${lr.toPrecision(3)}); ${lastGood(runDir, epoch)}`);
         }
         hooks.afterStep?.(info);
+        // The batches may all come from memory; without a turn of the event loop a signal would wait for the epoch's end.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         step++;
         globalStep++;
         const elapsed = (performance.now() - epochStart) / 1000;

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { pipelineSchema } from '../../distill/pipeline-recipe.js';
 import { validateRecipe } from '../../train/recipe.js';
+import { explainInterrupt, pipelineInterruptNote } from '../interrupt.js';
 import { pipelineProgress } from '../progress.js';
 import { positiveInt } from '../parse.js';
 
@@ -35,6 +36,7 @@ export function registerDemo(program: Command, print: (text: string) => void): v
         'demo',
       );
       const { runPipeline } = await import('../../distill/pipeline.js');
+      explainInterrupt(() => pipelineInterruptNote(opts.out));
       const { markdown } = await runPipeline(recipe, opts.out, { force: opts.force, ...pipelineProgress() });
       print(markdown);
       print(`\nruns in ${path.resolve(opts.out)}/ (teacher, kd, dst); comparison in ${path.join(opts.out, 'comparison.md')}`);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { distillRecipeSchema } from '../../distill/recipe.js';
 import { validateRecipe } from '../../train/recipe.js';
+import { explainInterrupt, trainingInterruptNote } from '../interrupt.js';
 import { ProgressPrinter } from '../progress.js';
 import { addTrainingFlags, recipeFromFlags, type FlagKeys } from '../recipe-flags.js';
 import { formatRunResult } from '../run-report.js';
@@ -43,6 +44,7 @@ export function registerDistill(program: Command, print: (text: string) => void)
     const recipe = validateRecipe(distillRecipeSchema, raw, source);
     const { distillRun } = await import('../../distill/run.js');
     const progress = new ProgressPrinter();
+    explainInterrupt(() => trainingInterruptNote(opts.out as string));
     const { summary, runDir } = await distillRun(recipe, opts.out as string, {
       resume: Boolean(opts.resume),
       force: Boolean(opts.force),

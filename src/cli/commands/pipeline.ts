@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { pipelineSchema } from '../../distill/pipeline-recipe.js';
 import { readRecipeFile, validateRecipe } from '../../train/recipe.js';
 import { positiveInt, seedList } from '../parse.js';
+import { explainInterrupt, pipelineInterruptNote } from '../interrupt.js';
 import { pipelineProgress } from '../progress.js';
 
 export function registerPipeline(program: Command, print: (text: string) => void): void {
@@ -20,6 +21,7 @@ export function registerPipeline(program: Command, print: (text: string) => void
       const recipe = validateRecipe(pipelineSchema, opts.seeds === undefined ? raw : { ...raw, seeds: opts.seeds }, file);
       const out = opts.out ?? path.join('runs', recipe.name ?? path.basename(file).replace(/\.(ya?ml|json)$/, ''));
       const { runPipeline } = await import('../../distill/pipeline.js');
+      explainInterrupt(() => pipelineInterruptNote(out));
       const { rows, markdown } = await runPipeline(recipe, out, { force: opts.force, parallel: opts.parallel, ...pipelineProgress() });
       print(opts.json ? JSON.stringify(rows, null, 2) : markdown);
       if (!opts.json) print(`\ncomparison written to ${path.join(out, 'comparison.md')}, comparison.json and comparison.svg`);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { trainRecipeSchema, validateRecipe } from '../../train/recipe.js';
+import { explainInterrupt, trainingInterruptNote } from '../interrupt.js';
 import { ProgressPrinter } from '../progress.js';
 import { addTrainingFlags, recipeFromFlags } from '../recipe-flags.js';
 import { formatRunResult } from '../run-report.js';
@@ -11,6 +12,7 @@ export function registerTrain(program: Command, print: (text: string) => void): 
       const recipe = validateRecipe(trainRecipeSchema, raw, source);
       const { trainRun } = await import('../../train/run.js');
       const progress = new ProgressPrinter();
+      explainInterrupt(() => trainingInterruptNote(opts.out as string));
       const { summary, runDir } = await trainRun(recipe, opts.out as string, { resume: Boolean(opts.resume), force: Boolean(opts.force), onEvent: progress.train, onDataProgress: progress.data });
       print(formatRunResult(summary, runDir.root));
     },
