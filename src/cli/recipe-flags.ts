@@ -40,7 +40,8 @@ export function addTrainingFlags(cmd: Command): Command {
     .option('--workers <n>', 'data worker threads (0: none)', nonNegativeNumber('--workers'))
     .option('--name <name>', 'run name recorded in summary.json')
     .requiredOption('--out <dir>', 'run directory to write, e.g. runs/mstar-aconvnet')
-    .option('--resume', 'continue the run in --out from its last checkpoint')
+    .option('--resume', 'continue the run in --out from its last checkpoint, with the settings it was started with')
+    .option('--allow-changes', 'with --resume: continue with changed settings, recorded in the run\'s changes.jsonl')
     .option('--force', 'overwrite a finished or unfinished run in --out');
 }
 

@@ -74,6 +74,7 @@ async function trainDense(recipe: DistillRecipe, runDir: RunDir, data: DataSplit
       control,
       hooks: recipe.method === 'kd' && teacher ? kdHooks(teacher, recipe) : {},
       extras: { method: recipe.method, teacher: teacher?.source ?? null, pattern: 'dense' },
+      settings: recipe.method === 'kd' ? { kd: recipe.kd } : {},
     });
   } finally {
     model.dispose();
@@ -142,6 +143,7 @@ async function pruneStage(
       masks: () => installedMasks(model),
       pattern,
       extras: { method: recipe.method, teacher: teacher?.source ?? null, pattern: formatPattern(pattern), denseRun: denseDir },
+      settings: { kd: recipe.kd, dst: recipe.dst, prune: recipe.prune },
     });
   } finally {
     model.dispose();

@@ -11,6 +11,7 @@ import { saveModelFile, type ModelFileInfo } from './model-file.js';
 import type { TrainRecipe } from './recipe.js';
 import { RunDir } from './run-dir.js';
 import { inRunFolder } from './run-folder.js';
+import { checkResumeRecipe } from './resume-check.js';
 import { buildSummary, type RunSummary } from './summary.js';
 import { train, type TrainEvent, type TrainHooks } from './trainer.js';
 import type { Pattern } from '../sparsity/pattern.js';
@@ -21,6 +22,8 @@ export interface RunControl {
   resume?: boolean;
   /** Overwrite a finished run or ignore its checkpoints. */
   force?: boolean;
+  /** Resume even with settings that differ from the run's, recording them in changes.jsonl. */
+  allowChanges?: boolean;
   onEvent?: (event: TrainEvent) => void;
   onDataProgress?: ProgressCallback;
 }
@@ -93,6 +96,8 @@ export interface StageOptions {
   pattern?: Pattern;
   /** Extra keys for summary.json (method, teacher, ...). */
   extras?: Record<string, unknown>;
+  /** Settings outside the train recipe that define the run (distillation, pruning), recorded in recipe.yaml. */
+  settings?: Record<string, unknown>;
 }
 
 /** Trains `model` in `runDir` (curves.svg redrawn each epoch), then writes model.safetensors, summary.json and the final curves.svg there. */
@@ -101,7 +106,9 @@ export async function runStage(stage: StageOptions): Promise<RunSummary> {
   const transforms = resolvedTransforms(recipe, data);
   const info = modelFileInfo(recipe, data, transforms);
   checkModelFitsInput(model, recipe.model, info.input);
-  await runDir.writeRecipe({ ...recipe, transforms, ...(stage.extras ? { resolved: stage.extras } : {}) });
+  const written = { ...recipe, transforms, ...(stage.extras ? { resolved: stage.extras } : {}), ...(stage.settings ? { settings: stage.settings } : {}) };
+  if (stage.resume) await checkResumeRecipe(runDir, written, Boolean(stage.control.allowChanges));
+  await runDir.writeRecipe(written);
   const name = recipe.name ?? path.basename(path.resolve(runDir.root));
   const curves = new LiveCurves(runDir, name);
   const onEvent = (event: TrainEvent): void => {

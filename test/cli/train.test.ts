@@ -17,13 +17,22 @@ describe('dst train / eval / info', () => {
     for (const f of ['recipe.yaml', 'metrics.jsonl', 'model.safetensors', 'summary.json', 'checkpoints/last.safetensors']) {
       expect(existsSync(path.join(out, f))).toBe(true);
     }
-    // A second call refuses to overwrite; --resume with more epochs continues from the checkpoint.
+    // A second call refuses to overwrite; --resume refuses other settings, even more epochs, unless the change is allowed and recorded.
     const again = dst(['train', ...common, '--epochs', '1', '--out', out]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/^dst: error: --out: .* already holds a finished run/);
-    const resumed = dst(['train', ...common, '--epochs', '2', '--out', out, '--resume']);
+    const changed = dst(['train', ...common, '--epochs', '2', '--lr', '0.1', '--batch-size', '16', '--threads', '2', '--out', out, '--resume']);
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toBe(
+      `dst: error: ${out}/recipe.yaml: the run was started with other settings (epochs 1 -> 2, batchSize 32 -> 16, optimizer.lr 0.05 -> 0.1); resume with the same ones, or pass --allow-changes to continue with these and record them in changes.jsonl\n`,
+    );
+    expect(readFileSync(path.join(out, 'recipe.yaml'), 'utf8')).toMatch(/epochs: 1\n/);
+    const resumed = dst(['train', ...common, '--epochs', '2', '--threads', '2', '--out', out, '--resume', '--allow-changes']);
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toMatch(/resuming at epoch 2\/2/);
+    const changes = readFileSync(path.join(out, 'changes.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(changes).toHaveLength(1);
+    expect(changes[0]).toMatchObject({ fromEpoch: 1, changes: [{ key: 'epochs', from: 1, to: 2 }] });
     const lines = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => l.epoch)).toEqual([1, 2]);
     const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));

@@ -48,6 +48,7 @@ export function registerDistill(program: Command, print: (text: string) => void)
     const { summary, runDir } = await distillRun(recipe, opts.out as string, {
       resume: Boolean(opts.resume),
       force: Boolean(opts.force),
+      allowChanges: Boolean(opts.allowChanges),
       onEvent: progress.train,
       onDataProgress: progress.data,
     });

@@ -13,7 +13,13 @@ export function registerTrain(program: Command, print: (text: string) => void): 
       const { trainRun } = await import('../../train/run.js');
       const progress = new ProgressPrinter();
       explainInterrupt(() => trainingInterruptNote(opts.out as string));
-      const { summary, runDir } = await trainRun(recipe, opts.out as string, { resume: Boolean(opts.resume), force: Boolean(opts.force), onEvent: progress.train, onDataProgress: progress.data });
+      const { summary, runDir } = await trainRun(recipe, opts.out as string, {
+        resume: Boolean(opts.resume),
+        force: Boolean(opts.force),
+        allowChanges: Boolean(opts.allowChanges),
+        onEvent: progress.train,
+        onDataProgress: progress.data,
+      });
       print(formatRunResult(summary, runDir.root));
     },
   );
