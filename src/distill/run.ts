@@ -38,6 +38,14 @@ export function resolvePattern(recipe: DistillRecipe): Pattern | undefined {
   if (needsTeacher(recipe.method) && recipe.teacher === undefined) throw new ConfigError('--teacher', `method ${recipe.method} needs a teacher run`);
   const pattern = parsePattern(spec!, '--sparsity');
   if (pattern.kind === 'dense') throw new ConfigError('--sparsity', `method ${recipe.method} needs a sparsity pattern`);
+  const { epochs, gradualEpochs } = recipe.prune;
+  // The ramp moves the masks up to its last step; only epochs after it train with the final pattern fixed.
+  if (gradualEpochs > epochs - 1) {
+    throw new ConfigError(
+      '--gradual-epochs (prune.gradualEpochs)',
+      `a ramp of ${gradualEpochs} epochs leaves no epoch with fixed masks in a pruning stage of ${epochs} (--prune-epochs, prune.epochs); make it at most ${epochs - 1} or give more pruning epochs`,
+    );
+  }
   return pattern;
 }
 

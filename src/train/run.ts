@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ConfigError } from '../errors.js';
+import { ConfigError, DstError } from '../errors.js';
 import { openData, type DataSplits } from '../data/open.js';
 import type { ProgressCallback } from '../data/progress.js';
 import { Pipeline, type TransformSpec } from '../data/transforms.js';
@@ -14,7 +14,7 @@ import { inRunFolder } from './run-folder.js';
 import { checkResumeRecipe } from './resume-check.js';
 import { buildSummary, type RunSummary } from './summary.js';
 import { train, type TrainEvent, type TrainHooks } from './trainer.js';
-import type { Pattern } from '../sparsity/pattern.js';
+import { formatPattern, type Pattern } from '../sparsity/pattern.js';
 import { LiveCurves } from '../plot/run-curves.js';
 
 export interface RunControl {
@@ -100,6 +100,13 @@ export interface StageOptions {
   settings?: Record<string, unknown>;
 }
 
+/** A pruning run ends only with weights that hold its pattern: a model that is not what it claims is never written. */
+function checkPatternMet(summary: RunSummary, pattern: Pattern, runDir: RunDir): void {
+  if (summary.uniform !== false) return;
+  const layers = summary.layers.filter((l) => l.uniform === false).map((l) => l.name);
+  throw new DstError('E_PATTERN', `the final weights of ${layers.join(', ')} do not hold ${formatPattern(pattern)}; no model was written; the last checkpoint is ${runDir.lastCheckpoint}`);
+}
+
 /** Trains `model` in `runDir` (curves.svg redrawn each epoch), then writes model.safetensors, summary.json and the final curves.svg there. */
 export async function runStage(stage: StageOptions): Promise<RunSummary> {
   const { recipe, runDir, data, model } = stage;
@@ -116,7 +123,6 @@ export async function runStage(stage: StageOptions): Promise<RunSummary> {
     if (event.kind === 'epoch') curves.epochDone(event.history);
   };
   const result = await train({ recipe, model, data, runDir, transforms, resume: stage.resume, hooks: stage.hooks, onEvent });
-  await saveModelFile(runDir.model, model, info);
   const summary = buildSummary({
     name,
     modelName: recipe.model,
@@ -130,6 +136,8 @@ export async function runStage(stage: StageOptions): Promise<RunSummary> {
     pattern: stage.pattern,
   });
   Object.assign(summary, stage.extras ?? {}, { history: result.history });
+  if (stage.pattern !== undefined) checkPatternMet(summary, stage.pattern, runDir);
+  await saveModelFile(runDir.model, model, info);
   await runDir.writeSummary(summary);
   await curves.finish(result.history);
   return summary;
