@@ -12,6 +12,7 @@ import { registerPipeline } from './commands/pipeline.js';
 import { registerExport } from './commands/export.js';
 import { registerBench } from './commands/bench.js';
 import { registerPlot } from './commands/plot.js';
+import { registerImport } from './commands/import.js';
 
 function print(text: string): void {
   process.stdout.write(`${text}\n`);
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerExport(program, print);
   registerBench(program, print);
   registerPlot(program, print);
+  registerImport(program, print);
   return program;
 }
 

@@ -30,13 +30,13 @@ function listFirst(what: string, items: string[]): string | undefined {
   return `${what} ${items[0]}${items.length > 1 ? ` (and ${items.length - 1} more)` : ''}`;
 }
 
-/** Maps every source key to a model key; keys that fit no model key keep their mapped name. */
+/** Maps every source key to a model key: the user's rules first, the known aliases where those do not fit. */
 function mapKeys(source: ReadonlyMap<string, RawTensor>, modelKeys: ReadonlySet<string>, rules: readonly KeyRule[]): Map<string, string> {
   const mapped = new Map<string, string>();
   for (const key of source.keys()) {
     const own = applyKeyRules(key, rules);
-    const aliased = applyKeyRules(own, KNOWN_ALIASES);
-    mapped.set(key, !modelKeys.has(own) && modelKeys.has(aliased) ? aliased : own);
+    // A key that fits neither way is reported under its aliased name, the nearest to dst's naming.
+    mapped.set(key, modelKeys.has(own) ? own : applyKeyRules(own, KNOWN_ALIASES));
   }
   return mapped;
 }

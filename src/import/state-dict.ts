@@ -63,6 +63,10 @@ export async function readStateDict(file: string): Promise<SourceStateDict> {
     }
     throw new FormatError(file, `holds no state dict (a dict of tensors, at the top or under ${CHECKPOINT_ENTRIES.join('/')}); ${describeKeys(root)}`);
   }
+  // Before 1.6 (and with _use_new_zipfile_serialization=False) torch.save wrote bare pickles, which start with PROTO.
+  if (head[0] === 0x80) {
+    throw new FormatError(file, 'is a legacy (pre-1.6) torch.save file, which dst does not read: load it in PyTorch and save it again with torch.save or as safetensors');
+  }
   const { tensors } = await readSafetensors(file);
   if (tensors.size === 0) throw new FormatError(file, 'holds no tensors');
   return { tensors, format: 'safetensors', entry: null };

@@ -126,9 +126,6 @@ export async function readTorchFile(file: string): Promise<TorchFileContent> {
   try {
     zip = await ZipReader.open(file);
   } catch (err) {
-    if (err instanceof FormatError && /not a zip archive/.test(err.message)) {
-      throw new FormatError(file, 'not a zip-format torch.save file (written by PyTorch before 1.6 or with _use_new_zipfile_serialization=False): load and re-save it with a current torch.save, or save it as safetensors');
-    }
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DstError('E_NOT_FOUND', `${file}: no such file`);
     throw err;
   }
