@@ -18,65 +18,69 @@ namespace {
 
 std::atomic<int64_t> g_live{0};
 
-class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
- public:
-  static Napi::FunctionReference ctor;
+// A tensor handle is a plain JS object of class TensorHandle carrying a
+// heap-allocated torch::Tensor through napi_wrap. dispose() takes the tensor
+// back with napi_remove_wrap, which also deletes the wrap's reference, so no
+// native memory waits for the garbage collector: Node defers wrap finalizers to
+// the event loop, and a synchronous training loop never reaches it. The
+// finalizer only frees handles that were never disposed.
+Napi::FunctionReference g_handle_class;
 
-  static void Init(Napi::Env env, Napi::Object exports) {
-    Napi::Function fn = DefineClass(env, "TensorHandle", {});
-    ctor = Napi::Persistent(fn);
-    ctor.SuppressDestruct();
-    exports.Set("TensorHandle", fn);
+void FreeUndisposed(napi_env, void* data, void*) {
+  delete static_cast<torch::Tensor*>(data);
+  g_live--;
+}
+
+void InitHandleClass(Napi::Env env, Napi::Object exports) {
+  Napi::Function fn = Napi::Function::New(
+      env, [](const Napi::CallbackInfo& info) -> Napi::Value { return info.This(); }, "TensorHandle");
+  g_handle_class = Napi::Persistent(fn);
+  g_handle_class.SuppressDestruct();
+  exports.Set("TensorHandle", fn);
+}
+
+Napi::Object Wrap(Napi::Env env, torch::Tensor t) {
+  Napi::Object obj = g_handle_class.New({});
+  auto* held = new torch::Tensor(std::move(t));
+  napi_status status = napi_wrap(env, obj, held, FreeUndisposed, nullptr, nullptr);
+  if (status != napi_ok) {
+    delete held;
+    NAPI_THROW_IF_FAILED(env, status, obj);
   }
+  g_live++;
+  return obj;
+}
 
-  explicit TensorHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorHandle>(info) {}
+bool IsHandle(const Napi::Value& v) {
+  return v.IsObject() && v.As<Napi::Object>().InstanceOf(g_handle_class.Value());
+}
 
-  ~TensorHandle() override { Release(); }
+// The wrapped tensor, or nullptr once the handle was disposed.
+torch::Tensor* Held(const Napi::Value& v) {
+  void* data = nullptr;
+  if (napi_unwrap(v.Env(), v, &data) != napi_ok) return nullptr;
+  return static_cast<torch::Tensor*>(data);
+}
 
-  void Set(torch::Tensor t) {
-    Release();
-    tensor_ = std::move(t);
-    held_ = true;
-    g_live++;
-  }
-
-  void Release() {
-    if (held_) {
-      tensor_ = torch::Tensor();
-      held_ = false;
-      g_live--;
-    }
-  }
-
-  bool held() const { return held_; }
-  torch::Tensor& tensor() { return tensor_; }
-
- private:
-  torch::Tensor tensor_;
-  bool held_ = false;
-};
-
-Napi::FunctionReference TensorHandle::ctor;
+void Dispose(const Napi::Value& v) {
+  if (!IsHandle(v)) throw Napi::TypeError::New(v.Env(), "expected a tensor");
+  void* data = nullptr;
+  if (napi_remove_wrap(v.Env(), v, &data) != napi_ok) return;
+  delete static_cast<torch::Tensor*>(data);
+  g_live--;
+}
 
 // c10 messages carry a C++ backtrace after the first line; users need the first line only.
 [[noreturn]] void Rethrow(Napi::Env env, const c10::Error& e) {
   throw Napi::Error::New(env, e.what_without_backtrace());
 }
 
-Napi::Object Wrap(Napi::Env env, torch::Tensor t) {
-  Napi::Object obj = TensorHandle::ctor.New({});
-  TensorHandle::Unwrap(obj)->Set(std::move(t));
-  return obj;
-}
-
 torch::Tensor& T(const Napi::Value& v) {
   Napi::Env env = v.Env();
-  if (!v.IsObject()) throw Napi::TypeError::New(env, "expected a tensor");
-  Napi::Object obj = v.As<Napi::Object>();
-  if (!obj.InstanceOf(TensorHandle::ctor.Value())) throw Napi::TypeError::New(env, "expected a tensor");
-  TensorHandle* h = TensorHandle::Unwrap(obj);
-  if (!h->held()) throw Napi::Error::New(env, "tensor was disposed");
-  return h->tensor();
+  if (!IsHandle(v)) throw Napi::TypeError::New(env, "expected a tensor");
+  torch::Tensor* t = Held(v);
+  if (t == nullptr) throw Napi::Error::New(env, "tensor was disposed");
+  return *t;
 }
 
 c10::optional<torch::Tensor> OptT(const Napi::Value& v) {
@@ -216,15 +220,18 @@ std::string IsaName() {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  TensorHandle::Init(env, exports);
+  InitHandleClass(env, exports);
 
   // ---- lifetime and introspection ----
   DEF(liveTensors) { return Napi::Number::New(ENV, static_cast<double>(g_live.load())); });
   DEF(dispose) {
-    TensorHandle::Unwrap(ARG(0).As<Napi::Object>())->Release();
+    Dispose(ARG(0));
     return ENV.Undefined();
   });
-  DEF(isDisposed) { return Napi::Boolean::New(ENV, !TensorHandle::Unwrap(ARG(0).As<Napi::Object>())->held()); });
+  DEF(isDisposed) {
+    if (!IsHandle(ARG(0))) throw Napi::TypeError::New(ENV, "expected a tensor");
+    return Napi::Boolean::New(ENV, Held(ARG(0)) == nullptr);
+  });
   DEF(shape) { return IntArray(ENV, T(ARG(0)).sizes()); });
   DEF(dtype) { return Napi::String::New(ENV, DtypeName(T(ARG(0)).scalar_type())); });
   DEF(numel) { return Napi::Number::New(ENV, static_cast<double>(T(ARG(0)).numel())); });
