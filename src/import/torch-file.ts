@@ -60,12 +60,14 @@ function tensorGlobals(source: string): (module: string, name: string) => PyGlob
         ...global,
         call: (args) => {
           const [storage, offset, size, stride] = args;
-          if (storage === undefined || !isObject(storage) || typeof offset !== 'number') throw new FormatError(source, '_rebuild_tensor_v2 called without a storage and an offset');
+          if (storage === undefined || !isObject(storage) || (storage.value as Partial<StorageRef>).storageType === undefined || typeof offset !== 'number') {
+            throw new FormatError(source, '_rebuild_tensor_v2 called without a storage and an offset');
+          }
           return object({ storage: storage.value as StorageRef, offset, size: intList(size ?? null, 'tensor size', source), stride: intList(stride ?? null, 'tensor stride', source) } satisfies TensorRef);
         },
       };
     }
-    // Parameters saved as such (a model's state dict holds plain tensors, but a pickled module's does not).
+    // nn.Parameter objects (e.g. a saved dict(model.named_parameters())) rebuild through this; dst keeps the tensor.
     if (module === 'torch._utils' && name === '_rebuild_parameter') {
       return { ...global, call: (args) => args[0] ?? null };
     }
@@ -93,6 +95,11 @@ function gather(storage: Uint8Array, ref: TensorRef, elementBytes: number, name:
   const last = offset + size.reduce((sum, s, d) => sum + (s - 1) * stride[d]!, 0);
   if (last >= storage.length / elementBytes) {
     throw new FormatError(source, `tensor '${name}' reads element ${last} of a storage of ${storage.length / elementBytes}`);
+  }
+  const contiguous = size.every((s, d) => s === 1 || stride[d] === size.slice(d + 1).reduce((a, b) => a * b, 1));
+  if (contiguous) {
+    out.set(storage.subarray(offset * elementBytes, (offset + count) * elementBytes));
+    return out;
   }
   const index = new Array<number>(size.length).fill(0);
   for (let i = 0; i < count; i++) {

@@ -75,6 +75,36 @@ describe('the restricted unpickler', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('honours storage offset, size and stride, shared storages and big-endian files', async () => {
+    // {'t': storage[2:8] viewed as 2x3 with strides (1, 2), 'u': the same storage as a flat vector}, as torch.save lays it out.
+    const rebuild = (name: string, offset: number, size: string, stride: string): Buffer =>
+      Buffer.concat([
+        unicode(name),
+        text('ctorch._utils\n_rebuild_tensor_v2\n(('),
+        unicode('storage'),
+        text('ctorch\nFloatStorage\n'),
+        unicode('0'),
+        unicode('cpu'),
+        text(`K\x08tQK${String.fromCharCode(offset)}${size}${stride}\x89ccollections\nOrderedDict\n)RtR`),
+      ]);
+    const pickle = Buffer.concat([
+      text('\x80\x02ccollections\nOrderedDict\n)R('),
+      rebuild('t', 2, 'K\x02K\x03\x86', 'K\x01K\x02\x86'),
+      rebuild('u', 0, 'K\x08\x85', 'K\x01\x85'),
+      text('u.'),
+    ]);
+    for (const order of ['little', 'big'] as const) {
+      const storage = Buffer.alloc(32);
+      for (let i = 0; i < 8; i++) (order === 'little' ? storage.writeFloatLE(i, 4 * i) : storage.writeFloatBE(i, 4 * i));
+      const file = path.join(work, `strided-${order}.pth`);
+      await writeFile(file, zip([{ name: 'm/data.pkl', data: pickle }, { name: 'm/byteorder', data: text(order) }, { name: 'm/data/0', data: storage }]));
+      const { tensors } = await readStateDict(file);
+      expect(tensors.get('t')).toMatchObject({ dtype: 'float32', shape: [2, 3] });
+      expect([...(tensors.get('t')!.data as Float32Array)]).toEqual([2, 4, 6, 3, 5, 7]);
+      expect([...(tensors.get('u')!.data as Float32Array)]).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    }
+  });
+
   it('names a legacy torch.save file as such', async () => {
     const file = path.join(work, 'legacy.pth');
     await writeFile(file, text('\x80\x02\x8a\x0alp\xfc\x9cF\xf9 j\xa8P\x19.'));
