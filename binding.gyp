@@ -29,6 +29,10 @@
       "sources": [
         "native/engine/node/binding.c",
         "native/engine/engine.c",
+        "native/engine/plan.c",
+        "native/engine/pack.c",
+        "native/engine/run.c",
+        "native/engine/uhp_geometry.c",
         "native/engine/reader.c",
         "native/engine/json.c",
         "native/engine/crc32.c",

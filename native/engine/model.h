@@ -18,6 +18,10 @@ typedef struct dst_shape {
   int c, h, w;
 } dst_shape;
 
+/* Integer fields of a node besides in[] and the shapes: X(name), for exporters. */
+#define DST_NODE_INT_FIELDS(X) \
+  X(op) X(n_in) X(relu) X(o) X(cg) X(kh) X(kw) X(sh) X(sw) X(ph) X(pw) X(dh) X(dw) X(groups) X(pattern) X(n) X(m) X(block) X(flat)
+
 typedef struct dst_node {
   int op;
   int in[2], n_in; /* value ids: 0 is the graph input, node i writes value i + 1 */
@@ -46,6 +50,11 @@ typedef struct dst_model {
 /* Groups per output channel of a UHP layer, and the flat (c, kh, kw) index of position j of group g (-1: padding). */
 int dst_uhp_groups(const dst_node *nd);
 int dst_uhp_position(const dst_node *nd, int g, int j);
+/* N:M patterns, C(M, N), and the bits of one pattern index. */
+int dst_uhp_patterns(int m, int n);
+int dst_uhp_bits(int m, int n);
+/* Writes the masks of all N-subsets of M positions in lexicographic order (the meaning of a pattern index); returns their count. */
+int dst_uhp_combinations(int m, int n, uint16_t *masks);
 
 /* Parses and validates; 0 or -1 with err set. The model owns its memory and keeps no pointer into bytes. */
 int dst_model_read(dst_model *m, const uint8_t *bytes, size_t len, char *err, size_t errlen);

@@ -132,48 +132,6 @@ static int window(reader *r, int size, int k, int s, int p, int d, int *out) {
   return 0;
 }
 
-static int binom(int m, int n) {
-  long v = 1;
-  for (int i = 1; i <= n; i++) v = v * (m - n + i) / i;
-  return (int)v;
-}
-
-int dst_uhp_groups(const dst_node *nd) {
-  int taps = nd->kh * nd->kw;
-  return nd->flat ? (nd->cg * taps + nd->m - 1) / nd->m : taps * (nd->cg / nd->m);
-}
-
-int dst_uhp_position(const dst_node *nd, int g, int j) {
-  int taps = nd->kh * nd->kw;
-  if (!nd->flat) {
-    int per_tap = nd->cg / nd->m;
-    int tap = g / per_tap, c = (g % per_tap) * nd->m + j;
-    return c * taps + tap;
-  }
-  int k = g * nd->m + j;
-  return k < nd->cg * taps ? k : -1;
-}
-
-/* Masks of all N-subsets of M positions in lexicographic order: the meaning of a pattern index. */
-static uint16_t *combinations(int m, int n, int *count) {
-  *count = binom(m, n);
-  uint16_t *t = malloc(sizeof *t * (size_t)*count);
-  if (!t) return NULL;
-  int pos[16], k = 0;
-  for (int i = 0; i < n; i++) pos[i] = i;
-  for (;;) {
-    uint16_t mask = 0;
-    for (int i = 0; i < n; i++) mask |= (uint16_t)(1u << pos[i]);
-    t[k++] = mask;
-    int i = n - 1;
-    while (i >= 0 && pos[i] == m - n + i) i--;
-    if (i < 0) break;
-    pos[i]++;
-    for (int j = i + 1; j < n; j++) pos[j] = pos[j - 1] + 1;
-  }
-  return t;
-}
-
 static int read_weights(reader *r, dst_node *nd, const dst_json *node) {
   const dst_json *pat = dst_json_get(node, "pattern"), *data = dst_json_get(node, "data");
   if (!pat || pat->type != DST_JOBJ || !data || data->type != DST_JOBJ) return fail(r, "'pattern' and 'data' must be objects");
@@ -228,15 +186,11 @@ static int read_weights(reader *r, dst_node *nd, const dst_json *node) {
   nd->flat = nd->cg % nd->m != 0;
   if (!grouping || strcmp(grouping, nd->flat ? "flat" : "channel") != 0)
     return fail(r, "grouping must be '%s' for %d input channels per group and M = %d", nd->flat ? "flat" : "channel", nd->cg, nd->m);
-  int count;
-  uint16_t *combos = combinations(nd->m, nd->n, &count);
+  const int count = dst_uhp_patterns(nd->m, nd->n), want_bits = dst_uhp_bits(nd->m, nd->n);
+  if (bits != want_bits) return fail(r, "pattern %d:%d needs %d index bits, header says %d", nd->n, nd->m, want_bits, bits);
+  uint16_t *combos = malloc(sizeof *combos * (size_t)count);
   if (!combos) return fail(r, "out of memory");
-  int want_bits = 1;
-  while ((1l << want_bits) < count) want_bits++;
-  if (bits != want_bits) {
-    free(combos);
-    return fail(r, "pattern %d:%d needs %d index bits, header says %d", nd->n, nd->m, want_bits, bits);
-  }
+  dst_uhp_combinations(nd->m, nd->n, combos);
   int groups = dst_uhp_groups(nd), blocks = (nd->o + nd->block - 1) / nd->block;
   uint64_t n_idx = (uint64_t)blocks * groups;
   const uint8_t *v = section(r, data, "values", (uint64_t)nd->o * groups * nd->n * 4, 1, &missing);

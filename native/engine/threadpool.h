@@ -10,7 +10,10 @@
 
 typedef struct dst_pool dst_pool;
 
+#ifndef DST_TASK_FN_DEFINED
+#define DST_TASK_FN_DEFINED
 typedef void (*dst_task_fn)(void *ctx, int task);
+#endif
 
 /* NULL when threads cannot be started; threads == 1 starts none. */
 dst_pool *dst_pool_new(int threads);

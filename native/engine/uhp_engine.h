@@ -29,6 +29,29 @@ int dst_isa_best(void);
  */
 dst_engine *dst_engine_load(const uint8_t *bytes, size_t len, int isa, int threads, char *err, size_t errlen);
 
+/*
+ * The same for a target: compact 1 plans and packs for a microcontroller
+ * (plan.h: dst_target), as the C exporter needs; 0 is dst_engine_load.
+ */
+dst_engine *dst_engine_load_target(const uint8_t *bytes, size_t len, int isa, int threads, int compact, char *err, size_t errlen);
+
+/*
+ * Who runs an image when threads > 1: the pool always (the default, so
+ * results and timing do not depend on history), the caller alone, or auto:
+ * whichever ran recent images faster, measured as the engine runs.
+ */
+enum dst_schedule { DST_SCHEDULE_POOL = 0, DST_SCHEDULE_CALLER = 1, DST_SCHEDULE_AUTO = 2 };
+#define DST_SCHEDULE_DEFAULT DST_SCHEDULE_POOL
+/* Returns 0, or -1 for an unknown schedule. */
+int dst_engine_set_schedule(dst_engine *e, int schedule);
+int dst_engine_schedule(const dst_engine *e);
+
+/* The plan the engine runs, and the lengths of node i's packed arrays (NULL for a bad index): what the C exporter serialises. */
+struct dst_plan;
+struct dst_pack_counts;
+const struct dst_plan *dst_engine_plan(const dst_engine *e);
+const struct dst_pack_counts *dst_engine_pack_counts(const dst_engine *e, int i);
+
 /* Runs `batch` images: in holds batch * input_size floats, out batch * output_size. */
 void dst_engine_run(dst_engine *e, const float *in, float *out, int batch);
 

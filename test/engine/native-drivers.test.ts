@@ -14,7 +14,7 @@ import { oddities, pruned, resnet20, type PruneSpec } from './graphs.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const engine = path.join(root, 'native', 'engine');
-const sources = ['engine.c', 'reader.c', 'json.c', 'crc32.c', 'cpu.c', 'threadpool.c', 'kernels/ops.c', 'kernels/k_scalar.c', 'kernels/k_avx2.c', 'kernels/k_avx512.c', 'kernels/k_neon.c'].map((f) => path.join(engine, f));
+const sources = ['engine.c', 'plan.c', 'pack.c', 'run.c', 'uhp_geometry.c', 'reader.c', 'json.c', 'crc32.c', 'cpu.c', 'threadpool.c', 'kernels/ops.c', 'kernels/k_scalar.c', 'kernels/k_avx2.c', 'kernels/k_avx512.c', 'kernels/k_neon.c'].map((f) => path.join(engine, f));
 const dir = mkdtempSync(path.join(tmpdir(), 'dst-native-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

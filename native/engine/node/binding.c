@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../pack.h"
+#include "../plan.h"
 #include "../uhp_engine.h"
 
 typedef struct {
@@ -61,10 +63,10 @@ static int isa_from(napi_env env, napi_value v, int *isa) {
   return -1;
 }
 
-/* load(bytes: Uint8Array, isa: string, threads: number) -> handle */
+/* load(bytes: Uint8Array, isa: string, threads: number, compact?: boolean) -> handle; compact plans for a microcontroller */
 static napi_value load(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   napi_typedarray_type type;
   size_t len;
@@ -74,8 +76,10 @@ static napi_value load(napi_env env, napi_callback_info info) {
   int isa, threads;
   if (isa_from(env, argv[1], &isa)) return throw_msg(env, "unknown kernel set: use auto, scalar, avx2, avx512 or neon");
   CALL(env, napi_get_value_int32(env, argv[2], &threads));
+  bool compact = false;
+  if (argc > 3) CALL(env, napi_get_value_bool(env, argv[3], &compact));
   char err[320];
-  dst_engine *e = dst_engine_load(data, len, isa, threads, err, sizeof err);
+  dst_engine *e = dst_engine_load_target(data, len, isa, threads, compact, err, sizeof err);
   if (!e) return throw_msg(env, err);
   handle *h = malloc(sizeof *h);
   if (!h) {
@@ -139,7 +143,10 @@ static handle *handle_call(napi_env env, napi_callback_info cbinfo, size_t want,
   return get_handle(env, argv[0]);
 }
 
-/* info(handle) -> { inputShape, outputShape, isa, threads, memoryBytes } */
+/* By enum dst_schedule. */
+static const char *const SCHEDULES[] = {"pool", "caller", "auto"};
+
+/* info(handle) -> { inputShape, outputShape, isa, threads, memoryBytes, schedule } */
 static napi_value info(napi_env env, napi_callback_info cbinfo) {
   napi_value argv[1];
   handle *h = handle_call(env, cbinfo, 1, argv, "info(handle)");
@@ -157,7 +164,22 @@ static napi_value info(napi_env env, napi_callback_info cbinfo) {
   CALL(env, napi_set_named_property(env, obj, "threads", v));
   CALL(env, napi_create_double(env, (double)dst_engine_memory(h->e), &v));
   CALL(env, napi_set_named_property(env, obj, "memoryBytes", v));
+  CALL(env, napi_create_string_utf8(env, SCHEDULES[dst_engine_schedule(h->e)], NAPI_AUTO_LENGTH, &v));
+  CALL(env, napi_set_named_property(env, obj, "schedule", v));
   return obj;
+}
+
+/* setSchedule(handle, 'pool' | 'caller' | 'auto') */
+static napi_value set_schedule(napi_env env, napi_callback_info cbinfo) {
+  napi_value argv[2];
+  handle *h = handle_call(env, cbinfo, 2, argv, "setSchedule(handle, schedule)");
+  if (!h) return NULL;
+  char name[16];
+  size_t len;
+  if (napi_get_value_string_utf8(env, argv[1], name, sizeof name, &len) != napi_ok) return throw_msg(env, "schedule must be a string");
+  for (int i = 0; i < 3; i++)
+    if (strcmp(name, SCHEDULES[i]) == 0 && dst_engine_set_schedule(h->e, i) == 0) return NULL;
+  return throw_msg(env, "schedule must be pool, caller or auto");
 }
 
 /* setThreads(handle, n) */
@@ -234,12 +256,119 @@ static napi_value isas(napi_env env, napi_callback_info cbinfo) {
   return arr;
 }
 
+static int set_num(napi_env env, napi_value obj, const char *key, double v) {
+  napi_value x;
+  return napi_create_double(env, v, &x) != napi_ok || napi_set_named_property(env, obj, key, x) != napi_ok ? -1 : 0;
+}
+
+static napi_value shape_object(napi_env env, dst_shape s) {
+  napi_value obj;
+  if (napi_create_object(env, &obj) != napi_ok) return NULL;
+  if (set_num(env, obj, "rank", s.rank) || set_num(env, obj, "c", s.c) || set_num(env, obj, "h", s.h) || set_num(env, obj, "w", s.w)) return NULL;
+  return obj;
+}
+
+/* A copy of n elements of `bytes` each as a typed array, or null for NULL. */
+static napi_value typed_copy(napi_env env, napi_typedarray_type type, const void *src, size_t n, size_t bytes) {
+  napi_value buf, arr;
+  void *dst;
+  if (!src) {
+    napi_get_null(env, &arr);
+    return arr;
+  }
+  if (napi_create_arraybuffer(env, n * bytes, &dst, &buf) != napi_ok) return NULL;
+  if (n) memcpy(dst, src, n * bytes);
+  if (napi_create_typedarray(env, type, n, buf, 0, &arr) != napi_ok) return NULL;
+  return arr;
+}
+
+static napi_value node_object(napi_env env, const dst_node *nd) {
+  napi_value obj;
+  if (napi_create_object(env, &obj) != napi_ok) return NULL;
+#define DST_SET(f) if (set_num(env, obj, #f, nd->f)) return NULL;
+  DST_NODE_INT_FIELDS(DST_SET)
+#undef DST_SET
+  if (napi_set_named_property(env, obj, "in", int_array(env, nd->in, 2)) != napi_ok ||
+      napi_set_named_property(env, obj, "in_shape", shape_object(env, nd->in_shape)) != napi_ok ||
+      napi_set_named_property(env, obj, "out_shape", shape_object(env, nd->out_shape)) != napi_ok)
+    return NULL;
+  return obj;
+}
+
+static napi_value step_object(napi_env env, const dst_step *s, const dst_pack_counts *n) {
+  napi_value obj, rg, arrays;
+  if (napi_create_object(env, &obj) != napi_ok || napi_create_object(env, &rg) != napi_ok || napi_create_object(env, &arrays) != napi_ok) return NULL;
+#define DST_SET(f) if (set_num(env, obj, #f, (double)s->f)) return NULL;
+  DST_STEP_INT_FIELDS(DST_SET)
+  DST_STEP_SIZE_FIELDS(DST_SET)
+#undef DST_SET
+#define DST_SET(f) if (set_num(env, rg, #f, s->rg.f)) return NULL;
+  DST_SET(h) DST_SET(w) DST_SET(c) DST_SET(ph) DST_SET(pw) DST_SET(sh) DST_SET(sw) DST_SET(seg) DST_SET(jq) DST_SET(hq)
+#undef DST_SET
+  const struct { const char *key; napi_typedarray_type type; const void *src; size_t n, bytes; } a[] = {
+    {"w", napi_float32_array, s->w, n->w, 4}, {"bias", napi_float32_array, s->bias, n->bias, 4},
+    {"off", napi_int32_array, s->off, n->off, 4}, {"idx", napi_int32_array, s->idx, n->idx, 4},
+    {"rowptr", napi_int32_array, s->rowptr, n->rowptr, 4}, {"pidx", napi_uint8_array, s->pidx, n->pidx, 1},
+    {"kept", napi_uint8_array, s->kept, n->kept, 1},
+  };
+  for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
+    if (napi_set_named_property(env, arrays, a[i].key, typed_copy(env, a[i].type, a[i].src, a[i].n, a[i].bytes)) != napi_ok) return NULL;
+  if (napi_set_named_property(env, obj, "rg", rg) != napi_ok || napi_set_named_property(env, obj, "arrays", arrays) != napi_ok) return NULL;
+  return obj;
+}
+
+/*
+ * plan(handle) -> { plan, nodes, steps, valAt, border, mean, std }: the plan
+ * the engine runs, with each step's packed arrays copied, field names as in
+ * plan.h and model.h, for the C exporter to write as const tables.
+ */
+static napi_value plan(napi_env env, napi_callback_info cbinfo) {
+  napi_value argv[1];
+  handle *h = handle_call(env, cbinfo, 1, argv, "plan(handle)");
+  if (!h) return NULL;
+  const dst_plan *p = dst_engine_plan(h->e);
+  const int nv = p->n_nodes + 1;
+  napi_value out, head, nodes, steps, border, val_at, v;
+  CALL(env, napi_create_object(env, &out));
+  CALL(env, napi_create_object(env, &head));
+#define DST_SET(f) if (set_num(env, head, #f, (double)p->f)) return throw_msg(env, "node-api call failed");
+  DST_PLAN_INT_FIELDS(DST_SET)
+  DST_PLAN_SIZE_FIELDS(DST_SET)
+#undef DST_SET
+  CALL(env, napi_set_named_property(env, head, "input", shape_object(env, p->input)));
+  CALL(env, napi_set_named_property(env, head, "out_shape", shape_object(env, p->out_shape)));
+  CALL(env, napi_create_array_with_length(env, (size_t)p->n_nodes, &nodes));
+  CALL(env, napi_create_array_with_length(env, (size_t)p->n_nodes, &steps));
+  for (int i = 0; i < p->n_nodes; i++) {
+    CALL(env, napi_set_element(env, nodes, (uint32_t)i, node_object(env, &p->nodes[i])));
+    CALL(env, napi_set_element(env, steps, (uint32_t)i, step_object(env, &p->steps[i], dst_engine_pack_counts(h->e, i))));
+  }
+  CALL(env, napi_create_array_with_length(env, (size_t)nv, &border));
+  CALL(env, napi_create_array_with_length(env, (size_t)nv, &val_at));
+  for (int i = 0; i < nv; i++) {
+    const int b[2] = {p->border[i].h, p->border[i].w};
+    CALL(env, napi_set_element(env, border, (uint32_t)i, int_array(env, b, 2)));
+    CALL(env, napi_create_double(env, (double)p->val_at[i], &v));
+    CALL(env, napi_set_element(env, val_at, (uint32_t)i, v));
+  }
+  CALL(env, napi_set_named_property(env, out, "plan", head));
+  CALL(env, napi_set_named_property(env, out, "nodes", nodes));
+  CALL(env, napi_set_named_property(env, out, "steps", steps));
+  CALL(env, napi_set_named_property(env, out, "border", border));
+  CALL(env, napi_set_named_property(env, out, "valAt", val_at));
+  CALL(env, napi_set_named_property(env, out, "mean", typed_copy(env, napi_float32_array, p->mean, (size_t)p->input.c, 4)));
+  CALL(env, napi_set_named_property(env, out, "std", typed_copy(env, napi_float32_array, p->std, (size_t)p->input.c, 4)));
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
     {"load", NULL, load, NULL, NULL, NULL, napi_default, NULL},
     {"run", NULL, run, NULL, NULL, NULL, napi_default, NULL},
     {"info", NULL, info, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
+    {"setSchedule", NULL, set_schedule, NULL, NULL, NULL, napi_default, NULL},
+    {"plan", NULL, plan, NULL, NULL, NULL, napi_default, NULL},
     {"profile", NULL, profile, NULL, NULL, NULL, napi_default, NULL},
     {"layers", NULL, layers, NULL, NULL, NULL, napi_default, NULL},
     {"dispose", NULL, dispose, NULL, NULL, NULL, napi_default, NULL},
