@@ -4,20 +4,24 @@ import { checkpointEpoch } from '../train/checkpoint-epoch.js';
 
 const EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 
-let note: (() => string) | undefined;
-
-function onSignal(signal: keyof typeof EXIT_CODES): void {
+function onSignal(signal: keyof typeof EXIT_CODES, note: () => string): void {
   // On a terminal the live progress line has no line break yet.
   const lead = process.stderr.isTTY ? '\n' : '';
-  process.stderr.write(`${lead}dst: interrupted${note ? `; ${note()}` : ''}\n`);
+  process.stderr.write(`${lead}dst: interrupted; ${note()}\n`);
   // Exit listeners release the run folders' locks.
   process.exit(EXIT_CODES[signal]);
 }
 
-/** Ctrl-C (or SIGTERM) ends the command with one line from `describe`: what was kept and how to go on. */
-export function explainInterrupt(describe: () => string): void {
-  if (note === undefined) for (const signal of Object.keys(EXIT_CODES) as (keyof typeof EXIT_CODES)[]) process.once(signal, () => onSignal(signal));
-  note = describe;
+/**
+ * Until the returned function is called, Ctrl-C (or SIGTERM) ends the
+ * command with one line from `note`: what was kept and how to go on.
+ */
+export function explainInterrupt(note: () => string): () => void {
+  const handlers = (Object.keys(EXIT_CODES) as (keyof typeof EXIT_CODES)[]).map((signal) => [signal, () => onSignal(signal, note)] as const);
+  for (const [signal, handler] of handlers) process.once(signal, handler);
+  return () => {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+  };
 }
 
 function quote(arg: string): string {

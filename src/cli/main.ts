@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { DstError } from '../errors.js';
+import { DstError, fromSystemError } from '../errors.js';
 import { dstVersion } from '../version.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerModels } from './commands/models.js';
@@ -42,13 +42,20 @@ export function buildProgram(): Command {
 /** Runs the CLI and returns the exit code; every user error is one line on stderr. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
+  // What the command writes: the path a system error without one (a full disk) is about.
+  let output: string | undefined;
+  program.hook('preAction', (_, command) => {
+    const { out } = command.opts<{ out?: unknown }>();
+    if (typeof out === 'string') output = out;
+  });
   try {
     await program.parseAsync([...argv]);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    if (err instanceof DstError) {
-      process.stderr.write(`dst: error: ${err.message}\n`);
+    const userError = err instanceof DstError ? err : fromSystemError(err, output);
+    if (userError !== undefined) {
+      process.stderr.write(`dst: error: ${userError.message}\n`);
       return 1;
     }
     const e = err as Error;

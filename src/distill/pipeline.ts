@@ -3,6 +3,7 @@ import { ConfigError } from '../errors.js';
 import { writeFileAtomic } from '../fsutil.js';
 import { trainRecipeSchema, validateRecipe, type TrainRecipe } from '../train/recipe.js';
 import { RunDir } from '../train/run-dir.js';
+import { readRunSummary } from '../train/summary-file.js';
 import { trainRun, type RunControl } from '../train/run.js';
 import type { RunSummary } from '../train/summary.js';
 import { SHARED, type PipelineRecipe } from './pipeline-recipe.js';
@@ -200,7 +201,7 @@ export async function runPipeline(recipe: PipelineRecipe, out: string, control: 
 }
 
 async function stageRow(stage: PipelineStage): Promise<ComparisonRow> {
-  const summary = await new RunDir(stage.dir).readSummary<RunSummary>();
+  const summary = await readRunSummary(new RunDir(stage.dir));
   // A pruned run's CPU time includes the dense stage it started from.
   const dense = typeof summary.denseRun === 'string' ? await new RunDir(summary.denseRun).readSummary<RunSummary>().catch(() => null) : null;
   return row(stage.method, summary, stage.dir, dense ? dense.seconds / 60 : 0);

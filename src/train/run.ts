@@ -12,6 +12,7 @@ import type { TrainRecipe } from './recipe.js';
 import { RunDir } from './run-dir.js';
 import { inRunFolder } from './run-folder.js';
 import { checkResumeRecipe } from './resume-check.js';
+import { checkLabels } from './label-check.js';
 import { buildSummary, type RunSummary } from './summary.js';
 import { train, type TrainEvent, type TrainHooks } from './trainer.js';
 import { formatPattern, type Pattern } from '../sparsity/pattern.js';
@@ -40,7 +41,9 @@ export function checkRunDir(runDir: RunDir, control: RunControl): boolean {
 }
 
 export async function openRecipeData(recipe: TrainRecipe, onProgress?: ProgressCallback): Promise<DataSplits> {
-  return openData(recipe.data, { ...(recipe.dataOptions as object), onProgress });
+  const data = await openData(recipe.data, { ...(recipe.dataOptions as object), onProgress });
+  checkLabels(recipe.data, [data.train, data.test]);
+  return data;
 }
 
 export function resolvedTransforms(recipe: TrainRecipe, data: DataSplits): { train: TransformSpec[]; test: TransformSpec[] } {

@@ -36,8 +36,8 @@ export function registerDemo(program: Command, print: (text: string) => void): v
         'demo',
       );
       const { runPipeline } = await import('../../distill/pipeline.js');
-      explainInterrupt(() => pipelineInterruptNote(opts.out));
-      const { markdown } = await runPipeline(recipe, opts.out, { force: opts.force, ...pipelineProgress() });
+      const stopExplaining = explainInterrupt(() => pipelineInterruptNote(opts.out));
+      const { markdown } = await runPipeline(recipe, opts.out, { force: opts.force, ...pipelineProgress() }).finally(stopExplaining);
       print(markdown);
       print(`\nruns in ${path.resolve(opts.out)}/ (teacher, kd, dst); comparison in ${path.join(opts.out, 'comparison.md')}`);
     });

@@ -44,14 +44,18 @@ export function registerDistill(program: Command, print: (text: string) => void)
     const recipe = validateRecipe(distillRecipeSchema, raw, source);
     const { distillRun } = await import('../../distill/run.js');
     const progress = new ProgressPrinter();
-    explainInterrupt(() => trainingInterruptNote(opts.out as string));
-    const { summary, runDir } = await distillRun(recipe, opts.out as string, {
-      resume: Boolean(opts.resume),
-      force: Boolean(opts.force),
-      allowChanges: Boolean(opts.allowChanges),
-      onEvent: progress.train,
-      onDataProgress: progress.data,
-    });
-    print(formatRunResult(summary, runDir.root));
+    const stopExplaining = explainInterrupt(() => trainingInterruptNote(opts.out as string));
+    try {
+      const { summary, runDir } = await distillRun(recipe, opts.out as string, {
+        resume: Boolean(opts.resume),
+        force: Boolean(opts.force),
+        allowChanges: Boolean(opts.allowChanges),
+        onEvent: progress.train,
+        onDataProgress: progress.data,
+      });
+      print(formatRunResult(summary, runDir.root));
+    } finally {
+      stopExplaining();
+    }
   });
 }

@@ -19,18 +19,20 @@ export function registerEval(program: Command, print: (text: string) => void): v
       const runDir = new RunDir(opts.run);
       const recipe = await runDir.readRecipe();
       const spec = opts.data ?? (recipe.data as string);
-      const [{ openData }, { evaluate }, { evaluateUhp }, { loadModelFile }, { setNumThreads }] = await Promise.all([
+      const [{ openData }, { evaluate }, { evaluateUhp }, { loadModelFile }, { setNumThreads }, { checkLabels }] = await Promise.all([
         import('../../data/open.js'),
         import('../../train/evaluate.js'),
         import('../../train/engine-eval.js'),
         import('../../train/model-file.js'),
         import('../../torch/threads.js'),
+        import('../../train/label-check.js'),
       ]);
       setNumThreads(opts.threads);
       const { model, info } = await loadModelFile(runDir.model);
       try {
         const progress = new ProgressPrinter();
         const data = await openData(spec, { ...((recipe.dataOptions as object) ?? {}), onProgress: progress.data });
+        checkLabels(spec, [data.test]);
         if (data.test.classes.length !== info.classes.length) {
           throw new ConfigError('--data', `${spec} has ${data.test.classes.length} classes, the model was trained on ${info.classes.length}`);
         }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { RunDir } from '../../train/run-dir.js';
-import type { RunSummary } from '../../train/summary.js';
+import { readRunSummary } from '../../train/summary-file.js';
 import { formatTable, humanCount } from '../output.js';
 import { formatRunResult } from '../run-report.js';
 
@@ -11,7 +11,7 @@ export function registerInfo(program: Command, print: (text: string) => void): v
     .argument('<run>', 'run directory')
     .option('--json', 'print summary.json')
     .action(async (run: string, opts: { json?: boolean }) => {
-      const summary = await new RunDir(run).readSummary<RunSummary>();
+      const summary = await readRunSummary(new RunDir(run));
       if (opts.json) {
         print(JSON.stringify(summary, null, 2));
         return;

@@ -21,8 +21,8 @@ export function registerPipeline(program: Command, print: (text: string) => void
       const recipe = validateRecipe(pipelineSchema, opts.seeds === undefined ? raw : { ...raw, seeds: opts.seeds }, file);
       const out = opts.out ?? path.join('runs', recipe.name ?? path.basename(file).replace(/\.(ya?ml|json)$/, ''));
       const { runPipeline } = await import('../../distill/pipeline.js');
-      explainInterrupt(() => pipelineInterruptNote(out));
-      const { rows, markdown } = await runPipeline(recipe, out, { force: opts.force, parallel: opts.parallel, ...pipelineProgress() });
+      const stopExplaining = explainInterrupt(() => pipelineInterruptNote(out));
+      const { rows, markdown } = await runPipeline(recipe, out, { force: opts.force, parallel: opts.parallel, ...pipelineProgress() }).finally(stopExplaining);
       print(opts.json ? JSON.stringify(rows, null, 2) : markdown);
       if (!opts.json) print(`\ncomparison written to ${path.join(out, 'comparison.md')}, comparison.json and comparison.svg`);
     });

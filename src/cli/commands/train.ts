@@ -12,15 +12,19 @@ export function registerTrain(program: Command, print: (text: string) => void): 
       const recipe = validateRecipe(trainRecipeSchema, raw, source);
       const { trainRun } = await import('../../train/run.js');
       const progress = new ProgressPrinter();
-      explainInterrupt(() => trainingInterruptNote(opts.out as string));
-      const { summary, runDir } = await trainRun(recipe, opts.out as string, {
-        resume: Boolean(opts.resume),
-        force: Boolean(opts.force),
-        allowChanges: Boolean(opts.allowChanges),
-        onEvent: progress.train,
-        onDataProgress: progress.data,
-      });
-      print(formatRunResult(summary, runDir.root));
+      const stopExplaining = explainInterrupt(() => trainingInterruptNote(opts.out as string));
+      try {
+        const { summary, runDir } = await trainRun(recipe, opts.out as string, {
+          resume: Boolean(opts.resume),
+          force: Boolean(opts.force),
+          allowChanges: Boolean(opts.allowChanges),
+          onEvent: progress.train,
+          onDataProgress: progress.data,
+        });
+        print(formatRunResult(summary, runDir.root));
+      } finally {
+        stopExplaining();
+      }
     },
   );
 }
