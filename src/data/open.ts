@@ -21,7 +21,10 @@ export interface DataInfo {
   kind: DataKind;
   /** Absolute path read, or 'synthetic'. */
   source: string;
-  /** How the source was laid out, e.g. 'binary', 'archive', 'folder', 'jpeg', 'phoenix', 'zips', 'generated'. */
+  /**
+   * How the source was laid out, e.g. 'binary', 'archive', 'folder', 'jpeg', 'phoenix', 'zips', 'generated';
+   * for folder data also which folders or lists were read, e.g. 'folder: train/ + val/ folders'.
+   */
   layout: string;
   /** Every option with its resolved value, for the run record. */
   options: Required<Pick<DataOptionValues, 'seed'>> & DataOptionValues;
@@ -73,16 +76,27 @@ export async function openData(spec: string, options: OpenDataOptions = {}): Pro
       break;
     }
     case 'folder': {
-      resolved = { color: opts.color ?? 'auto', fit: opts.fit ?? 'center', ...(opts.size ? { size: opts.size } : {}) };
-      splits = await readImageFolder(source, {
+      const color = opts.color ?? 'auto';
+      const fit = opts.fit ?? 'center';
+      const folder = await readImageFolder(source, {
         name: path.basename(source),
-        color: resolved.color!,
+        color,
         size: opts.size ? square(opts.size) : undefined,
-        fit: resolved.fit!,
+        fit,
         cacheDir,
         onProgress,
+        seed,
+        layout: opts.layout,
+        testSplit: opts.testSplit,
+        testFraction: opts.testFraction,
+        trainList: opts.trainList,
+        testList: opts.testList,
+        classNames: opts.classNames,
+        imageRoot: opts.imageRoot,
       });
-      layout = 'folder';
+      splits = folder;
+      resolved = { color, fit, ...(opts.size ? { size: opts.size } : {}), ...folder.source.resolved };
+      layout = `folder: ${folder.source.description}`;
       break;
     }
     case 'mstar': {

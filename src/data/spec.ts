@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { FOLDER_LAYOUTS, TEST_SPLITS } from './folder-layout.js';
 
 export const DATA_KINDS = ['cifar10', 'cifar100', 'folder', 'mstar', 'fusar', 'opensarship', 'synthetic'] as const;
 export type DataKind = (typeof DATA_KINDS)[number];
@@ -40,6 +41,12 @@ export const dataOptionsSchema = z
     classFrom: z.enum(['header', 'folder']),
     trainPerClass: z.number().int().positive(),
     testPerClass: z.number().int().positive(),
+    layout: z.enum(FOLDER_LAYOUTS),
+    testSplit: z.enum(TEST_SPLITS),
+    trainList: z.string().min(1),
+    testList: z.string().min(1),
+    classNames: z.string().min(1),
+    imageRoot: z.string().min(1),
   })
   .partial()
   .strict();
@@ -51,7 +58,7 @@ const GENERAL_OPTIONS = ['cacheDir', 'seed'];
 export const KIND_OPTIONS: Record<DataKind, readonly string[]> = {
   cifar10: [],
   cifar100: ['labels'],
-  folder: ['color', 'size', 'fit'],
+  folder: ['color', 'size', 'fit', 'layout', 'testSplit', 'testFraction', 'trainList', 'testList', 'classNames', 'imageRoot'],
   mstar: ['size', 'amplitude', 'classFrom'],
   fusar: ['classes', 'size', 'fit', 'color', 'testFraction'],
   opensarship: ['polarization', 'shipClasses', 'size', 'fit', 'testFraction'],

@@ -108,7 +108,7 @@ describe('image folders', () => {
   it('gives one-line errors for a missing folder, missing splits, an empty class folder, corrupt and truncated images', async () => {
     const root = await tempDir('folder-errors');
     await expect(openData(`folder:${path.join(root, 'nope')}`)).rejects.toThrow(/nope: image folder not found/);
-    await expect(openData(`folder:${root}`)).rejects.toThrow(/needs train\/ and test\/ sub-folders/);
+    await expect(openData(`folder:${root}`)).rejects.toThrow(/holds neither train\/ and test\/ \(or val\/\) folders, nor train.txt and val.txt lists, nor class folders$/);
     await writeTree(root, 1, 'png');
     await fs.mkdir(path.join(root, 'train', 'empty'));
     await expect(openData(`folder:${root}`, { cacheDir: false })).rejects.toThrow(/train\/empty: class folder holds no JPEG\/PNG\/TIFF images/);
