@@ -4,6 +4,7 @@ import { ConfigError, FormatError } from '../errors.js';
 import { createModel } from '../models/registry.js';
 import type { Module } from '../nn/module.js';
 import { readSafetensors } from '../nn/safetensors.js';
+import { firstNonFiniteTensor } from '../train/finite.js';
 import { loadModelFile } from '../train/model-file.js';
 import { noGrad, tensor, type Tensor } from '../torch/tensor.js';
 
@@ -37,6 +38,9 @@ export async function loadTeacher(source: string, numClasses: number, modelName?
   const file = statSync(source).isDirectory() ? path.join(source, 'model.safetensors') : source;
   if (!existsSync(file)) throw new ConfigError('--teacher', `${source} has no model.safetensors: has the teacher run finished?`);
   const { metadata, tensors: raw } = await readSafetensors(file);
+  // A diverged teacher would teach NaN, and the student's loss would blame its own learning rate.
+  const broken = firstNonFiniteTensor(raw);
+  if (broken !== undefined) throw new FormatError(file, `tensor ${broken} holds NaN or infinite values: the teacher diverged; retrain it or choose another --teacher`);
   if (metadata.dst === 'model') {
     const { model, info } = await loadModelFile(file);
     if (info.classes.length !== numClasses) {

@@ -3,6 +3,7 @@ import { distillRecipeSchema } from '../../distill/recipe.js';
 import { validateRecipe } from '../../train/recipe.js';
 import { explainInterrupt, trainingInterruptNote } from '../interrupt.js';
 import { ProgressPrinter } from '../progress.js';
+import { warnAboveCores } from '../threads-warning.js';
 import { addTrainingFlags, recipeFromFlags, type FlagKeys } from '../recipe-flags.js';
 import { formatRunResult } from '../run-report.js';
 import { nonNegativeNumber, positiveInt } from '../parse.js';
@@ -42,6 +43,7 @@ export function registerDistill(program: Command, print: (text: string) => void)
   ).action(async (opts: Record<string, unknown>) => {
     const { raw, source } = await recipeFromFlags(opts, distillFlags);
     const recipe = validateRecipe(distillRecipeSchema, raw, source);
+    warnAboveCores(recipe.threads, '--threads');
     const { distillRun } = await import('../../distill/run.js');
     const progress = new ProgressPrinter();
     const stopExplaining = explainInterrupt(() => trainingInterruptNote(opts.out as string));

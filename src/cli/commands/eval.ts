@@ -4,6 +4,7 @@ import { ConfigError } from '../../errors.js';
 import { formatTable } from '../output.js';
 import { positiveInt } from '../parse.js';
 import { ProgressPrinter } from '../progress.js';
+import { warnAboveCores } from '../threads-warning.js';
 
 export function registerEval(program: Command, print: (text: string) => void): void {
   program
@@ -16,6 +17,7 @@ export function registerEval(program: Command, print: (text: string) => void): v
     .option('--uhp <file>', 'also run this exported .uhp through the C engine and compare its predictions with LibTorch, image by image')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { run: string; data?: string; batchSize: number; threads: number; uhp?: string; json?: boolean }) => {
+      warnAboveCores(opts.threads, '--threads');
       const runDir = new RunDir(opts.run);
       const recipe = await runDir.readRecipe();
       const spec = opts.data ?? (recipe.data as string);

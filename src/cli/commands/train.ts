@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { trainRecipeSchema, validateRecipe } from '../../train/recipe.js';
 import { explainInterrupt, trainingInterruptNote } from '../interrupt.js';
 import { ProgressPrinter } from '../progress.js';
+import { warnAboveCores } from '../threads-warning.js';
 import { addTrainingFlags, recipeFromFlags } from '../recipe-flags.js';
 import { formatRunResult } from '../run-report.js';
 
@@ -10,6 +11,7 @@ export function registerTrain(program: Command, print: (text: string) => void): 
     async (opts: Record<string, unknown>) => {
       const { raw, source } = await recipeFromFlags(opts);
       const recipe = validateRecipe(trainRecipeSchema, raw, source);
+      warnAboveCores(recipe.threads, '--threads');
       const { trainRun } = await import('../../train/run.js');
       const progress = new ProgressPrinter();
       const stopExplaining = explainInterrupt(() => trainingInterruptNote(opts.out as string));
