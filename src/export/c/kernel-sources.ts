@@ -8,9 +8,13 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DstError } from '../../errors.js';
 
-/** native/engine of this package (src/export/c and dist/export/c are both three levels below the root). */
+/** A folder of this package's native/ (src/export/c and dist/export/c are both three levels below the root). */
+export function nativeDir(name: string): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'native', name);
+}
+
 export function engineDir(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'native', 'engine');
+  return nativeDir('engine');
 }
 
 const INCLUDE = /^\s*#\s*include\s+"([^"]+)"/gm;
