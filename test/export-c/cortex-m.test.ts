@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { build, has, prunedModels, sections, slug } from './helpers.js';
+import { build, exec, has, prunedModels, sections, slug } from './helpers.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'dst-c-m7-'));
 const rows: string[] = [];
@@ -20,13 +20,17 @@ describe.skipIf(!tools)('generated C for Cortex-M7', () => {
   for (const { name, graph } of prunedModels()) {
     it(`${name} builds and links with -mcpu=cortex-m7 -mfpu=fpv5-d16 -mfloat-abi=hard`, async () => {
       const d = await build(graph, path.join(dir, slug(name)), 'cortex-m', '-O3');
-      const s = await sections(path.join(d, 'build', 'cortex-m', 'model.elf'));
+      const elf = path.join(d, 'build', 'cortex-m', 'model.elf');
+      const s = await sections(elf);
       const get = (k: string): number => s.get(k) ?? 0;
       const f = get('.isr_vector') + get('.text') + get('.rodata') + get('.ARM.exidx') + get('.data');
       const ram = get('.data') + get('.bss');
       flash.set(name, f);
       rows.push(`| ${name} | ${(f / 1024).toFixed(1)} KiB | ${(ram / 1024).toFixed(1)} KiB |`);
       expect(get('.rodata')).toBeGreaterThan(0);
+      /* The QEMU program's semihosting and printf stay out of the board image. */
+      const { stdout: symbols } = await exec('arm-none-eabi-nm', [elf], { encoding: 'utf8' });
+      expect(symbols).not.toMatch(/ (sh_\w+|_vfprintf_r|snprintf)$/m);
       const dense = flash.get(name.replace(/uhp.*$/, 'dense'));
       if (name.includes('B16') && dense) expect(f / dense).toBeLessThan(0.56);
     });
