@@ -8,7 +8,8 @@ need=()
 if [[ -z "${LIBTORCH:-}" ]] && [[ ! -f /usr/include/torch/csrc/api/include/torch/torch.h ]]; then need+=(libtorch-dev); fi
 # Debian's LibTorch calls the generic BLAS; OpenBLAS (OpenMP build) makes its linear algebra fast.
 if [[ ! -e /usr/lib/x86_64-linux-gnu/openblas-openmp && ! -e /usr/lib/aarch64-linux-gnu/openblas-openmp ]]; then need+=(libopenblas0-openmp); fi
-for tool in aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu qemu-aarch64:qemu-user clang:clang arm-none-eabi-gcc:gcc-arm-none-eabi; do
+# qemu-system-arm runs the generated C on an emulated Cortex-M7 (make TARGET=qemu-m7 run).
+for tool in aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu qemu-aarch64:qemu-user clang:clang arm-none-eabi-gcc:gcc-arm-none-eabi qemu-system-arm:qemu-system-arm; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
 done
 # The C back end links Cortex-M builds against newlib.
