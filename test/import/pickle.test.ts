@@ -75,18 +75,30 @@ describe('the restricted unpickler', () => {
     expect(r.stdout).toBe('');
   });
 
+  /** `name` -> _rebuild_tensor_v2 of storage '0' (8 elements of `storageType`) at `offset` with the given size and stride opcodes. */
+  const rebuild = (name: string, offset: number, size: string, stride: string, storageType = 'FloatStorage'): Buffer =>
+    Buffer.concat([
+      unicode(name),
+      text('ctorch._utils\n_rebuild_tensor_v2\n(('),
+      unicode('storage'),
+      text(`ctorch\n${storageType}\n`),
+      unicode('0'),
+      unicode('cpu'),
+      text(`K\x08tQK${String.fromCharCode(offset)}${size}${stride}\x89ccollections\nOrderedDict\n)RtR`),
+    ]);
+  const floats = (order: 'little' | 'big'): Buffer => {
+    const storage = Buffer.alloc(32);
+    for (let i = 0; i < 8; i++) (order === 'little' ? storage.writeFloatLE(i, 4 * i) : storage.writeFloatBE(i, 4 * i));
+    return storage;
+  };
+  const saved = async (name: string, pickle: Buffer, order: 'little' | 'big' = 'little', storage = floats(order)): Promise<string> => {
+    const file = path.join(work, name);
+    await writeFile(file, zip([{ name: 'm/data.pkl', data: pickle }, { name: 'm/byteorder', data: text(order) }, { name: 'm/data/0', data: storage }]));
+    return file;
+  };
+
   it('honours storage offset, size and stride, shared storages and big-endian files', async () => {
-    // {'t': storage[2:8] viewed as 2x3 with strides (1, 2), 'u': the same storage as a flat vector}, as torch.save lays it out.
-    const rebuild = (name: string, offset: number, size: string, stride: string): Buffer =>
-      Buffer.concat([
-        unicode(name),
-        text('ctorch._utils\n_rebuild_tensor_v2\n(('),
-        unicode('storage'),
-        text('ctorch\nFloatStorage\n'),
-        unicode('0'),
-        unicode('cpu'),
-        text(`K\x08tQK${String.fromCharCode(offset)}${size}${stride}\x89ccollections\nOrderedDict\n)RtR`),
-      ]);
+    // {'t': storage[2:8] viewed as 2x3 with strides (1, 2), 'u': the same storage as a flat vector}.
     const pickle = Buffer.concat([
       text('\x80\x02ccollections\nOrderedDict\n)R('),
       rebuild('t', 2, 'K\x02K\x03\x86', 'K\x01K\x02\x86'),
@@ -94,15 +106,36 @@ describe('the restricted unpickler', () => {
       text('u.'),
     ]);
     for (const order of ['little', 'big'] as const) {
-      const storage = Buffer.alloc(32);
-      for (let i = 0; i < 8; i++) (order === 'little' ? storage.writeFloatLE(i, 4 * i) : storage.writeFloatBE(i, 4 * i));
-      const file = path.join(work, `strided-${order}.pth`);
-      await writeFile(file, zip([{ name: 'm/data.pkl', data: pickle }, { name: 'm/byteorder', data: text(order) }, { name: 'm/data/0', data: storage }]));
-      const { tensors } = await readStateDict(file);
+      const { tensors } = await readStateDict(await saved(`strided-${order}.pth`, pickle, order));
       expect(tensors.get('t')).toMatchObject({ dtype: 'float32', shape: [2, 3] });
       expect([...(tensors.get('t')!.data as Float32Array)]).toEqual([2, 4, 6, 3, 5, 7]);
       expect([...(tensors.get('u')!.data as Float32Array)]).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     }
+  });
+
+  it('finds the state dict inside a checkpoint dict and ignores the per-module _metadata', async () => {
+    // {'epoch': 3, 'state_dict': OrderedDict(w=...) with _metadata set by BUILD}, as training scripts save checkpoints.
+    const pickle = Buffer.concat([
+      text('\x80\x02}('),
+      unicode('epoch'),
+      text('K\x03'),
+      unicode('state_dict'),
+      text('ccollections\nOrderedDict\n)R('),
+      rebuild('w', 0, 'K\x04\x85', 'K\x01\x85'),
+      text('u}'),
+      unicode('_metadata'),
+      text('ccollections\nOrderedDict\n)Rsbu.'),
+    ]);
+    const source = await readStateDict(await saved('checkpoint.pth', pickle));
+    expect(source.entry).toBe('state_dict');
+    expect([...source.tensors.keys()]).toEqual(['w']);
+    const bare = Buffer.concat([text('\x80\x02}('), unicode('epoch'), text('K\x03u.')]);
+    await expect(readStateDict(await saved('no-weights.pth', bare))).rejects.toThrow(/holds no state dict \(a dict of tensors, at the top or under state_dict\/.*\); top-level keys: epoch$/);
+  });
+
+  it('names a tensor of a dtype it does not import', async () => {
+    const pickle = Buffer.concat([text('\x80\x02ccollections\nOrderedDict\n)R('), rebuild('half', 0, 'K\x08\x85', 'K\x01\x85', 'HalfStorage'), text('u.')]);
+    await expect(readStateDict(await saved('half.pth', pickle, 'little', Buffer.alloc(16)))).rejects.toThrow(/tensor 'half' is a torch\.HalfStorage; dst imports float32 \(FloatStorage\) and int64 \(LongStorage\) tensors/);
   });
 
   it('names a legacy torch.save file as such', async () => {
