@@ -26,7 +26,7 @@ __attribute__((noreturn)) static void fail(int status, const char *message) {
 
 /* The last word of the command line: QEMU joins the arg= values with spaces. */
 static const char *image_path(void) {
-  if (sh_cmdline(cmdline, sizeof cmdline) != 0) fail(2, "error: no semihosting command line\n");
+  if (sh_cmdline(cmdline, sizeof cmdline) != 0) fail(2, "error: no semihosting command line, or one longer than 511 bytes\n");
   char *end = cmdline + strlen(cmdline);
   while (end > cmdline && end[-1] == ' ') *--end = '\0';
   char *start = strrchr(cmdline, ' ');
