@@ -80,6 +80,8 @@ function parseQuery(text: string, separators: RegExp): Record<string, string> {
 }
 
 export function parseDataSpec(spec: string): DataSpec {
+  // Specs also come from recipe files and run records, where the key may be missing.
+  if (typeof spec !== 'string') throw new ConfigError('data', 'no data spec given: pass one such as --data folder:<dir>');
   const match = /^([a-z0-9]+)(?::(.*)|(\?.*))?$/s.exec(spec.trim());
   const kind = match?.[1];
   if (!match || !DATA_KINDS.includes(kind as DataKind)) {

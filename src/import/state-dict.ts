@@ -67,7 +67,14 @@ export async function readStateDict(file: string): Promise<SourceStateDict> {
   if (head[0] === 0x80) {
     throw new FormatError(file, 'is a legacy (pre-1.6) torch.save file, which dst does not read: load it in PyTorch and save it again with torch.save or as safetensors');
   }
-  const { tensors } = await readSafetensors(file);
+  let tensors: Map<string, RawTensor>;
+  try {
+    ({ tensors } = await readSafetensors(file));
+  } catch (err) {
+    // Only a file that claims to be safetensors gets the safetensors reader's detail.
+    if (err instanceof FormatError && !file.endsWith('.safetensors')) throw new FormatError(file, 'is neither a torch.save file (a zip) nor a safetensors file');
+    throw err;
+  }
   if (tensors.size === 0) throw new FormatError(file, 'holds no tensors');
   return { tensors, format: 'safetensors', entry: null };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -49,6 +49,14 @@ describe('dst import', () => {
     expect(again.stderr).toBe(`dst: error: --out: ${run} already exists; choose another --out or pass --force to replace it\n`);
     dstOk(['import', pth, '--model', 'resnet20', '--out', run, '--force', '--classes', 'a,b,c,d,e,f,g,h,i,j']);
     expect(JSON.parse(readFileSync(path.join(run, 'summary.json'), 'utf8')).data.classes[0]).toBe('a');
+    // Imported without --data, the run records no data: eval asks for it.
+    expect(dst(['eval', '--run', run])).toMatchObject({ code: 1, stderr: 'dst: error: data: no data spec given: pass one such as --data folder:<dir>\n' });
+  });
+
+  it('names a file that is neither a torch.save zip nor safetensors', () => {
+    const file = path.join(work, 'notes.pth');
+    writeFileSync(file, 'not weights');
+    expect(dst(['import', file, '--model', 'resnet20', '--out', path.join(work, 'notes')])).toMatchObject({ code: 1, stderr: `dst: error: ${file}: is neither a torch.save file (a zip) nor a safetensors file\n` });
   });
 
   it('reports a key mismatch on one line with exit code 1', () => {
