@@ -131,4 +131,19 @@ describe('image-folder layouts', () => {
     await expect(openData(`folder:${root}?layout=list&testFraction=0.5`, { cacheDir: false })).rejects.toThrow(/^testFraction: applies to the tree layout/);
     await expect(openData(`folder:${root}?layout=grid`)).rejects.toThrow(/^layout: /);
   });
+
+  it('gives mstar JPEG chips the same layouts', async () => {
+    const split = await tempDir('layout-mstar-val');
+    await writeClassFolders(path.join(split, 'TRAIN'), 2, 0);
+    await writeClassFolders(path.join(split, 'VALIDATION'), 1, 100);
+    const fromVal = await openData(`mstar:${split}?size=4`, { cacheDir: false });
+    expect(fromVal.info.layout).toBe('jpeg');
+    expect(fromVal.test.name).toBe('mstar/validation');
+    expect(contents(fromVal.test)).toEqual([[100, 0], [101, 1], [102, 2]]);
+
+    const tree = await tempDir('layout-mstar-tree');
+    await writeClassFolders(tree, 5, 0);
+    const fromTree = await openData(`mstar:${tree}?size=4`, { cacheDir: false });
+    expect([fromTree.train.length, fromTree.test.length]).toEqual([12, 3]);
+  });
 });
