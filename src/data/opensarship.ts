@@ -13,7 +13,7 @@ import { decodeFitted, type FitMode } from './decode.js';
 import { requireDir } from './files.js';
 import type { ProgressCallback } from './progress.js';
 import { stratifiedSplit } from './split.js';
-import { ZipReader, type ZipEntry } from './zip.js';
+import { ZipReader, type MemberLimit, type ZipEntry } from './zip.js';
 
 export type Polarization = 'vv' | 'vh' | 'both';
 /** 'three' maps AIS types to Cargo / Tanker / Other; 'all' keeps every type found as its own class. */
@@ -31,6 +31,10 @@ export interface OpenSarShipOptions {
 
 const CHIP = /^([A-Za-z0-9]+)_(.+)_x(\d+)_y(\d+)(?:_(vv|vh|hh|hv))?\.tiff?$/i;
 const THREE = ['Cargo', 'Tanker', 'Other'];
+// Chips are single-channel 8-bit TIFFs of one ship, tens to a few hundred
+// pixels a side; 16 MiB (4096 x 4096 pixels) is far beyond any of them, and
+// stops a corrupt or hostile zip from making a member inflate into gigabytes.
+const CHIP_LIMIT: MemberLimit = { bytes: 16 * 2 ** 20, what: 'an OpenSARShip chip' };
 
 interface Ship {
   zip: string;
@@ -93,7 +97,7 @@ export async function readOpenSarShip(dir: string, options: OpenSarShipOptions):
       for (const [c, pol] of wanted.entries()) {
         const entry = ship.chips.get(pol)!;
         const where = `${ship.zip}:${entry.name}`;
-        const chip = await decodeFitted(await readers.get(ship.zip)!.read(entry), where, 'gray', options.size, options.fit);
+        const chip = await decodeFitted(await readers.get(ship.zip)!.read(entry, CHIP_LIMIT), where, 'gray', options.size, options.fit);
         images.set(chip.data, i * per + c * height * width);
       }
       if ((i + 1) % 64 === 0 || i + 1 === usable.length) options.onProgress?.({ stage, done: i + 1, total: usable.length });

@@ -4,7 +4,8 @@
  * bytes must have passed the engine's reader (native/engine/reader.c), which
  * checks every offset, length, CRC and index; this decoder trusts them.
  */
-import { FormatError } from '../errors.js';
+import { DstError, FormatError } from '../errors.js';
+import { RegularFile } from '../regular-file.js';
 import type { Graph, GraphNode, Shape3, SparsityPattern } from './ir.js';
 import { groupPosition, patternRanks, type WeightGeometry } from './uhp-pattern.js';
 import { UHP_HEADER_BYTES, UHP_MAGIC } from './uhp-writer.js';
@@ -93,6 +94,37 @@ function weighted(bytes: Uint8Array, header: Header, node: JsonNode): { weight: 
   }
   const [n, m, block] = [p.n!, p.m!, p.block!];
   return { weight: uhpWeights(geo, n, m, block, p.bits!, values, section(bytes, header, data.indices)), bias, pattern: { kind: 'uhp', n, m, block } };
+}
+
+/**
+ * The bytes of a .uhp file, read no further than the total length its header
+ * declares: a file whose size differs, or that is not a regular file (a
+ * device such as /dev/zero, a FIFO), is refused before its body is read.
+ */
+export async function readUhpFile(file: string): Promise<Uint8Array> {
+  let handle: RegularFile;
+  try {
+    handle = await RegularFile.open(file);
+  } catch (err) {
+    if (err instanceof DstError) throw err;
+    throw new FormatError(file, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    const head = await handle.readAt(0, UHP_HEADER_BYTES);
+    if (head.length < UHP_HEADER_BYTES) {
+      throw new FormatError(file, `file is ${head.length} bytes, shorter than the ${UHP_HEADER_BYTES}-byte header: truncated or not a .uhp file`);
+    }
+    if (!UHP_MAGIC.every((b, i) => head[i] === b)) throw new FormatError(file, 'bad magic: not a .uhp model file');
+    const declared = head.readBigUInt64LE(24);
+    if (declared !== BigInt(handle.size)) {
+      throw new FormatError(file, `file is ${handle.size} bytes but its header says ${declared}: truncated or extended`);
+    }
+    const bytes = await handle.readAt(0, handle.size);
+    if (bytes.length !== handle.size) throw new FormatError(file, `file shrank to ${bytes.length} bytes while being read`);
+    return bytes;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Decodes .uhp bytes the engine has accepted; `file` labels errors. */

@@ -1,6 +1,6 @@
-import { promises as fs } from 'node:fs';
-import { FormatError } from '../errors.js';
+import { DstError, FormatError } from '../errors.js';
 import { writeFileAtomic } from '../fsutil.js';
+import { RegularFile } from '../regular-file.js';
 import { tensor, type DType, type Tensor, type TypedData } from '../torch/tensor.js';
 
 /**
@@ -130,14 +130,60 @@ export async function saveSafetensors(file: string, tensors: ReadonlyMap<string,
   await writeFileAtomic(file, encodeSafetensors(raw, metadata));
 }
 
-export async function readSafetensors(file: string): Promise<{ tensors: Map<string, RawTensor>; metadata: Record<string, string> }> {
-  let bytes: Buffer;
+/**
+ * The length the header declares for the whole file: 8 + header + the end of
+ * the last tensor. A malformed header declares nothing; decodeSafetensors then
+ * names its fault.
+ */
+function declaredLength(headerLength: number, header: Buffer): number | null {
+  let parsed: unknown;
   try {
-    bytes = await fs.readFile(file);
+    parsed = JSON.parse(header.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (parsed === null || typeof parsed !== 'object') return null;
+  let end = 0;
+  for (const [name, entry] of Object.entries(parsed as Record<string, { data_offsets?: unknown }>)) {
+    if (name === '__metadata__') continue;
+    const last = Array.isArray(entry?.data_offsets) ? entry.data_offsets[1] : undefined;
+    if (!Number.isSafeInteger(last) || (last as number) < 0) return null;
+    end = Math.max(end, last as number);
+  }
+  return 8 + headerLength + end;
+}
+
+/**
+ * Reads the header first and then no more than the length it declares; a file
+ * longer than that, or not a regular file (/dev/zero, a FIFO), is refused
+ * before its data is read.
+ */
+export async function readSafetensors(file: string): Promise<{ tensors: Map<string, RawTensor>; metadata: Record<string, string> }> {
+  let handle: RegularFile;
+  try {
+    handle = await RegularFile.open(file);
   } catch (err) {
+    if (err instanceof DstError) throw err;
     throw new FormatError(file, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot read: ${(err as Error).message}`);
   }
-  return decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
+  try {
+    const { size } = handle;
+    let length = size;
+    const prefix = await handle.readAt(0, 8);
+    if (prefix.length === 8) {
+      const headerLength = Number(prefix.readBigUInt64LE(0));
+      if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > size) {
+        throw new FormatError(file, `header length ${headerLength} does not fit in a file of ${size} bytes`);
+      }
+      const declared = declaredLength(headerLength, await handle.readAt(8, headerLength));
+      if (declared !== null && size > declared) throw new FormatError(file, `${size - declared} trailing bytes after the last tensor`);
+      length = Math.min(size, declared ?? size);
+    }
+    const bytes = await handle.readAt(0, length);
+    return decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Reads `file` into new tensors (the caller owns and disposes them). */

@@ -1,9 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTar, readTarArchive } from '../../src/data/tar.js';
 import { ZipReader } from '../../src/data/zip.js';
 import { bytes, tar, tarGz, tempDir, zip } from './formats.js';
+import { declareSize } from './zip-sizes.js';
 
 describe('tar reader', () => {
   const files = [
@@ -51,5 +53,34 @@ describe('zip reader', () => {
     const bad = await ZipReader.open(path.join(dir, 'bad.zip'));
     await expect(bad.read(bad.entries[1]!)).rejects.toThrow(/bad.zip: member top\/a.bin/);
     await bad.close();
+  });
+
+  it('stops inflating a member at its declared size and refuses one declaring more than the caller allows', async () => {
+    const dir = await tempDir('zip-bomb');
+    const zeros = new Uint8Array(8 * 2 ** 20);
+    const honest = zip([{ name: 'big.bin', data: zeros }]);
+    expect(honest.length).toBeLessThan(64 * 1024);
+
+    const bomb = path.join(dir, 'bomb.zip');
+    await fs.writeFile(bomb, declareSize(honest, 'big.bin', 4096));
+    const understated = await ZipReader.open(bomb);
+    await expect(understated.read(understated.entries[0]!)).rejects.toThrow(/bomb\.zip: member big\.bin inflates past its declared 4096 bytes/);
+    await understated.close();
+
+    const big = path.join(dir, 'big.zip');
+    await fs.writeFile(big, honest);
+    const stated = await ZipReader.open(big);
+    await expect(stated.read(stated.entries[0]!, { bytes: 2 ** 20, what: 'a test member' })).rejects.toThrow(
+      /big\.zip: member big\.bin declares 8388608 bytes; a test member is at most 1048576$/,
+    );
+    expect((await stated.read(stated.entries[0]!)).length).toBe(zeros.length);
+    await stated.close();
+  });
+
+  it('refuses a device or FIFO instead of reading it', async () => {
+    await expect(ZipReader.open('/dev/zero')).rejects.toThrow(/^\/dev\/zero: is a character device, not a regular file$/);
+    const fifo = path.join(await tempDir('zip-fifo'), 'scene.zip');
+    execFileSync('mkfifo', [fifo]);
+    await expect(ZipReader.open(fifo)).rejects.toThrow(/scene\.zip: is a FIFO, not a regular file$/);
   });
 });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { type ArrayDataset, openData } from '../../src/data/index.js';
 import { stratifiedSplit } from '../../src/data/split.js';
 import { bytes, encodeImage, tempDir, writeFile, zip } from './formats.js';
+import { declareSize } from './zip-sizes.js';
 
 /** 8-bit chip padded/cropped around its centre to size x size, as fit=center does. */
 function centre(pixels: Uint8Array, h: number, w: number, size: number): Uint8Array {
@@ -108,6 +109,21 @@ describe('OpenSARShip scene zips', () => {
     expect(Buffer.compare(Buffer.from(a.test.images), Buffer.from(b.test.images))).toBe(0);
     await writeFile(path.join(dir, 'empty.zip'), zip([{ name: 'Patch/' }, { name: 'readme.txt', data: Buffer.from('x') }]));
     await expect(openData(`opensarship:${dir}`)).rejects.toThrow(/empty.zip: holds no Patch_Uint8\/.* chips/);
+  });
+
+  it('refuses a chip declaring more than any chip holds, and one inflating past its declared size, naming zip and member', async () => {
+    const chipName = 'Patch_Uint8/Visual_Cargo_x1_y2_vv.tif';
+    const members = [{ name: 'Patch_Uint8/' }, { name: chipName, data: new Uint8Array(4 * 2 ** 20) }];
+    const huge = await tempDir('opensarship-huge');
+    await writeFile(path.join(huge, 'S1A_IW_GRDH_1SDV_20150823T221233_H.zip'), declareSize(zip(members), chipName, 2 ** 30));
+    await expect(openData(`opensarship:${huge}?size=6`)).rejects.toThrow(
+      /_H\.zip: member Patch_Uint8\/Visual_Cargo_x1_y2_vv\.tif declares 1073741824 bytes; an OpenSARShip chip is at most 16777216$/,
+    );
+    const bomb = await tempDir('opensarship-bomb');
+    await writeFile(path.join(bomb, 'S1A_IW_GRDH_1SDV_20150823T221233_B.zip'), declareSize(zip(members), chipName, 1000));
+    await expect(openData(`opensarship:${bomb}?size=6`)).rejects.toThrow(
+      /_B\.zip: member Patch_Uint8\/Visual_Cargo_x1_y2_vv\.tif inflates past its declared 1000 bytes/,
+    );
   });
 });
 

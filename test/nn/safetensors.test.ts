@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeSafetensors, encodeSafetensors, loadSafetensors, saveSafetensors, type RawTensor } from '../../src/nn/index.js';
+import { decodeSafetensors, encodeSafetensors, loadSafetensors, readSafetensors, saveSafetensors, type RawTensor } from '../../src/nn/index.js';
 import { createModel } from '../../src/models/index.js';
 import { tensor, tidy } from '../../src/torch/index.js';
 
@@ -62,6 +63,22 @@ describe('safetensors', () => {
     const gapped = Buffer.concat([Buffer.alloc(8), gap, Buffer.alloc(2)]);
     gapped.writeBigUInt64LE(BigInt(gap.length));
     expect(() => decodeSafetensors(gapped, 'm.st')).toThrow(/tensor 'x' leaves a gap/);
+  });
+
+  it('reads no more than the header declares: a longer file, a device or a FIFO is refused', async () => {
+    const good = encodeSafetensors(known());
+    const longer = path.join(dir, 'longer.safetensors');
+    writeFileSync(longer, good);
+    appendFileSync(longer, new Uint8Array(2 ** 20));
+    await expect(readSafetensors(longer)).rejects.toThrow(/longer\.safetensors: 1048576 trailing bytes after the last tensor$/);
+    const cut = path.join(dir, 'cut.safetensors');
+    writeFileSync(cut, good.subarray(0, good.length - 1));
+    await expect(readSafetensors(cut)).rejects.toThrow(/cut\.safetensors: tensor .* past the end of the data/);
+    await expect(readSafetensors('/dev/zero')).rejects.toThrow(/^\/dev\/zero: is a character device, not a regular file$/);
+    const fifo = path.join(dir, 'pipe.safetensors');
+    execFileSync('mkfifo', [fifo]);
+    await expect(loadSafetensors(fifo)).rejects.toThrow(/pipe\.safetensors: is a FIFO, not a regular file$/);
+    await expect(readSafetensors(path.join(dir, 'none.safetensors'))).rejects.toThrow(/none\.safetensors: no such file$/);
   });
 
   it('loads a resnet20 state dict by PyTorch key names and names bad keys', async () => {
