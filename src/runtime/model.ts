@@ -1,6 +1,6 @@
 /** Runs .uhp models on the C engine: `const m = await loadModel('model.uhp', { threads: 2 }); m.run(x)`. */
-import { promises as fs } from 'node:fs';
 import { ConfigError, FormatError, ShapeError } from '../errors.js';
+import { readUhpFile } from '../export/read-uhp.js';
 import { nativeEngine, type EngineHandle, type NativeLayer } from './native.js';
 
 /** One graph node, in the file's node order: its kernel, its multiply-adds per image and its time since profiling began. */
@@ -99,11 +99,5 @@ export function loadModelBytes(bytes: Uint8Array, name: string, options: LoadOpt
 
 /** Reads and validates a .uhp file; a malformed file throws FormatError naming the file and the fault. */
 export async function loadModel(file: string, options: LoadOptions = {}): Promise<Model> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await fs.readFile(file);
-  } catch (err) {
-    throw new FormatError(file, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  return loadModelBytes(bytes, file, options);
+  return loadModelBytes(await readUhpFile(file), file, options);
 }
