@@ -5,6 +5,7 @@
  * `<name>/byteorder`. Only the pieces of a state dict are understood; see
  * pickle.ts for what is refused.
  */
+import { constants } from 'node:buffer';
 import { DstError, FormatError } from '../errors.js';
 import type { RawTensor } from '../nn/safetensors.js';
 import { ZipReader } from '../data/zip.js';
@@ -90,12 +91,14 @@ function gather(storage: Uint8Array, ref: TensorRef, elementBytes: number, name:
   const { size, stride, offset } = ref;
   if (size.length !== stride.length) throw new FormatError(source, `tensor '${name}' has ${size.length} sizes but ${stride.length} strides`);
   const count = size.reduce((a, b) => a * b, 1);
-  const out = new Uint8Array(count * elementBytes);
-  if (count === 0) return out;
+  if (count === 0) return new Uint8Array(0);
+  // Bounds first: the sizes come from the file, so they are checked before anything is allocated for them.
   const last = offset + size.reduce((sum, s, d) => sum + (s - 1) * stride[d]!, 0);
   if (last >= storage.length / elementBytes) {
-    throw new FormatError(source, `tensor '${name}' reads element ${last} of a storage of ${storage.length / elementBytes}`);
+    throw new FormatError(source, `tensor '${name}' of size [${size.join(', ')}] reads past its storage of ${storage.length / elementBytes} elements`);
   }
+  if (count * elementBytes > constants.MAX_LENGTH) throw new FormatError(source, `tensor '${name}' of size [${size.join(', ')}] is too large to hold in memory`);
+  const out = new Uint8Array(count * elementBytes);
   const contiguous = size.every((s, d) => s === 1 || stride[d] === size.slice(d + 1).reduce((a, b) => a * b, 1));
   if (contiguous) {
     out.set(storage.subarray(offset * elementBytes, (offset + count) * elementBytes));
@@ -161,12 +164,18 @@ export async function readTorchFile(file: string): Promise<TorchFileContent> {
       return bytes;
     };
     const tensors = new Map<PyValue, RawTensor>();
+    // The memo lets a pickle share a container many times over or put one inside itself: visit each once.
+    const seen = new Set<PyValue>();
     const visit = async (value: PyValue, name: string): Promise<void> => {
+      if (typeof value === 'object' && value !== null) {
+        if (seen.has(value)) return;
+        seen.add(value);
+      }
       if (value instanceof Map) {
         for (const [k, v] of value) await visit(v, name ? `${name}.${String(k)}` : String(k));
       } else if (Array.isArray(value)) {
         for (const [i, v] of value.entries()) await visit(v, `${name}[${i}]`);
-      } else if (isTensorRef(value) && !tensors.has(value)) {
+      } else if (isTensorRef(value)) {
         const ref = value.value;
         const kind = STORAGE_TYPES[ref.storage.storageType];
         if (kind === undefined) {

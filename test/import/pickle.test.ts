@@ -138,6 +138,16 @@ describe('the restricted unpickler', () => {
     await expect(readStateDict(await saved('half.pth', pickle, 'little', Buffer.alloc(16)))).rejects.toThrow(/tensor 'half' is a torch\.HalfStorage; dst imports float32 \(FloatStorage\) and int64 \(LongStorage\) tensors/);
   });
 
+  it('survives containers shared many times over or holding themselves, and tensors past their storage', async () => {
+    // A list appended to itself, and a tuple of 40 nested pairs of one memoised list (2^40 paths to it).
+    const cyclic = text('\x80\x02]q\x00h\x00a.');
+    await expect(readStateDict(await saved('cyclic.pth', cyclic))).rejects.toThrow(/holds no state dict/);
+    const doubling = Buffer.concat([text('\x80\x02]'), ...Array.from({ length: 40 }, () => text('q\x00h\x00\x86')), text('.')]);
+    await expect(readStateDict(await saved('doubling.pth', doubling))).rejects.toThrow(/holds no state dict/);
+    const past = Buffer.concat([text('\x80\x02ccollections\nOrderedDict\n)R('), rebuild('w', 4, 'K\x02K\x03\x86', 'K\x03K\x01\x86'), text('u.')]);
+    await expect(readStateDict(await saved('past.pth', past))).rejects.toThrow(/tensor 'w' of size \[2, 3\] reads past its storage of 8 elements$/);
+  });
+
   it('names a legacy torch.save file as such', async () => {
     const file = path.join(work, 'legacy.pth');
     await writeFile(file, text('\x80\x02\x8a\x0alp\xfc\x9cF\xf9 j\xa8P\x19.'));
