@@ -56,6 +56,8 @@ export async function evaluate(model: Module, dataset: ArrayDataset, numClasses:
         }),
       );
       options.onBatch?.(meter.count, dataset.length);
+      // Batches from memory never yield to the event loop; a signal would otherwise wait for the whole evaluation.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   } finally {
     await loader.close();
