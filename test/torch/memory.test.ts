@@ -4,10 +4,8 @@ import { SGD, liveTensors, manualSeed, randint, randn, tidy } from '../../src/to
 
 const MiB = 2 ** 20;
 
-/** Resident memory outside the V8 heap, whose young generation legitimately grows while warming up. */
-function nativeResident(): number {
-  const { rss, heapTotal } = process.memoryUsage();
-  return rss - heapTotal;
+function rss(): number {
+  return process.memoryUsage().rss;
 }
 
 describe('native memory', () => {
@@ -38,12 +36,14 @@ describe('native memory', () => {
 
     for (let i = 0; i < 100; i++) step();
     const live = liveTensors();
-    const before = nativeResident();
+    const before = rss();
     for (let i = 0; i < 1000; i++) step();
-    const grownMiB = (nativeResident() - before) / MiB;
+    const grownMiB = (rss() - before) / MiB;
 
     expect(liveTensors()).toBe(live);
-    expect(grownMiB).toBeLessThan(8);
+    // The margin covers V8 still growing its young generation (about 3 MiB
+    // here); memory held until finalizers run grows by hundreds of MiB.
+    expect(grownMiB).toBeLessThan(16);
     opt.dispose();
     net.dispose();
     x.dispose();
