@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "kernels/kernels.h"
-#include "model.h"
+#include "graph.h"
 #include "pack.h"
 #include "plan.h"
 #include "run.h"
@@ -119,7 +119,7 @@ oom:
   return -1;
 }
 
-dst_engine *dst_engine_load_target(const uint8_t *bytes, size_t len, int isa, int threads, int compact, char *err, size_t errlen) {
+dst_engine *dst_engine_load_target(const uint8_t *bytes, size_t len, int isa, int threads, int flags, char *err, size_t errlen) {
   if (isa == DST_ISA_AUTO) isa = dst_isa_best();
   if (!dst_isa_available(isa)) {
     set_err(err, errlen, "kernel set '%s' is not available on this CPU or build", dst_isa_name(isa) ? dst_isa_name(isa) : "?");
@@ -139,7 +139,8 @@ dst_engine *dst_engine_load_target(const uint8_t *bytes, size_t len, int isa, in
   e->last_mode = -1;
   e->schedule = DST_SCHEDULE_DEFAULT;
   /* compact plans are for microcontrollers: no rows8 (it needs an offset per kept weight, twice a UHP layer's flash) */
-  e->target = (dst_target){e->k->rows8 != NULL && !compact, e->k->gather_m_mask, compact != 0};
+  const int compact = (flags & DST_TARGET_COMPACT) != 0;
+  e->target = (dst_target){e->k->rows8 != NULL && !compact && !(flags & DST_TARGET_NO_ROWS8), compact};
   if (dst_model_read(&e->model, bytes, len, err, errlen)) {
     free(e);
     return NULL;

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "model.h"
+#include "graph.h"
 #include "plan.h"
 
 /* Elements of each array dst_pack filled, for a host that copies them out (the C exporter). */

@@ -70,14 +70,6 @@ size_t dst_plan_mem_bytes(const dst_model *m) {
   return carve_all(m, &c, &pm);
 }
 
-dst_shape dst_value_shape(const dst_plan *p, int v) { return v == 0 ? p->input : p->nodes[v - 1].out_shape; }
-
-size_t dst_value_floats(const dst_plan *p, int v) {
-  const dst_shape s = dst_value_shape(p, v);
-  const dst_border b = p->border[v];
-  return (size_t)s.c * (s.h + 2 * b.h) * (s.w + 2 * b.w);
-}
-
 static int choose_path(const dst_node *nd, const dst_target *t) {
   if (nd->groups > 1) return nd->cg == 1 && nd->o == nd->groups ? DST_PATH_DEPTHWISE : DST_PATH_GROUPED;
   if (nd->pattern == DST_PAT_CSR) return DST_PATH_CSR;

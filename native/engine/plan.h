@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "kernels/kernels.h"
-#include "model.h"
+#include "graph.h"
 
 enum dst_path { DST_PATH_NONE, DST_PATH_DENSE16, DST_PATH_SPARSE16, DST_PATH_SPARSE8, DST_PATH_GATHER8, DST_PATH_ROWS8,
                 DST_PATH_CSR, DST_PATH_DEPTHWISE, DST_PATH_GROUPED };
@@ -26,8 +26,7 @@ typedef struct dst_border {
 
 /* What the planner may use on a target: the kernel set's paths, and whether weights must be compact (flash). */
 typedef struct dst_target {
-  int has_rows8;     /* the kernel set has rows8 */
-  int gather_m_mask; /* group sizes its gather8 handles */
+  int has_rows8; /* the target's kernel set has rows8 */
   /*
    * Microcontroller layout: UHP weights keep the file's bit-packed pattern
    * indices, expanded one output block at a time into scratch (no offset per
@@ -98,8 +97,13 @@ size_t dst_plan_mem_bytes(const dst_model *m);
  */
 int dst_plan_build(const dst_model *m, const dst_target *t, void *mem, dst_plan *plan);
 
-/* Floats of a value as stored, with its border. */
-size_t dst_value_floats(const dst_plan *p, int v);
-dst_shape dst_value_shape(const dst_plan *p, int v);
+/* Shape of value v (0 is the graph input, node i writes value i + 1) and its floats as stored, with its border. */
+static inline dst_shape dst_value_shape(const dst_plan *p, int v) { return v == 0 ? p->input : p->nodes[v - 1].out_shape; }
+
+static inline size_t dst_value_floats(const dst_plan *p, int v) {
+  const dst_shape s = dst_value_shape(p, v);
+  const dst_border b = p->border[v];
+  return (size_t)s.c * (s.h + 2 * b.h) * (s.w + 2 * b.w);
+}
 
 #endif

@@ -7,7 +7,7 @@
 
 #include "crc32.h"
 #include "json.h"
-#include "model.h"
+#include "graph.h"
 
 #define HEADER_BYTES 32
 #define FORMAT_VERSION 1

@@ -30,10 +30,13 @@ int dst_isa_best(void);
 dst_engine *dst_engine_load(const uint8_t *bytes, size_t len, int isa, int threads, char *err, size_t errlen);
 
 /*
- * The same for a target: compact 1 plans and packs for a microcontroller
- * (plan.h: dst_target), as the C exporter needs; 0 is dst_engine_load.
+ * The same, planned for another target than this CPU, as the C exporter
+ * needs (plan.h: dst_target): DST_TARGET_COMPACT packs for a microcontroller,
+ * DST_TARGET_NO_ROWS8 plans for a kernel set without rows8 (NEON). 0 is
+ * dst_engine_load.
  */
-dst_engine *dst_engine_load_target(const uint8_t *bytes, size_t len, int isa, int threads, int compact, char *err, size_t errlen);
+enum { DST_TARGET_COMPACT = 1, DST_TARGET_NO_ROWS8 = 2 };
+dst_engine *dst_engine_load_target(const uint8_t *bytes, size_t len, int isa, int threads, int flags, char *err, size_t errlen);
 
 /*
  * Who runs an image when threads > 1: the pool always (the default, so

@@ -2,7 +2,7 @@
  * UHP group geometry and pattern indices: the C twin of src/sparsity/uhp-geometry.ts.
  * Used by the reader (host) and the packer; no allocation.
  */
-#include "model.h"
+#include "graph.h"
 
 int dst_uhp_groups(const dst_node *nd) {
   const int taps = nd->kh * nd->kw;

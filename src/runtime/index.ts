@@ -1,1 +1,1 @@
-export { availableIsas, loadModel, loadModelBytes, type Isa, type LayerTime, type LoadOptions, type Model } from './model.js';
+export { availableIsas, loadModel, loadModelBytes, type Isa, type LayerTime, type LoadOptions, type Model, type Schedule } from './model.js';

@@ -1,7 +1,9 @@
 /** Runs .uhp models on the C engine: `const m = await loadModel('model.uhp', { threads: 2 }); m.run(x)`. */
 import { ConfigError, FormatError, ShapeError } from '../errors.js';
 import { readUhpFile } from '../export/read-uhp.js';
-import { nativeEngine, type EngineHandle, type NativeLayer } from './native.js';
+import { nativeEngine, type EngineHandle, type NativeLayer, type Schedule } from './native.js';
+
+export type { Schedule } from './native.js';
 
 /** One graph node, in the file's node order: its kernel, its multiply-adds per image and its time since profiling began. */
 export type LayerTime = NativeLayer;
@@ -12,6 +14,15 @@ export type Isa = 'auto' | 'scalar' | 'avx2' | 'avx512' | 'neon';
 export interface LoadOptions {
   threads?: number;
   isa?: Isa;
+  /** With threads > 1: 'pool' (default) runs every image on the pool, 'caller' on the calling thread alone, 'auto' picks by recent image times. */
+  schedule?: Schedule;
+}
+
+const SCHEDULES: readonly Schedule[] = ['pool', 'caller', 'auto'];
+
+function checkSchedule(schedule: unknown): Schedule {
+  if (SCHEDULES.includes(schedule as Schedule)) return schedule as Schedule;
+  throw new ConfigError('schedule', `must be one of ${SCHEDULES.join(', ')}, got ${JSON.stringify(schedule)}`);
 }
 
 export interface Model {
@@ -22,11 +33,14 @@ export interface Model {
   /** The kernel set in use. */
   readonly isa: string;
   readonly threads: number;
+  /** Who runs an image when threads > 1. */
+  readonly schedule: Schedule;
   /** Bytes of packed weights plus the activation arena. */
   readonly memoryBytes: number;
   /** Runs `batch` images stored one after another in CHW order. */
   run(input: Float32Array, batch?: number): Float32Array;
   setThreads(threads: number): void;
+  setSchedule(schedule: Schedule): void;
   /** Per-layer timing of every run() from now on (totals restart at zero), or off. */
   profile(on: boolean): void;
   /** Each graph node's summed time (ms) since profile(true). */
@@ -48,6 +62,7 @@ export function loadModelBytes(bytes: Uint8Array, name: string, options: LoadOpt
   const threads = options.threads ?? 1;
   const isa = options.isa ?? 'auto';
   checkThreads(threads);
+  const schedule = checkSchedule(options.schedule ?? 'pool');
   const native = nativeEngine();
   if (isa !== 'auto' && !native.isas().includes(isa)) {
     throw new ConfigError('isa', `'${isa}' is not available on this CPU (available: ${native.isas().join(', ')})`);
@@ -58,6 +73,7 @@ export function loadModelBytes(bytes: Uint8Array, name: string, options: LoadOpt
   } catch (err) {
     throw new FormatError(name, (err as Error).message);
   }
+  native.setSchedule(handle, schedule);
   const info = native.info(handle);
   const perImage = info.inputShape.reduce((a, b) => a * b, 1);
   const live = (): EngineHandle => {
@@ -71,6 +87,9 @@ export function loadModelBytes(bytes: Uint8Array, name: string, options: LoadOpt
     get threads() {
       return native.info(live()).threads;
     },
+    get schedule() {
+      return native.info(live()).schedule;
+    },
     memoryBytes: info.memoryBytes,
     run(input: Float32Array, batch = 1) {
       if (!Number.isInteger(batch) || batch < 1) throw new ConfigError('batch', `must be a positive integer, got ${batch}`);
@@ -83,6 +102,9 @@ export function loadModelBytes(bytes: Uint8Array, name: string, options: LoadOpt
     setThreads(n: number) {
       checkThreads(n);
       native.setThreads(live(), n);
+    },
+    setSchedule(next: Schedule) {
+      native.setSchedule(live(), checkSchedule(next));
     },
     profile(on: boolean) {
       native.profile(live(), on);

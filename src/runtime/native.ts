@@ -12,7 +12,11 @@ export interface EngineInfo {
   isa: string;
   threads: number;
   memoryBytes: number;
+  schedule: Schedule;
 }
+
+/** Who runs an image when threads > 1: the pool always (default), the caller alone, or whichever recent images found faster. */
+export type Schedule = 'pool' | 'caller' | 'auto';
 
 /** One graph node's share of the runs since profiling was turned on. */
 export interface NativeLayer {
@@ -24,15 +28,37 @@ export interface NativeLayer {
 }
 
 export interface NativeEngine {
-  load(bytes: Uint8Array, isa: string, threads: number): EngineHandle;
+  /** targetFlags: plan for another target, as the C exporter needs (TARGET_COMPACT, TARGET_NO_ROWS8). */
+  load(bytes: Uint8Array, isa: string, threads: number, targetFlags?: number): EngineHandle;
   run(handle: EngineHandle, input: Float32Array, batch: number): Float32Array;
   info(handle: EngineHandle): EngineInfo;
   setThreads(handle: EngineHandle, threads: number): void;
+  setSchedule(handle: EngineHandle, schedule: Schedule): void;
+  /** The plan the engine runs, its field names those of native/engine/plan.h and graph.h. */
+  plan(handle: EngineHandle): NativePlan;
   profile(handle: EngineHandle, on: boolean): void;
   layers(handle: EngineHandle): NativeLayer[];
   dispose(handle: EngineHandle): void;
   isas(): string[];
 }
+
+/** A C struct as the binding exports it: numbers, nested structs, typed arrays, null for NULL pointers. */
+export type CStruct = { [field: string]: number | number[] | CStruct | Float32Array | Int32Array | Uint8Array | null };
+
+export interface NativePlan {
+  plan: CStruct;
+  nodes: CStruct[];
+  /** Step i is node i; `arrays` holds its packed weights. */
+  steps: (CStruct & { arrays: Record<string, Float32Array | Int32Array | Uint8Array | null> })[];
+  border: [number, number][];
+  valAt: number[];
+  mean: Float32Array | null;
+  std: Float32Array | null;
+}
+
+/** native/engine/uhp_engine.h's DST_TARGET_* flags. */
+export const TARGET_COMPACT = 1;
+export const TARGET_NO_ROWS8 = 2;
 
 let cached: NativeEngine | undefined;
 

@@ -8,16 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { planGraph, type GraphPlan } from '../../src/export/c/plan.js';
 import type { Graph } from '../../src/export/ir.js';
 import { Builder, pruned, randomInput, resnet20, rng } from '../engine/graphs.js';
 import { build, engineScores, inputSize, relDiff, runProgram, writeImage } from './helpers.js';
+import { planView } from './plan-view.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'dst-c-borders-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** The plan of the node that writes `value`. */
-const writer = (plan: GraphPlan, value: string) => plan.nodes.find((np) => np.node.output === value)!;
 
 /** a: read by a 5x5 (pad 2) and a 1x1 conv; wide: a 3x3 conv's input and a fused add's residual whose output a pooling reads; e: read by a conv and an unfused add. */
 function mixed(): { graph: Graph; names: Record<string, string> } {
@@ -35,28 +32,29 @@ function mixed(): { graph: Graph; names: Record<string, string> } {
 
 describe('zero borders in the generated C', () => {
   it('ResNet-20 pads no copy: the input and every value a 3x3 conv reads keep a one-pixel border', () => {
-    const plan = planGraph(resnet20(1, 16));
-    expect(plan.nodes.filter((np) => np.pad !== null)).toEqual([]);
-    expect(plan.inputBorder).toEqual([1, 1]);
-    for (const np of plan.nodes) {
-      if (np.node.op !== 'conv') continue;
-      expect(np.conv?.copyPad, np.node.name).toBe(false);
-      expect(np.inBorder, np.node.name).toEqual([1, 1]);
+    const graph = resnet20(1, 16);
+    const v = planView(graph);
+    expect(graph.nodes.filter((_, i) => v.step(i, 'pad'))).toEqual([]);
+    expect(v.border('input')).toEqual([1, 1]);
+    for (const node of graph.nodes) {
+      if (node.op !== 'conv') continue;
+      expect(v.border(node.input), node.name).toEqual([1, 1]);
     }
     // no conv reads the last block's output, but it shares its residual's border; global pooling reads around it
-    expect(plan.nodes.find((np) => np.node.op === 'globalavgpool')?.inBorder).toEqual([1, 1]);
+    const gap = graph.nodes.find((n) => n.op === 'globalavgpool')!;
+    expect(v.border((gap as { input: string }).input)).toEqual([1, 1]);
   });
 
   it('borders as wide as the widest reader, none where another op reads, shared by a fused add', () => {
     const { graph, names } = mixed();
-    const plan = planGraph(graph);
-    expect(writer(plan, names.a!).outBorder).toEqual([2, 2]);
+    const v = planView(graph);
+    expect(v.border(names.a!)).toEqual([2, 2]);
     // the 1x1 conv's add runs in its stores and a pooling reads its output: its residual keeps no border either, though a conv reads it
-    const fused = plan.nodes.find((np) => np.res !== null)!;
-    expect([fused.outBorder, writer(plan, names.wide!).outBorder]).toEqual([[0, 0], [0, 0]]);
-    const f = writer(plan, names.f!);
-    expect([f.inBorder, f.conv?.copyPad, f.pad !== null]).toEqual([[0, 0], true, true]);
-    expect(plan.nodes.filter((np) => np.pad !== null).map((np) => np.node.output)).toEqual([names.f, names.side]);
+    const fused = graph.nodes.findIndex((_, i) => v.step(i, 'add_next'));
+    expect([v.plan.border[v.step(fused, 'out_value')], v.border(names.wide!)]).toEqual([[0, 0], [0, 0]]);
+    const f = v.node(names.f!);
+    expect([v.border(names.e!), v.step(f, 'pad')]).toEqual([[0, 0], 1]);
+    expect(graph.nodes.filter((_, i) => v.step(i, 'pad')).map((n) => n.output)).toEqual([names.f, names.side]);
   });
 
   it('scores stay the engine\'s with borders, in place reads and a padded copy', async () => {

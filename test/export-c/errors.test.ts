@@ -29,7 +29,7 @@ describe('C back end errors', () => {
     if (conv?.op !== 'conv') throw new Error('test graph has no 4-channel conv');
     conv.pattern = { kind: 'uhp', n: 2, m: 4, block: 1 };
     const out = path.join(dir, 'pattern');
-    await expect(writeCProject(g, out)).rejects.toThrow(new RegExp(`${conv.name}: output channels 0\\.\\.0, group 0 hold \\d non-zeros; pattern 2:4`));
+    await expect(writeCProject(g, out)).rejects.toThrow(new RegExp(`${conv.name}: output channel 0, tap \\(0, 0\\), input channels 0\\.\\.3 hold \\d non-zeros; pattern 2:4`));
     expect(existsSync(out)).toBe(false);
   });
 

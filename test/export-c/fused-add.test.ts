@@ -6,23 +6,23 @@
  * oddities graph's depthwise and grouped convs with adds).
  */
 import { describe, expect, it } from 'vitest';
-import { planGraph } from '../../src/export/c/plan.js';
 import type { AddNode, Graph } from '../../src/export/ir.js';
 import { Builder, oddities, resnet20, rng } from '../engine/graphs.js';
+import { planView } from './plan-view.js';
 
 describe('residual adds in the generated C', () => {
   it('ResNet-20: every add runs in the conv before it', () => {
-    const plan = planGraph(resnet20(1, 16));
-    const adds = plan.nodes.flatMap((np, i) => (np.node.op === 'add' ? [i] : []));
+    const graph = resnet20(1, 16);
+    const v = planView(graph);
+    const adds = graph.nodes.flatMap((n, i) => (n.op === 'add' ? [i] : []));
     expect(adds).toHaveLength(9);
     for (const i of adds) {
-      const add = plan.nodes[i]!;
-      const conv = plan.nodes[i - 1]!;
-      const node = add.node as AddNode;
-      const residual = node.inputs.find((v) => v !== conv.node.output);
-      expect([add.inConv, conv.node.op, conv.out, conv.relu]).toEqual([true, 'conv', add.out, node.relu]);
-      expect(conv.res).toEqual(plan.nodes.find((np) => np.node.output === residual)?.out);
-      expect(conv.res?.offset).not.toBe(conv.out.offset);
+      const node = graph.nodes[i] as AddNode;
+      const conv = graph.nodes[i - 1]!;
+      const residual = node.inputs.find((x) => x !== conv.output)!;
+      expect([conv.op, v.step(i - 1, 'add_next'), v.step(i - 1, 'out_value'), v.step(i - 1, 'relu')]).toEqual(['conv', 1, i + 1, node.relu ? 1 : 0]);
+      expect(v.step(i - 1, 'res_value')).toBe(v.value(residual));
+      expect(v.plan.valAt[v.value(residual)]).not.toBe(v.plan.valAt[i + 1]);
     }
   });
 
@@ -34,10 +34,11 @@ describe('residual adds in the generated C', () => {
     const first = b.add(twice, own, false);
     const out = b.add(first, twice, true);
     const graph: Graph = { inputShape: [4, 6, 6], preprocess: { cropFrom: null, mean: null, std: null }, nodes: b.nodes, output: out };
-    const plan = planGraph(graph);
-    expect(plan.nodes.filter((np) => np.res !== null)).toEqual([]);
-    expect(plan.nodes.filter((np) => np.inConv)).toEqual([]);
+    const v = planView(graph);
+    expect(graph.nodes.filter((_, i) => v.step(i, 'add_next'))).toEqual([]);
     // The oddities graph's adds after a depthwise, a grouped and a 1x1 conv all fuse.
-    expect(planGraph(oddities()).nodes.filter((np) => np.res !== null).map((np) => (np.node.op === 'conv' ? np.node.groups : 0))).toEqual([1, 4, 12]);
+    const odd = oddities();
+    const w = planView(odd);
+    expect(odd.nodes.flatMap((n, i) => (w.step(i, 'add_next') ? [n.op === 'conv' ? n.groups : 0] : []))).toEqual([1, 4, 12]);
   });
 });

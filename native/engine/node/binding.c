@@ -63,7 +63,7 @@ static int isa_from(napi_env env, napi_value v, int *isa) {
   return -1;
 }
 
-/* load(bytes: Uint8Array, isa: string, threads: number, compact?: boolean) -> handle; compact plans for a microcontroller */
+/* load(bytes: Uint8Array, isa: string, threads: number, targetFlags?: number) -> handle; flags: uhp_engine.h's DST_TARGET_* */
 static napi_value load(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -76,10 +76,10 @@ static napi_value load(napi_env env, napi_callback_info info) {
   int isa, threads;
   if (isa_from(env, argv[1], &isa)) return throw_msg(env, "unknown kernel set: use auto, scalar, avx2, avx512 or neon");
   CALL(env, napi_get_value_int32(env, argv[2], &threads));
-  bool compact = false;
-  if (argc > 3) CALL(env, napi_get_value_bool(env, argv[3], &compact));
+  int flags = 0;
+  if (argc > 3) CALL(env, napi_get_value_int32(env, argv[3], &flags));
   char err[320];
-  dst_engine *e = dst_engine_load_target(data, len, isa, threads, compact, err, sizeof err);
+  dst_engine *e = dst_engine_load_target(data, len, isa, threads, flags, err, sizeof err);
   if (!e) return throw_msg(env, err);
   handle *h = malloc(sizeof *h);
   if (!h) {
@@ -320,7 +320,7 @@ static napi_value step_object(napi_env env, const dst_step *s, const dst_pack_co
 /*
  * plan(handle) -> { plan, nodes, steps, valAt, border, mean, std }: the plan
  * the engine runs, with each step's packed arrays copied, field names as in
- * plan.h and model.h, for the C exporter to write as const tables.
+ * plan.h and graph.h, for the C exporter to write as const tables.
  */
 static napi_value plan(napi_env env, napi_callback_info cbinfo) {
   napi_value argv[1];

@@ -47,11 +47,6 @@ export function projectFiles(target: CTarget): Map<string, string> {
   return new Map(TEMPLATES.map(([rel, name]) => [rel, rel === 'Makefile' ? makefile(target) : readTemplate(name)]));
 }
 
-/** Three of projectFiles()' entries, for a caller that writes them one by one: main.c, startup_cortex_m.c, cortex-m.ld. */
-export const MAIN_C = readTemplate('main_host.c');
-export const STARTUP_C = readTemplate('startup_cortex_m.c');
-export const LINKER_SCRIPT = readTemplate('cortex-m.ld');
-
 export interface ReadmeFacts {
   target: CTarget;
   inputShape: number[];

@@ -1,22 +1,28 @@
 /**
- * The C back end: a graph becomes a self-contained C99 project (model.c,
- * weights.c, the engine's kernels, Makefile, main.c, README) for embedded
- * targets. Everything is generated in memory first, so a graph the back end
- * cannot handle writes nothing.
+ * The C back end: a graph becomes a self-contained C99 project for embedded
+ * targets: the engine's own plan and packed weights as const tables
+ * (model.c, weights.c), its run-time and kernel sources copied verbatim,
+ * and the build files of native/project. Everything is generated in memory
+ * first, so a graph the back end cannot handle writes nothing.
  */
+import { ConfigError } from '../../errors.js';
 import type { Graph } from '../ir.js';
 import { emitModel } from './emit-model.js';
-import { LINKER_SCRIPT, MAIN_C, STARTUP_C, makefile, readme } from './emit-project.js';
+import { projectFiles, readme } from './emit-project.js';
 import { readKernelSources } from './kernel-sources.js';
-import { planGraph } from './plan.js';
-import { checkTarget, kernelSources, type CTarget } from './targets.js';
+import { checkSupported } from './supported.js';
+import { targetPlan } from './target-plan.js';
+import { checkTarget, runtimeSources, type CTarget } from './targets.js';
 import { writeDirAtomic } from './write-dir.js';
 
 export { C_TARGETS, type CTarget } from './targets.js';
-export { checkSupported } from './plan.js';
+export { checkSupported } from './supported.js';
+export { targetPlan } from './target-plan.js';
 
 export interface CProjectOptions {
   target?: CTarget;
+  /** Static RAM the target has for the model (arena and scratch), in bytes: a plan that needs more fails at export. */
+  ramBytes?: number;
 }
 
 export interface CProjectInfo {
@@ -30,36 +36,45 @@ export interface CProjectInfo {
   scratchBytes: number;
 }
 
+const PATHS = ['none', 'dense16', 'sparse16', 'sparse8', 'gather8', 'rows8', 'csr', 'depthwise', 'grouped'];
+
 function patternName(p: Graph['nodes'][number]): string {
   if (p.op !== 'conv' && p.op !== 'linear') return '';
   const pat = p.pattern;
   return pat.kind === 'uhp' ? `UHP ${pat.n}:${pat.m}:${pat.block}` : pat.kind;
 }
 
+const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
+
 /** The project's files, keyed by relative path; throws (DstError) before anything is written. */
 export async function buildCProject(graph: Graph, options: CProjectOptions = {}): Promise<{ files: Map<string, string>; info: CProjectInfo }> {
   const target = checkTarget(options.target ?? 'generic');
-  const plan = planGraph(graph);
+  checkSupported(graph);
+  const plan = targetPlan(graph, target);
   const model = emitModel(graph, plan, target);
-  const kernels = await readKernelSources(kernelSources(target));
+  const ram = model.arenaBytes + model.scratchBytes;
+  if (options.ramBytes !== undefined && ram > options.ramBytes) {
+    const peak = graph.nodes[plan.plan.peak_step as number]?.name ?? '?';
+    throw new ConfigError('ram', `the model needs ${kib(ram)} of RAM (arena ${kib(model.arenaBytes)} + scratch ${kib(model.scratchBytes)}), more than the ${kib(options.ramBytes)} given; its peak is at layer '${peak}'`);
+  }
+  const runtime = await readKernelSources(runtimeSources(target));
   const files = new Map(model.files);
-  for (const [rel, text] of kernels) files.set(rel, text);
-  files.set('main.c', MAIN_C);
-  files.set('Makefile', makefile(target));
-  files.set('startup_cortex_m.c', STARTUP_C);
-  files.set('cortex-m.ld', LINKER_SCRIPT);
+  // kernels/ keeps its place; the layer loop and its headers go to runtime/, apart from the generated model.h
+  for (const [rel, text] of runtime) files.set(rel.startsWith('kernels/') ? rel : `runtime/${rel}`, text);
+  for (const [rel, text] of projectFiles(target)) files.set(rel, text);
   const [c, h, w] = graph.inputShape;
   const [h0, w0] = graph.preprocess.cropFrom ?? [h, w];
+  const out = plan.plan.out_shape as { c: number; h: number; w: number };
   files.set('README.md', readme({
     target,
     inputShape: [c, h0, w0],
     netShape: [c, h, w],
-    outputSize: plan.outputShape.reduce((a, b) => a * b, 1),
+    outputSize: out.c * out.h * out.w,
     weightBytes: model.weightBytes,
     arenaBytes: model.arenaBytes,
     scratchBytes: model.scratchBytes,
-    layers: plan.nodes.filter((np) => np.conv).map((np) => ({ name: np.node.name, path: np.conv?.path ?? '', pattern: patternName(np.node) })),
-    kernelFiles: [...kernels.keys()],
+    layers: graph.nodes.flatMap((node, i) => (node.op === 'conv' || node.op === 'linear' ? [{ name: node.name, path: PATHS[plan.steps[i]!.path as number] ?? '?', pattern: patternName(node) }] : [])),
+    kernelFiles: [...runtime.keys()],
   }));
   return {
     files,
@@ -74,7 +89,7 @@ export async function writeCProject(graph: Graph, outDir: string, options: CProj
   return info;
 }
 
-/** Entry point for `dst export --format c`: `target` comes unchecked from the command line. */
-export async function exportC(graph: Graph, outDir: string, options: { target?: string } = {}): Promise<CProjectInfo> {
-  return writeCProject(graph, outDir, { target: checkTarget(options.target ?? 'generic') });
+/** Entry point for `dst export --format c`: options come unchecked from the command line. */
+export async function exportC(graph: Graph, outDir: string, options: { target?: string; ramBytes?: number } = {}): Promise<CProjectInfo> {
+  return writeCProject(graph, outDir, { target: checkTarget(options.target ?? 'generic'), ramBytes: options.ramBytes });
 }

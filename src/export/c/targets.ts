@@ -1,13 +1,13 @@
-/** Build targets of the C back end and the engine kernel files each one needs. */
+/** Build targets of the C back end and the run-time files each one needs. */
 import { ConfigError } from '../../errors.js';
 
-export type CTarget = 'generic' | 'neon' | 'avx2' | 'cortex-m';
+export type CTarget = 'generic' | 'neon' | 'avx2' | 'cortex-m' | 'qemu-m7';
 
-export const C_TARGETS: readonly CTarget[] = ['generic', 'neon', 'avx2', 'cortex-m'];
+export const C_TARGETS: readonly CTarget[] = ['generic', 'neon', 'avx2', 'cortex-m', 'qemu-m7'];
 
-/** Kernel sources, relative to native/engine; headers they include are found and copied too. */
-export function kernelSources(target: CTarget): string[] {
-  const common = ['kernels/ops.c', 'kernels/k_scalar.c'];
+/** Run-time sources, relative to native/engine: the layer loop and the kernels; headers they include are found and copied too. */
+export function runtimeSources(target: CTarget): string[] {
+  const common = ['run.c', 'uhp_geometry.c', 'kernels/ops.c', 'kernels/k_scalar.c'];
   if (target === 'avx2') return [...common, 'kernels/k_avx2.c'];
   if (target === 'neon') return [...common, 'kernels/k_neon.c'];
   return common;

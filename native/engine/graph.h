@@ -1,6 +1,6 @@
 /* The validated content of a .uhp file, as the reader hands it to the planner. */
-#ifndef DST_MODEL_H
-#define DST_MODEL_H
+#ifndef DST_GRAPH_H
+#define DST_GRAPH_H
 
 #include <stddef.h>
 #include <stdint.h>
