@@ -36,6 +36,8 @@ export interface NativeEngine {
   setSchedule(handle: EngineHandle, schedule: Schedule): void;
   /** The plan the engine runs, its field names those of native/engine/plan.h and graph.h. */
   plan(handle: EngineHandle): NativePlan;
+  /** Node i's UHP groups as reader.c forms them: groups x M flat (c, kh, kw) weight indices, -1 for padding; null when not UHP. */
+  uhpPositions(handle: EngineHandle, node: number): Int32Array | null;
   profile(handle: EngineHandle, on: boolean): void;
   layers(handle: EngineHandle): NativeLayer[];
   dispose(handle: EngineHandle): void;

@@ -361,6 +361,32 @@ static napi_value plan(napi_env env, napi_callback_info cbinfo) {
   return out;
 }
 
+/* uhpPositions(handle, node) -> Int32Array: per group g and position j, the flat (c, kh, kw) weight index (-1: padding), as reader.c groups a UHP layer; null for another pattern */
+static napi_value uhp_positions(napi_env env, napi_callback_info cbinfo) {
+  napi_value argv[2];
+  handle *h = handle_call(env, cbinfo, 2, argv, "uhpPositions(handle, node)");
+  if (!h) return NULL;
+  int i;
+  CALL(env, napi_get_value_int32(env, argv[1], &i));
+  const dst_plan *p = dst_engine_plan(h->e);
+  if (i < 0 || i >= p->n_nodes) return throw_msg(env, "node index out of range");
+  const dst_node *nd = &p->nodes[i];
+  napi_value out;
+  if (nd->pattern != DST_PAT_UHP) {
+    napi_get_null(env, &out);
+    return out;
+  }
+  const int groups = dst_uhp_groups(nd);
+  napi_value buf;
+  void *data;
+  CALL(env, napi_create_arraybuffer(env, sizeof(int32_t) * (size_t)groups * nd->m, &data, &buf));
+  int32_t *pos = data;
+  for (int g = 0; g < groups; g++)
+    for (int j = 0; j < nd->m; j++) pos[g * nd->m + j] = dst_uhp_position(nd, g, j);
+  CALL(env, napi_create_typedarray(env, napi_int32_array, (size_t)groups * nd->m, buf, 0, &out));
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
     {"load", NULL, load, NULL, NULL, NULL, napi_default, NULL},
@@ -369,6 +395,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
     {"setSchedule", NULL, set_schedule, NULL, NULL, NULL, napi_default, NULL},
     {"plan", NULL, plan, NULL, NULL, NULL, napi_default, NULL},
+    {"uhpPositions", NULL, uhp_positions, NULL, NULL, NULL, napi_default, NULL},
     {"profile", NULL, profile, NULL, NULL, NULL, napi_default, NULL},
     {"layers", NULL, layers, NULL, NULL, NULL, napi_default, NULL},
     {"dispose", NULL, dispose, NULL, NULL, NULL, napi_default, NULL},
