@@ -57,6 +57,10 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...) {
   va_end(ap);
 }
 
+#define DST_OP_ALL(f) .f = dst_##f,
+/* The host runs any model: every op. */
+static const struct dst_ops ops_all = {DST_OPS_NAMES(DST_OP_ALL)};
+
 static const dst_kernels *kernels_of(int isa) {
   switch (isa) {
 #if defined(__x86_64__) || defined(_M_X64)
@@ -80,6 +84,7 @@ static int plan_and_pack(dst_engine *e, char *err, size_t errlen) {
   e->node_ms = calloc((size_t)m->n_nodes, sizeof *e->node_ms);
   if (!e->plan_mem || !e->packed || !e->counts || !e->node_ms) goto oom;
   dst_plan_build(m, &e->target, e->plan_mem, &e->plan);
+  e->plan.ops = &ops_all;
   /* the host owns the plan's memory: packing completes its steps */
   dst_step *steps = (dst_step *)e->plan.steps;
   ptrdiff_t scratch_ints = 1;
@@ -217,7 +222,7 @@ static int use_pool(dst_engine *e) {
   }
 }
 
-void dst_engine_run(dst_engine *e, const float *in, float *out, int batch) {
+int dst_engine_run(dst_engine *e, const float *in, float *out, int batch) {
   const size_t in_size = dst_engine_input_size(e), out_size = dst_engine_output_size(e);
   for (int b = 0; b < batch; b++) {
     const int pooled = use_pool(e);
@@ -225,9 +230,10 @@ void dst_engine_run(dst_engine *e, const float *in, float *out, int batch) {
     const double t0 = timed ? now_ms() : 0.0;
     const dst_sched sched = {pooled ? dst_pool_threads(e->pool) : 1, e->pool, pool_parallel, e->profiling ? now_ms : NULL, e->node_ms};
     if (pooled) dst_pool_begin(e->pool);
-    dst_run(&e->plan, e->k, e->arena, e->scratch, &sched, in + b * in_size, NULL, out + b * out_size);
+    if (dst_run(&e->plan, e->k, e->arena, e->scratch, &sched, in + b * in_size, NULL, out + b * out_size)) return b + 1;
     if (timed) record_mode(e, pooled, now_ms() - t0);
   }
+  return 0;
 }
 
 int dst_engine_set_schedule(dst_engine *e, int schedule) {

@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "run.h"
+
 /* UHP layers with own masks (B=1) and fewer kept entries per output channel run dense (measured on AVX2: first convs, 1x1 shortcuts). */
 #define OWN_MASK_MIN_ENTRIES 32
 
@@ -317,4 +319,36 @@ int dst_plan_build(const dst_model *m, const dst_target *t, void *mem, dst_plan 
     if (m->nodes[i].op == DST_OP_CONV || m->nodes[i].op == DST_OP_LINEAR) plan_input(&m->nodes[i], pm.border[m->nodes[i].in[0]], &steps[i]);
   plan_arena(m, p, steps, &pm);
   return 0;
+}
+
+#define DST_OP_ENUM(f) USES_##f,
+#define DST_OP_NAME(f) #f,
+enum { DST_OPS_NAMES(DST_OP_ENUM) USES_COUNT };
+
+int dst_plan_ops_used(const dst_plan *p, const char **names) {
+  static const char *const all[] = {DST_OPS_NAMES(DST_OP_NAME)};
+  int used[USES_COUNT] = {0};
+  for (int i = 0; i < p->n_nodes; i++) {
+    const dst_step *s = &p->steps[i];
+    switch (p->nodes[i].op) {
+      case DST_OP_RELU: used[USES_relu] = 1; break;
+      case DST_OP_ADD: used[USES_add] |= !(i > 0 && p->steps[i - 1].add_next); break;
+      case DST_OP_MAXPOOL:
+      case DST_OP_AVGPOOL: used[USES_pool2d] = 1; break;
+      case DST_OP_GLOBALAVGPOOL: used[USES_global_avgpool] = 1; break;
+      case DST_OP_FLATTEN: used[USES_hwc_to_chw] = 1; break;
+      case DST_OP_SOFTMAX: used[USES_softmax] = 1; break;
+      default: break;
+    }
+    used[USES_conv_csr] |= s->path == DST_PATH_CSR;
+    used[USES_conv_depthwise] |= s->path == DST_PATH_DEPTHWISE;
+    used[USES_conv_grouped] |= s->path == DST_PATH_GROUPED;
+    used[USES_im2col] |= s->im2col;
+    used[USES_pad_rows] |= s->pad;
+  }
+  used[USES_hwc_to_chw] |= p->out_shape.rank == 3;
+  int n = 0;
+  for (int k = 0; k < USES_COUNT; k++)
+    if (used[k]) names[n++] = all[k];
+  return n;
 }

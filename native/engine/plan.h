@@ -71,6 +71,8 @@ typedef struct dst_step {
 #define DST_PLAN_INT_FIELDS(X) X(n_nodes) X(output) X(crop_h) X(crop_w) X(compact)
 #define DST_PLAN_SIZE_FIELDS(X) X(arena_floats) X(scratch_ints) X(peak_step)
 
+struct dst_ops;
+
 typedef struct dst_plan {
 #define DST_DECLARE_INT(f) int f;
   DST_PLAN_INT_FIELDS(DST_DECLARE_INT)
@@ -82,6 +84,7 @@ typedef struct dst_plan {
   const ptrdiff_t *val_at;    /* value id -> floats into the arena where its storage starts */
   const dst_border *border;   /* value id -> its zero border */
   const float *mean, *std;    /* input.c values each, or NULL */
+  const struct dst_ops *ops;  /* the ops it uses (run.h); set by whoever holds the functions, not by the planner */
 } dst_plan;
 
 /*
@@ -96,6 +99,9 @@ size_t dst_plan_mem_bytes(const dst_model *m);
  * dst_pack (pack.h) fills each conv step's weight fields. Returns 0.
  */
 int dst_plan_build(const dst_model *m, const dst_target *t, void *mem, dst_plan *plan);
+
+/* Names (run.h's DST_OPS_NAMES) of the ops plan p uses, into names; returns their count. */
+int dst_plan_ops_used(const dst_plan *p, const char **names);
 
 /* Shape of value v (0 is the graph input, node i writes value i + 1) and its floats as stored, with its border. */
 static inline dst_shape dst_value_shape(const dst_plan *p, int v) { return v == 0 ? p->input : p->nodes[v - 1].out_shape; }

@@ -3,8 +3,6 @@
 
 #include <string.h>
 
-#include "kernels/ops.h"
-
 /* Layers below this many multiply-adds run on the caller alone: a fork-join costs about as much. */
 #define PARALLEL_MIN_MACS 150000L
 
@@ -27,10 +25,14 @@ typedef struct {
 static int threads_of(const runner *r) { return r->sched ? r->sched->threads : 1; }
 
 static void for_tasks(const runner *r, dst_task_fn fn, void *ctx, int tasks) {
+#if !defined(DST_BARE_METAL)
   if (tasks > 1 && threads_of(r) > 1) {
     r->sched->parallel(r->sched->pool, fn, ctx, tasks);
     return;
   }
+#else
+  (void)r;
+#endif
   for (int t = 0; t < tasks; t++) fn(ctx, t);
 }
 
@@ -161,11 +163,11 @@ static void run_task(void *arg, int task) {
   const int p0 = c->u0 + (int)((long)(c->u1 - c->u0) * ch / c->chunks), p1 = c->u0 + (int)((long)(c->u1 - c->u0) * (ch + 1) / c->chunks);
   if (p0 == p1) return;
   switch (s->path) {
-    case DST_PATH_DEPTHWISE: dst_conv_depthwise(&geo, p0, p1, nd->o, nd->kh * nd->kw, s->off, s->w); return;
-    case DST_PATH_GROUPED: dst_conv_grouped(&geo, p0, p1, nd->o, nd->o / nd->groups, nd->cg, nd->kh * nd->kw, s->off, s->w); return;
+    case DST_PATH_DEPTHWISE: c->r->p->ops->conv_depthwise(&geo, p0, p1, nd->o, nd->kh * nd->kw, s->off, s->w); return;
+    case DST_PATH_GROUPED: c->r->p->ops->conv_grouped(&geo, p0, p1, nd->o, nd->o / nd->groups, nd->cg, nd->kh * nd->kw, s->off, s->w); return;
     case DST_PATH_CSR: {
       const int o0 = b * s->ob, o1 = o0 + s->ob < nd->o ? o0 + s->ob : nd->o;
-      dst_conv_csr(&geo, p0, p1, o0, o1, s->rowptr, s->off, s->w);
+      c->r->p->ops->conv_csr(&geo, p0, p1, o0, o1, s->rowptr, s->off, s->w);
       return;
     }
     default: {
@@ -205,6 +207,7 @@ static int pixel_chunks(const dst_step *s, int units, int threads) {
 }
 
 typedef struct {
+  const struct dst_ops *ops;
   const float *x;
   float *y;
   int h, w, c, ph, pw;
@@ -213,10 +216,11 @@ typedef struct {
 
 static void pad_task(void *arg, int t) {
   const pad_ctx *k = arg;
-  dst_pad_rows(k->x, k->h, k->w, k->c, k->ph, k->pw, k->rows * t / k->tasks, k->rows * (t + 1) / k->tasks, k->y);
+  k->ops->pad_rows(k->x, k->h, k->w, k->c, k->ph, k->pw, k->rows * t / k->tasks, k->rows * (t + 1) / k->tasks, k->y);
 }
 
 typedef struct {
+  const struct dst_ops *ops;
   const float *a, *b;
   float *y;
   size_t n;
@@ -228,7 +232,7 @@ static void add_task(void *arg, int t) {
   const add_ctx *k = arg;
   const size_t i0 = (size_t)16 * (k->lines * t / k->tasks), i1 = (size_t)16 * (k->lines * (t + 1) / k->tasks);
   const size_t end = i1 < k->n ? i1 : k->n;
-  if (i0 < end) dst_add(k->a + i0, k->b + i0, end - i0, k->relu, k->y + i0);
+  if (i0 < end) k->ops->add(k->a + i0, k->b + i0, end - i0, k->relu, k->y + i0);
 }
 
 typedef struct {
@@ -247,8 +251,8 @@ static void prep_task(void *arg, int t) {
 static int copy_tasks(const runner *r, int parallel, size_t floats) { return parallel && floats >= PARALLEL_MIN_FLOATS ? threads_of(r) : 1; }
 
 /* The im2col rows of output rows [r0, r0 + rows) of a conv reading src. */
-static void im2col_rows(const dst_step *s, const dst_node *nd, const float *src, int r0, int rows, float *col) {
-  dst_im2col(src + (ptrdiff_t)r0 * nd->sh * s->wp * s->cin_total, s->wp, s->cin_total, nd->kh, nd->kw, nd->sh, nd->sw, nd->dh, nd->dw, rows,
+static void im2col_rows(const struct dst_ops *ops, const dst_step *s, const dst_node *nd, const float *src, int r0, int rows, float *col) {
+  ops->im2col(src + (ptrdiff_t)r0 * nd->sh * s->wp * s->cin_total, s->wp, s->cin_total, nd->kh, nd->kw, nd->sh, nd->sw, nd->dh, nd->dw, rows,
              nd->out_shape.w, s->kpad, col);
 }
 
@@ -263,7 +267,7 @@ static void conv_prepare(const runner *r, int i, const float *in, float *out, pt
   const dst_node *nd = &r->p->nodes[i];
   const float *src = in + s->in_shift;
   if (s->pad) {
-    pad_ctx k = {in, r->arena + s->pad_at, nd->in_shape.h, nd->in_shape.w, s->cin_total, nd->ph, nd->pw, nd->in_shape.h + 2 * nd->ph, 1};
+    pad_ctx k = {r->p->ops, in, r->arena + s->pad_at, nd->in_shape.h, nd->in_shape.w, s->cin_total, nd->ph, nd->pw, nd->in_shape.h + 2 * nd->ph, 1};
     k.tasks = copy_tasks(r, parallel, (size_t)k.rows * s->wp * s->cin_total);
     for_tasks(r, pad_task, &k, k.tasks);
     src = r->arena + s->pad_at;
@@ -278,7 +282,7 @@ static void conv_prepare(const runner *r, int i, const float *in, float *out, pt
     c->x_col = (ptrdiff_t)s->rg.c * s->rg.hq * 8;
   }
   if (s->im2col) {
-    if (s->col_rows >= nd->out_shape.h) im2col_rows(s, nd, src, 0, nd->out_shape.h, r->arena + s->col_at);
+    if (s->col_rows >= nd->out_shape.h) im2col_rows(r->p->ops, s, nd, src, 0, nd->out_shape.h, r->arena + s->col_at);
     c->x = r->arena + s->col_at;
     c->x_row = (ptrdiff_t)nd->out_shape.w * s->kpad;
     c->x_col = s->kpad;
@@ -298,7 +302,7 @@ static void conv_rows_serial(const runner *r, const layer_ctx *c, const float *s
   for (int row = r0; row < r1; row += step) {
     const int rows = r1 - row < step ? r1 - row : step;
     layer_ctx pass = *c;
-    if (chunked) im2col_rows(s, nd, src, row, rows, r->arena + s->col_at);
+    if (chunked) im2col_rows(r->p->ops, s, nd, src, row, rows, r->arena + s->col_at);
     pass.x = chunked ? r->arena + s->col_at : c->x + (ptrdiff_t)row * c->x_row;
     pass.y = y0 + (ptrdiff_t)(row - r0) * c->y_row;
     pass.res = c->res ? c->res + (ptrdiff_t)row * c->y_row : NULL;
@@ -328,33 +332,13 @@ static void pool_rows(const runner *r, const dst_node *cn, const dst_node *pn, c
   if (pn->op == DST_OP_MAXPOOL && r->k->maxpool)
     r->k->maxpool(x, ow, c, pn->kh, pn->kw, pn->sh, pn->sw, p1 - p0, pn->out_shape.w, y);
   else
-    dst_pool2d(x, cn->out_shape.h - r0, ow, c, pn->kh, pn->kw, pn->sh, pn->sw, 0, 0, p1 - p0, pn->out_shape.w, pn->op == DST_OP_MAXPOOL, y);
+    r->p->ops->pool2d(x, cn->out_shape.h - r0, ow, c, pn->kh, pn->kw, pn->sh, pn->sw, 0, 0, p1 - p0, pn->out_shape.w, pn->op == DST_OP_MAXPOOL, y);
 }
 
 /* Conv rows pooled rows [p0, p1) read. */
 static int pool_reach(const dst_node *cn, const dst_node *pn, int p1) {
   const int need = (p1 - 1) * pn->sh + pn->kh;
   return need < cn->out_shape.h ? need : cn->out_shape.h;
-}
-
-typedef struct {
-  const runner *r;
-  const dst_node *cn, *pn;
-  const layer_ctx *conv;
-  float *mid, *out;
-  int bands;
-} band_ctx;
-
-/* One band of pooled rows and the conv rows only it reads, all output blocks: windows that do not overlap make bands independent. */
-static void band_task(void *arg, int t) {
-  const band_ctx *k = arg;
-  const int ph = k->pn->out_shape.h, p0 = ph * t / k->bands, p1 = ph * (t + 1) / k->bands;
-  if (p0 == p1) return;
-  const int per_row = k->conv->s->units / k->cn->out_shape.h;
-  layer_ctx c = *k->conv;
-  c.u0 = p0 * k->pn->sh * per_row, c.u1 = pool_reach(k->cn, k->pn, p1) * per_row, c.chunks = 1;
-  for (int b = 0; b < k->conv->s->nblocks; b++) run_task(&c, b);
-  pool_rows(k->r, k->cn, k->pn, k->mid, 0, k->out, p0, p1);
 }
 
 /*
@@ -381,6 +365,31 @@ static void conv_pool_banded(const runner *r, int i, const float *in, float *ban
     done = r1;
     pool_rows(r, cn, pn, band, r0, out, p0, p1);
   }
+}
+
+/*
+ * Bare-metal builds run compact plans (plan.h) on one thread, where every
+ * pooled conv is banded: the host's parallel banding stays out of them.
+ */
+#if !defined(DST_BARE_METAL)
+typedef struct {
+  const runner *r;
+  const dst_node *cn, *pn;
+  const layer_ctx *conv;
+  float *mid, *out;
+  int bands;
+} band_ctx;
+
+/* One band of pooled rows and the conv rows only it reads, all output blocks: windows that do not overlap make bands independent. */
+static void band_task(void *arg, int t) {
+  const band_ctx *k = arg;
+  const int ph = k->pn->out_shape.h, p0 = ph * t / k->bands, p1 = ph * (t + 1) / k->bands;
+  if (p0 == p1) return;
+  const int per_row = k->conv->s->units / k->cn->out_shape.h;
+  layer_ctx c = *k->conv;
+  c.u0 = p0 * k->pn->sh * per_row, c.u1 = pool_reach(k->cn, k->pn, p1) * per_row, c.chunks = 1;
+  for (int b = 0; b < k->conv->s->nblocks; b++) run_task(&c, b);
+  pool_rows(k->r, k->cn, k->pn, k->mid, 0, k->out, p0, p1);
 }
 
 /*
@@ -415,9 +424,11 @@ static void conv_pool(const runner *r, int i, const float *in, float *mid, float
     pool_rows(r, cn, pn, mid, 0, out, p0, p1);
   }
 }
+#endif
 
-/* Crop and normalise into x, pixel (0, 0) of the input value, rows row floats apart. */
-static void preprocess(const dst_plan *p, const float *in, const uint8_t *in_u8, float *x, ptrdiff_t row) {
+/* Crop and normalise into x, pixel (0, 0) of the input value, rows row floats apart; -1 when a float pixel is not finite. */
+static int preprocess(const dst_plan *p, const float *in, const uint8_t *in_u8, float *x, ptrdiff_t row) {
+  int finite = 1;
   const int c = p->input.c, h = p->input.h, w = p->input.w;
   const int top = (p->crop_h - h) / 2, left = (p->crop_w - w) / 2;
   for (int ch = 0; ch < c; ch++) {
@@ -426,9 +437,12 @@ static void preprocess(const dst_plan *p, const float *in, const uint8_t *in_u8,
       for (int j = 0; j < w; j++) {
         const size_t at = ((size_t)ch * p->crop_h + top + i) * p->crop_w + left + j;
         const float v = in ? in[at] : (float)in_u8[at] / 255.0f;
+        /* v - v is 0 for every finite v, NaN for NaN and the infinities */
+        finite &= v - v == 0.0f;
         x[i * row + (ptrdiff_t)j * c + ch] = (v - mean) * inv;
       }
   }
+  return finite ? 0 : -1;
 }
 
 /* Runs node i; returns how many nodes that was: 2 when a pooling or an add ran in the conv. */
@@ -438,10 +452,15 @@ static int run_node(const runner *r, int i) {
   const dst_node *nd = &p->nodes[i];
   const int pooled = threads_of(r) > 1;
   if (s->pool_next) {
+#if defined(DST_BARE_METAL)
+    conv_pool_banded(r, i, storage(r, nd->in[0]), storage(r, i + 1), storage(r, i + 2));
+#else
     if (s->band_rows > 0) conv_pool_banded(r, i, storage(r, nd->in[0]), storage(r, i + 1), storage(r, i + 2));
     else conv_pool(r, i, storage(r, nd->in[0]), storage(r, i + 1), storage(r, i + 2), pooled && dst_step_macs(p, i) >= PARALLEL_MIN_MACS);
+#endif
     return 2;
   }
+  const struct dst_ops *ops = p->ops;
   const float *x = storage(r, nd->in[0]);
   const dst_shape is = nd->in_shape;
   const size_t n = (size_t)is.c * is.h * is.w;
@@ -456,31 +475,31 @@ static int run_node(const runner *r, int i) {
       conv_rows(r, &c, s->pad ? r->arena + s->pad_at : x + s->in_shift, 0, nd->out_shape.h, parallel);
       return s->add_next ? 2 : 1;
     }
-    case DST_OP_RELU: dst_relu(x, n, storage(r, i + 1)); break;
+    case DST_OP_RELU: ops->relu(x, n, storage(r, i + 1)); break;
     case DST_OP_ADD: {
-      add_ctx k = {x, storage(r, nd->in[1]), storage(r, i + 1), n, nd->relu, (int)((n + 15) / 16), 1};
+      add_ctx k = {ops, x, storage(r, nd->in[1]), storage(r, i + 1), n, nd->relu, (int)((n + 15) / 16), 1};
       k.tasks = copy_tasks(r, pooled, n);
       for_tasks(r, add_task, &k, k.tasks);
       break;
     }
     case DST_OP_MAXPOOL:
     case DST_OP_AVGPOOL:
-      dst_pool2d(x, is.h, is.w, is.c, nd->kh, nd->kw, nd->sh, nd->sw, nd->ph, nd->pw, nd->out_shape.h, nd->out_shape.w,
+      ops->pool2d(x, is.h, is.w, is.c, nd->kh, nd->kw, nd->sh, nd->sw, nd->ph, nd->pw, nd->out_shape.h, nd->out_shape.w,
                  nd->op == DST_OP_MAXPOOL, storage(r, i + 1));
       break;
-    case DST_OP_GLOBALAVGPOOL: dst_global_avgpool(origin(r, nd->in[0]), is.h, is.w, stored_row(p, nd->in[0]), is.c, storage(r, i + 1)); break;
-    case DST_OP_FLATTEN: dst_hwc_to_chw(x, is.h, is.w, is.c, storage(r, i + 1)); break;
-    case DST_OP_SOFTMAX: dst_softmax(x, n, storage(r, i + 1)); break;
+    case DST_OP_GLOBALAVGPOOL: ops->global_avgpool(origin(r, nd->in[0]), is.h, is.w, stored_row(p, nd->in[0]), is.c, storage(r, i + 1)); break;
+    case DST_OP_FLATTEN: ops->hwc_to_chw(x, is.h, is.w, is.c, storage(r, i + 1)); break;
+    case DST_OP_SOFTMAX: ops->softmax(x, n, storage(r, i + 1)); break;
   }
   return 1;
 }
 
-void dst_run(const dst_plan *p, const dst_kernels *k, float *arena, int32_t *scratch, const dst_sched *sched, const float *in,
-             const uint8_t *in_u8, float *out) {
+int dst_run(const dst_plan *p, const dst_kernels *k, float *arena, int32_t *scratch, const dst_sched *sched, const float *in,
+            const uint8_t *in_u8, float *out) {
   const runner r = {p, k, arena, scratch, sched};
   const int profiling = sched && sched->now_ms && sched->node_ms;
   zero_border(&r, 0);
-  preprocess(p, in, in_u8, origin(&r, 0), stored_row(p, 0));
+  if (preprocess(p, in, in_u8, origin(&r, 0), stored_row(p, 0))) return -1;
   for (int i = 0; i < p->n_nodes;) {
     const double t = profiling ? sched->now_ms() : 0.0;
     const int ran = run_node(&r, i);
@@ -488,6 +507,7 @@ void dst_run(const dst_plan *p, const dst_kernels *k, float *arena, int32_t *scr
     i += ran;
   }
   const dst_shape os = p->out_shape;
-  if (os.rank == 3) dst_hwc_to_chw(storage(&r, p->output), os.h, os.w, os.c, out);
+  if (os.rank == 3) p->ops->hwc_to_chw(storage(&r, p->output), os.h, os.w, os.c, out);
   else memcpy(out, storage(&r, p->output), (size_t)os.c * os.h * os.w * sizeof(float));
+  return 0;
 }

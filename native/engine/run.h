@@ -7,10 +7,35 @@
 #ifndef DST_RUN_H
 #define DST_RUN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kernels/kernels.h"
+#include "kernels/ops.h"
 #include "plan.h"
+
+/*
+ * The ops outside the kernel sets (kernels/ops.h), named as their functions
+ * without dst_. A plan names only those its model uses: a microcontroller
+ * build then links only those (softmax alone pulls in libm's expf and
+ * newlib's errno state); the host engine names them all.
+ */
+#define DST_OPS_NAMES(X) \
+  X(relu) X(add) X(pool2d) X(global_avgpool) X(hwc_to_chw) X(softmax) X(conv_csr) X(conv_depthwise) X(conv_grouped) X(im2col) X(pad_rows)
+
+struct dst_ops {
+  void (*relu)(const float *x, size_t n, float *y);
+  void (*add)(const float *a, const float *b, size_t n, int relu, float *y);
+  void (*pool2d)(const float *x, int h, int w, int c, int kh, int kw, int sh, int sw, int ph, int pw, int oh, int ow, int is_max, float *y);
+  void (*global_avgpool)(const float *x, int h, int w, ptrdiff_t row, int c, float *y);
+  void (*hwc_to_chw)(const float *x, int h, int w, int c, float *y);
+  void (*softmax)(const float *x, size_t n, float *y);
+  void (*conv_csr)(const dst_conv_geo *g, int p0, int p1, int o0, int o1, const int32_t *rowptr, const int32_t *off, const float *val);
+  void (*conv_depthwise)(const dst_conv_geo *g, int p0, int p1, int channels, int taps, const int32_t *tap_off, const float *w);
+  void (*conv_grouped)(const dst_conv_geo *g, int p0, int p1, int o, int og, int cg, int taps, const int32_t *tap_off, const float *w);
+  void (*im2col)(const float *x, int wp, int c, int kh, int kw, int sh, int sw, int dh, int dw, int oh, int ow, int kpad, float *out);
+  void (*pad_rows)(const float *x, int h, int w, int c, int ph, int pw, int r0, int r1, float *out);
+};
 
 #ifndef DST_TASK_FN_DEFINED
 #define DST_TASK_FN_DEFINED
@@ -32,9 +57,12 @@ typedef struct dst_sched {
  * One image: in (plan->input.c x crop_h x crop_w floats, CHW) or in_u8 (the
  * same as 8-bit pixels, divided by 255 first) is cropped, normalised and run;
  * out receives the output (CHW or [F]). arena holds plan->arena_floats floats
- * (64-byte aligned), scratch plan->scratch_ints ints.
+ * (64-byte aligned), scratch plan->scratch_ints ints. Returns 0, or -1 when
+ * the float image holds a NaN or an infinity: every kernel set would treat
+ * it differently (vector max and min drop NaN, scalar compares keep it), so
+ * no target runs it and out is left as it was.
  */
-void dst_run(const dst_plan *p, const dst_kernels *k, float *arena, int32_t *scratch, const dst_sched *sched, const float *in,
+int dst_run(const dst_plan *p, const dst_kernels *k, float *arena, int32_t *scratch, const dst_sched *sched, const float *in,
              const uint8_t *in_u8, float *out);
 
 /* Multiply-adds conv step i performs per image: a UHP layer run dense counts all of them. */

@@ -55,8 +55,12 @@ struct dst_pack_counts;
 const struct dst_plan *dst_engine_plan(const dst_engine *e);
 const struct dst_pack_counts *dst_engine_pack_counts(const dst_engine *e, int i);
 
-/* Runs `batch` images: in holds batch * input_size floats, out batch * output_size. */
-void dst_engine_run(dst_engine *e, const float *in, float *out, int batch);
+/*
+ * Runs `batch` images: in holds batch * input_size floats, out batch *
+ * output_size. Returns 0, or b + 1 when image b holds a NaN or an infinity,
+ * which no kernel set runs (images before it are done).
+ */
+int dst_engine_run(dst_engine *e, const float *in, float *out, int batch);
 
 /* Starts or stops workers; returns 0, or -1 with err set. */
 int dst_engine_set_threads(dst_engine *e, int threads, char *err, size_t errlen);

@@ -25,9 +25,12 @@ static int by_value(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-static void run_once(int is_u8) {
-  if (is_u8) dst_model_run_u8(bytes, scores);
-  else dst_model_run(image, scores);
+static int run_once(int is_u8) {
+  if (is_u8) {
+    dst_model_run_u8(bytes, scores);
+    return 0;
+  }
+  return dst_model_run(image, scores);
 }
 
 int main(int argc, char **argv) {
@@ -61,7 +64,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "RUNS must be 1..%d\n", MAX_RUNS);
     return 2;
   }
-  run_once(is_u8);
+  if (run_once(is_u8) != 0) {
+    fprintf(stderr, "%s: the image holds a NaN or an infinity; the model runs finite images only\n", argv[1]);
+    return 1;
+  }
   for (int r = 0; r < runs; r++) {
     const double t0 = now_us();
     run_once(is_u8);

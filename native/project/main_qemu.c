@@ -63,9 +63,11 @@ int main(void) {
   const int is_u8 = read_image(image_path());
   dst_icount_start();
   const uint32_t before = dst_icount_now();
+  int status = 0;
   if (is_u8) dst_model_run_u8((const uint8_t *)image, scores);
-  else dst_model_run(image, scores);
+  else status = dst_model_run(image, scores);
   const uint32_t after = dst_icount_now();
+  if (status != 0) fail(1, "error: the image holds a NaN or an infinity; the model runs finite images only\n");
   char line[64];
   for (int i = 0; i < DST_MODEL_OUTPUT_SIZE; i++) {
     snprintf(line, sizeof line, "%d %.9g\n", i, scores[i]);

@@ -97,7 +97,11 @@ export function loadModelBytes(bytes: Uint8Array, name: string, options: LoadOpt
         const got = input instanceof Float32Array ? `${input.length} values` : 'not a Float32Array';
         throw new ShapeError(`${name}: input is ${got}; batch ${batch} of [${info.inputShape.join(', ')}] needs ${perImage * batch}`);
       }
-      return native.run(live(), input, batch);
+      try {
+        return native.run(live(), input, batch);
+      } catch (err) {
+        throw new ShapeError(`${name}: ${(err as Error).message}`);
+      }
     },
     setThreads(n: number) {
       checkThreads(n);

@@ -54,6 +54,8 @@ export interface NativePlan {
   steps: (CStruct & { arrays: Record<string, Float32Array | Int32Array | Uint8Array | null> })[];
   border: [number, number][];
   valAt: number[];
+  /** The ops outside the kernel sets the model uses (run.h's DST_OPS_NAMES). */
+  opsUsed: string[];
   mean: Float32Array | null;
   std: Float32Array | null;
 }

@@ -120,7 +120,12 @@ static napi_value run(napi_env env, napi_callback_info info) {
   void *outp;
   CALL(env, napi_create_arraybuffer(env, outn * (size_t)batch * sizeof(float), &outp, &buf));
   CALL(env, napi_create_typedarray(env, napi_float32_array, outn * (size_t)batch, buf, 0, &out));
-  dst_engine_run(h->e, in, outp, batch);
+  const int bad = dst_engine_run(h->e, in, outp, batch);
+  if (bad) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "image %d of the batch holds a NaN or an infinity; the engine runs finite images only", bad - 1);
+    return throw_msg(env, msg);
+  }
   return out;
 }
 
@@ -351,6 +356,15 @@ static napi_value plan(napi_env env, napi_callback_info cbinfo) {
     CALL(env, napi_create_double(env, (double)p->val_at[i], &v));
     CALL(env, napi_set_element(env, val_at, (uint32_t)i, v));
   }
+  const char *used[16];
+  const int n_used = dst_plan_ops_used(p, used);
+  napi_value ops;
+  CALL(env, napi_create_array_with_length(env, (size_t)n_used, &ops));
+  for (int i = 0; i < n_used; i++) {
+    CALL(env, napi_create_string_utf8(env, used[i], NAPI_AUTO_LENGTH, &v));
+    CALL(env, napi_set_element(env, ops, (uint32_t)i, v));
+  }
+  CALL(env, napi_set_named_property(env, out, "opsUsed", ops));
   CALL(env, napi_set_named_property(env, out, "plan", head));
   CALL(env, napi_set_named_property(env, out, "nodes", nodes));
   CALL(env, napi_set_named_property(env, out, "steps", steps));

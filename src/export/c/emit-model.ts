@@ -93,7 +93,9 @@ export function emitModel(graph: Graph, plan: NativePlan, target: string): Model
     plan.mean ? `static const float pre_mean[${input.c}] = {${floats(plan.mean, 'preprocess.mean')}};\n` : '',
     plan.std ? `static const float pre_std[${input.c}] = {${floats(plan.std, 'preprocess.std')}};\n` : '',
   ].join('');
-  const planRefs: Record<string, string> = { nodes: 'nodes', steps: 'steps', val_at: 'val_at', border: 'border' };
+  const planRefs: Record<string, string> = { nodes: 'nodes', steps: 'steps', val_at: 'val_at', border: 'border', ops: '&ops' };
+  // only the ops the model uses, so the linker keeps only those (run.h)
+  const ops = `static const struct dst_ops ops = {${plan.opsUsed.map((op) => `.${op} = dst_${op}`).join(', ')}};\n`;
   if (plan.mean) planRefs.mean = 'pre_mean';
   if (plan.std) planRefs.std = 'pre_std';
 
@@ -129,10 +131,11 @@ extern "C" {
 
 /*
  * Crops and normalises a float image as the training run did, runs the
- * network and writes DST_MODEL_OUTPUT_SIZE scores. Uses one static arena:
- * not re-entrant, so call it from one thread at a time.
+ * network and writes DST_MODEL_OUTPUT_SIZE scores; returns 0, or -1 (scores
+ * untouched) when the image holds a NaN or an infinity. Uses one static
+ * arena: not re-entrant, so call it from one thread at a time.
  */
-void dst_model_run(const float *input, float *scores);
+int dst_model_run(const float *input, float *scores);
 
 /* The same from 8-bit pixels, each divided by 255 before the mean/std step. */
 void dst_model_run_u8(const uint8_t *input, float *scores);
@@ -178,15 +181,15 @@ ${steps.join(',\n')}
 /* Where each value's storage starts in the arena (floats; -1: never stored), and the zero border it keeps. */
 static const ptrdiff_t val_at[${n + 1}] = {${plan.valAt.join(', ')}};
 static const dst_border border[${n + 1}] = {${plan.border.map(([h, w]) => `{${h}, ${w}}`).join(', ')}};
-${pre}
+${pre}${ops}
 static const dst_plan plan = ${initializer(head as CStruct, planRefs)};
 
 static float arena[${arenaFloats}] DST_ALIGN64;
 static int32_t scratch[${scratchInts}];
 
-void dst_model_run(const float *input, float *scores) { dst_run(&plan, &DST_K, arena, scratch, NULL, input, NULL, scores); }
+int dst_model_run(const float *input, float *scores) { return dst_run(&plan, &DST_K, arena, scratch, NULL, input, NULL, scores); }
 
-void dst_model_run_u8(const uint8_t *input, float *scores) { dst_run(&plan, &DST_K, arena, scratch, NULL, NULL, input, scores); }
+void dst_model_run_u8(const uint8_t *input, float *scores) { (void)dst_run(&plan, &DST_K, arena, scratch, NULL, NULL, input, scores); }
 `;
   const weightsH = `${header}
 #ifndef DST_GENERATED_WEIGHTS_H
