@@ -7,8 +7,9 @@
  * opening fence is the HTML comment `<!-- test: skip -->`, which a reader of
  * the rendered README does not see. Skip the blocks that install, run the
  * whole test suite, train for minutes or need data dst does not ship.
- * `node bin/dst.js` works there because the folder holds a `bin` link to the
- * repository's `bin/` (the CLI runs from `dist/`: `npm run build` first).
+ * `node bin/dst.js` and `recipes/` work there because the folder holds links
+ * to the repository's `bin/` and `recipes/` (the CLI runs from `dist/`:
+ * `npm run build` first).
  *
  * The `ts` block (the library example) is compiled against the package's
  * published types (`dist/index.d.ts`) and run after the shell blocks, so it
@@ -101,6 +102,7 @@ describe('README.md commands, run as written', () => {
   beforeAll(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'dst-readme-'));
     symlinkSync(path.join(root, 'bin'), path.join(dir, 'bin'));
+    symlinkSync(path.join(root, 'recipes'), path.join(dir, 'recipes'));
   });
   afterAll(() => {
     if (dir !== '') rmSync(dir, { recursive: true, force: true });
