@@ -1,6 +1,8 @@
 /**
  * The generated C next to the engine, in one run: flash and RAM of the
- * Cortex-M7 build (arm-none-eabi-size), and host latency of the generated C
+ * Cortex-M7 build (arm-none-eabi-size), its instructions per inference on
+ * QEMU's emulated Cortex-M7 (mps2-an500, -icount: instructions, not
+ * cycles; the same count on every run), and host latency of the generated C
  * (-O2 and the Makefile's -O3, timed inside its main) vs the engine (1 thread,
  * same kernel set), batch 1, the three taking turns of TURN runs so a loaded
  * minute of the host hits them alike; each figure is the median of its
@@ -19,6 +21,7 @@ import type { Graph } from '../src/export/ir.js';
 import { writeUhp } from '../src/export/uhp-writer.js';
 import { availableIsas, loadModelBytes } from '../src/runtime/index.js';
 import { aconvnet, pruned, randomInput, resnet20, type PruneSpec } from '../test/engine/graphs.js';
+import { qemuTools, runQemuM7 } from '../test/export-c/qemu.js';
 import { machineLine, median } from './common.js';
 
 function arg(name: string, fallback: string): string {
@@ -32,10 +35,12 @@ const turns = Math.ceil(runs / TURN);
 const hostTarget: CTarget = process.arch === 'x64' && availableIsas().includes('avx2') ? 'avx2' : 'generic';
 const engineIsa = hostTarget === 'avx2' ? 'avx2' : 'scalar';
 const cortex = spawnSync('sh', ['-c', 'command -v arm-none-eabi-gcc']).status === 0;
+const qemu = qemuTools();
 
 const runDirs = process.argv.flatMap((a, i) => (a === '--run' && process.argv[i + 1] ? [process.argv[i + 1]!] : []));
 const specs: [string, PruneSpec][] = [
   ['dense', { kind: 'dense' }],
+  ['UHP 2:4 B=1', { kind: 'uhp', n: 2, m: 4, block: 1 }],
   ['UHP 2:4 B=16', { kind: 'uhp', n: 2, m: 4, block: 16 }],
 ];
 const randomModels: [string, Graph][] = [['ResNet-20 (32x32)', resnet20(1, 32)], ['A-ConvNets (88x88)', aconvnet()]];
@@ -74,6 +79,13 @@ async function measure(graph: Graph, name: string) {
   const engine = loadModelBytes(writeUhp(graph), name, { isa: engineIsa, threads: 1 });
   const x = randomInput(engine.inputShape.reduce((a, b) => a * b, 1), 1);
   writeFileSync(image, new Uint8Array(x.buffer));
+  let instructions = NaN;
+  if (qemu) {
+    const emu = path.join(dir, `${name}-qemu`);
+    await writeCProject(graph, emu, { target: 'qemu-m7' });
+    make(emu, 'qemu-m7');
+    instructions = (await runQemuM7(emu, image)).instructions;
+  }
   const binary = (opt: string): string => {
     make(host, hostTarget, opt);
     const bin = path.join(host, `model${opt}`);
@@ -99,7 +111,7 @@ async function measure(graph: Graph, name: string) {
     turnMedians.engine.push(timeEngine());
   }
   engine.dispose();
-  return { flash, ram, arena: info.arenaBytes, o2Us: median(turnMedians.o2), cUs: median(turnMedians.o3), engineUs: median(turnMedians.engine) };
+  return { flash, ram, instructions, arena: info.arenaBytes, o2Us: median(turnMedians.o2), cUs: median(turnMedians.o3), engineUs: median(turnMedians.engine) };
 }
 
 const kib = (n: number): string => (Number.isFinite(n) ? `${(n / 1024).toFixed(1)} KiB` : 'n/a');
@@ -107,14 +119,21 @@ const lines = [
   machineLine(),
   `host C: ${hostTarget} kernels, gcc -O2 / -O3, 1 thread; engine: ${engineIsa}, 1 thread; batch 1; in ${turns} turns of ${TURN} runs each (after warm-up), median of the turns' medians`,
   cortex ? 'Cortex-M7: arm-none-eabi-gcc -O3 -mcpu=cortex-m7 -mthumb -mfpu=fpv5-d16 -mfloat-abi=hard; flash = text+rodata+data, RAM = data+bss (arena, input and scores buffers)' : 'Cortex-M7: arm-none-eabi-gcc missing, sizes not measured',
+  qemu
+    ? 'M7 instructions: the same build for QEMU 7 mps2-an500 (Cortex-M7), -icount shift=0, instructions executed by one inference (float image), to 40; instructions, not cycles; ratio to the dense row of the same model'
+    : 'M7 instructions: qemu-system-arm or arm-none-eabi-gcc missing, not measured',
   '',
-  '| model | weights | M7 flash | M7 RAM | C -O2 | C -O3 | engine | C -O3 / engine |',
-  '|---|---|---|---|---|---|---|---|',
+  '| model | weights | M7 flash | M7 RAM | M7 instructions per inference (QEMU) | C -O2 | C -O3 | engine | C -O3 / engine |',
+  '|---|---|---|---|---|---|---|---|---|',
 ];
+const denseInstructions = new Map<string, number>();
+const millions = (n: number, dense: number | undefined): string =>
+  Number.isFinite(n) ? `${(n / 1e6).toFixed(1)} M${dense && dense !== n ? ` (${(n / dense).toFixed(2)}x)` : ''}` : 'n/a';
 try {
   for (const [mName, sName, graph] of rows) {
     const r = await measure(graph, `${mName}-${sName}`.replace(/[^a-z0-9]+/gi, '-'));
-    lines.push(`| ${mName} | ${sName} | ${kib(r.flash)} | ${kib(r.ram)} | ${(r.o2Us / 1000).toFixed(3)} ms | ${(r.cUs / 1000).toFixed(3)} ms | ${(r.engineUs / 1000).toFixed(3)} ms | ${(r.cUs / r.engineUs).toFixed(2)}x |`);
+    if (sName === 'dense') denseInstructions.set(mName, r.instructions);
+    lines.push(`| ${mName} | ${sName} | ${kib(r.flash)} | ${kib(r.ram)} | ${millions(r.instructions, denseInstructions.get(mName))} | ${(r.o2Us / 1000).toFixed(3)} ms | ${(r.cUs / 1000).toFixed(3)} ms | ${(r.engineUs / 1000).toFixed(3)} ms | ${(r.cUs / r.engineUs).toFixed(2)}x |`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

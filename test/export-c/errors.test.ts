@@ -33,6 +33,17 @@ describe('C back end errors', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('refuses a model whose arena exceeds the RAM given, naming the figure and the peak layer, and writes nothing', async () => {
+    const out = path.join(dir, 'ram');
+    const fits = await writeCProject(small(), path.join(dir, 'ram-fits'), { target: 'cortex-m', ramBytes: 1 << 20 });
+    const need = fits.arenaBytes + fits.scratchBytes;
+    await expect(writeCProject(small(), out, { target: 'cortex-m', ramBytes: need - 1 })).rejects.toThrow(
+      new RegExp(`^ram: the model needs ${(need / 1024).toFixed(1)} KiB of RAM \\(arena .* \\+ scratch .*\\), more than the .* given; its peak is at layer '[^']+'$`),
+    );
+    expect(existsSync(out)).toBe(false);
+    await expect(writeCProject(small(), out, { target: 'cortex-m', ramBytes: need })).resolves.toBeTruthy();
+  });
+
   it('rejects an unknown target', async () => {
     await expect(exportC(small(), path.join(dir, 'target'), { target: 'riscv' })).rejects.toThrow(/target: must be one of generic, neon, avx2, cortex-m/);
     expect(existsSync(path.join(dir, 'target'))).toBe(false);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError, DstError, ShapeError } from '../../errors.js';
 import { denseWeightBytes, writeUhp } from '../../export/uhp-writer.js';
-import { exportC } from '../../export/c/index.js';
+import { C_TARGETS, exportC } from '../../export/c/index.js';
 import { writeFileAtomic } from '../../fsutil.js';
 import { formatPattern, parsePattern } from '../../sparsity/pattern.js';
 
@@ -10,6 +10,14 @@ function size(value: string): [number, number] {
   if (!m) throw new ConfigError('--crop-from', `expected HxW or a single size, got '${value}'`);
   const h = Number(m[1]);
   return [h, m[2] === undefined ? h : Number(m[2])];
+}
+
+/** A RAM size: bytes, or with K/KiB or M/MiB (1024-based). */
+function ramSize(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(k|kib|m|mib)?$/i.exec(value.trim());
+  if (!m) throw new ConfigError('--ram', `expected a size such as 256K, 1M or 65536 (bytes), got '${value}'`);
+  const unit = (m[2] ?? '').toLowerCase();
+  return Math.floor(Number(m[1]) * (unit.startsWith('m') ? 1024 * 1024 : unit.startsWith('k') ? 1024 : 1));
 }
 
 function format(value: string): 'uhp' | 'onnx' | 'c' {
@@ -26,10 +34,11 @@ export function registerExport(program: Command, print: (text: string) => void):
     .requiredOption('--run <dir>', 'run directory holding model.safetensors')
     .requiredOption('--out <file>', 'file to write')
     .option('--format <uhp|onnx|c>', 'output format (c: a standalone C99 project folder)', format, 'uhp')
-    .option('--target <generic|neon|avx2|cortex-m>', 'kernels and build defaults of a C project (--format c)', 'generic')
+    .option(`--target <${C_TARGETS.join('|')}>`, 'kernels and build defaults of a C project (--format c; qemu-m7 runs on an emulated Cortex-M7)', 'generic')
+    .option('--ram <size>', "static RAM the C project may use (arena and scratch), e.g. 256K: a model that needs more fails here, naming its peak layer", ramSize)
     .option('--pattern <spec>', "sparsity pattern of the pruned layers, e.g. 'uhp:2:4:16' (default: the run's own, else dense)")
     .option('--crop-from <HxW>', 'size of the images fed to the .uhp model when the test pipeline centre-crops', size)
-    .action(async (opts: { run: string; out: string; format: 'uhp' | 'onnx' | 'c'; target: string; pattern?: string; cropFrom?: [number, number] }) => {
+    .action(async (opts: { run: string; out: string; format: 'uhp' | 'onnx' | 'c'; target: string; ram?: number; pattern?: string; cropFrom?: [number, number] }) => {
       const requested = opts.pattern === undefined ? null : parsePattern(opts.pattern, '--pattern');
       const { describePatterns, graphOfRun } = await import('../../export/from-run.js');
       const { graph, info, pattern, patternLayers } = await graphOfRun(opts.run, { pattern: requested, cropFrom: opts.cropFrom ?? null });
@@ -44,7 +53,7 @@ export function registerExport(program: Command, print: (text: string) => void):
         return;
       }
       if (opts.format === 'c') {
-        const c = await exportC(graph, opts.out, { target: opts.target });
+        const c = await exportC(graph, opts.out, { target: opts.target, ramBytes: opts.ram });
         print(`wrote ${opts.out}/: C99 project for ${c.target}, ${kb(c.weightBytes)} const weights, ${kb(c.arenaBytes + c.scratchBytes)} static RAM, ${shape}`);
         print(`build: make -C ${opts.out} (see its README.md for other targets)`);
         return;
