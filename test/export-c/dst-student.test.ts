@@ -16,6 +16,7 @@ import type { CTarget } from '../../src/export/c/index.js';
 import { availableIsas, loadModel, type Isa } from '../../src/runtime/index.js';
 import { dstOk, dstOkAsync } from '../cli/run-cli.js';
 import { exec, has, relDiff, runProgram, sections, symbolSize, writeImage } from './helpers.js';
+import { qemuTools, runQemuM7 } from './qemu.js';
 
 const DATA = 'synthetic:size=96,trainPerClass=8,testPerClass=3';
 const work = mkdtempSync(path.join(tmpdir(), 'dst-c-student-'));
@@ -91,6 +92,26 @@ describe('a DST A-ConvNets student, as MSTAR deploys it', () => {
 
   it.skipIf(!neon)("generated C for NEON under qemu gives the engine's scores", async () => {
     await check('neon', 'auto', ['qemu-aarch64', '-L', '/usr/aarch64-linux-gnu']);
+  }, 240_000);
+
+  it.skipIf(!qemuTools())("generated C on an emulated Cortex-M7 (QEMU mps2-an500) gives the engine's scores from float and 8-bit chips", async () => {
+    const dir = path.join(work, 'c-qemu-m7');
+    dstOk(['export', '--run', student, '--format', 'c', '--target', 'qemu-m7', '--out', dir]);
+    await exec('make', ['-j2', '-C', dir, 'TARGET=qemu-m7', 'OPT=-O2'], { timeout: 180_000 });
+    const model = await loadModel(uhp, { isa: 'scalar' });
+    try {
+      for (const i of [0, chipCount - 1]) {
+        const pixels = chips.slice(i * chipSize, (i + 1) * chipSize);
+        const floats = Float32Array.from(pixels, (p) => p / 255);
+        const want = model.run(floats);
+        const f32 = await runQemuM7(dir, await writeImage(path.join(dir, `chip${i}.f32`), floats));
+        expect(relDiff(f32.scores, want), `chip ${i} float32`).toBeLessThanOrEqual(1e-5);
+        const u8 = await runQemuM7(dir, await writeImage(path.join(dir, `chip${i}.u8`), pixels));
+        expect(relDiff(u8.scores, want), `chip ${i} 8-bit`).toBeLessThanOrEqual(1e-5);
+      }
+    } finally {
+      model.dispose();
+    }
   }, 240_000);
 
   it.skipIf(!m7)('generated C builds for a Cortex-M7 and fits its flash at half the dense weights', async () => {
