@@ -108,6 +108,10 @@ export function preprocessOf(info: ModelFileInfo, cropFromFlag: [number, number]
         throw new DstError('E_UNSUPPORTED', `test transform '${spec.op}' cannot be part of an exported model; export needs a pipeline of centerCrop, toFloat and normalize`);
     }
   }
+  if (cropFromFlag !== null && !info.transforms.some((spec) => spec.op === 'centerCrop')) {
+    const [h, w] = info.input.slice(1);
+    throw new ConfigError('--crop-from', `the run's test pipeline has no centre crop, so images must arrive at the ${h}x${w} network input; drop --crop-from`);
+  }
   return pre;
 }
 

@@ -33,6 +33,8 @@ describe('export from a run', () => {
     expect(preprocessOf(info(pipeline), null)).toEqual({ cropFrom: null, mean: [0.2], std: [0.1] });
     expect(preprocessOf(info([{ op: 'toFloat' }, { op: 'normalize', mean: [0.5], std: [0.25] }]), null)).toEqual({ cropFrom: null, mean: [0.5], std: [0.25] });
     expect(() => preprocessOf(info(pipeline), [64, 64])).toThrow('--crop-from: 64x64 is smaller than the 88x88 network input');
+    // Without a centre crop in the pipeline the flag could not apply: refused, not ignored.
+    expect(() => preprocessOf(info([{ op: 'toFloat' }]), [128, 128])).toThrow("--crop-from: the run's test pipeline has no centre crop, so images must arrive at the 88x88 network input; drop --crop-from");
     // The dataset's image size recorded in the model file embeds the crop without the flag; the flag wins.
     expect(preprocessOf({ ...info(pipeline), imageSize: [128, 128] }, null).cropFrom).toEqual([128, 128]);
     expect(preprocessOf({ ...info(pipeline), imageSize: [128, 128] }, [100, 100]).cropFrom).toEqual([100, 100]);
