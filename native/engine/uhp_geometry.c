@@ -1,5 +1,9 @@
 /*
- * UHP group geometry and pattern indices: the C twin of src/sparsity/uhp-geometry.ts.
+ * UHP group geometry and pattern indices: the C twin of src/sparsity/uhp-geometry.ts
+ * (dst_uhp_groups: uhpGeometry().groups; dst_uhp_position: uhpPosition;
+ * dst_uhp_patterns, dst_uhp_bits, dst_uhp_combinations: uhpPatternCount,
+ * uhpPatternBits, uhpPatternMasks). test/engine/uhp-geometry.test.ts holds the
+ * two to the same groups on every zoo model.
  * Used by the reader (host) and the packer; no allocation.
  */
 #include "graph.h"

@@ -7,7 +7,7 @@
 import { DstError, FormatError } from '../errors.js';
 import { RegularFile } from '../regular-file.js';
 import type { Graph, GraphNode, Shape3, SparsityPattern } from './ir.js';
-import { groupPosition, patternRanks, type WeightGeometry } from './uhp-pattern.js';
+import { readPatternIndex, uhpBlocks, uhpGeometry, uhpPatternMasks, uhpPosition } from '../sparsity/uhp-geometry.js';
 import { UHP_HEADER_BYTES, UHP_MAGIC } from './uhp-writer.js';
 
 interface SectionRef {
@@ -46,37 +46,30 @@ function section(bytes: Uint8Array, header: Header, index: number | undefined): 
 const f32 = (b: Uint8Array) => new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
 const u32 = (b: Uint8Array) => new Uint32Array(b.buffer, b.byteOffset, b.byteLength / 4);
 
-function uhpWeights(geo: WeightGeometry, n: number, m: number, block: number, bits: number, values: Float32Array, indices: Uint8Array): Float32Array {
-  const perOut = geo.inPerGroup * geo.taps;
-  const groups = values.length / (geo.outChannels * n);
-  const maskOf = new Map<number, number>();
-  patternRanks(m, n).forEach((rank, mask) => {
-    if (rank >= 0) maskOf.set(rank, mask);
-  });
-  const weight = new Float32Array(geo.outChannels * perOut);
-  let bitPos = 0;
-  for (let b = 0; b * block < geo.outChannels; b++) {
+function uhpWeights(shape: number[], n: number, m: number, block: number, bits: number, values: Float32Array, indices: Uint8Array): Float32Array {
+  const geo = uhpGeometry(shape, m);
+  const { groups, rowLength } = geo;
+  const masks = uhpPatternMasks(m, n);
+  const weight = new Float32Array(geo.outChannels * rowLength);
+  uhpBlocks(geo.outChannels, block).forEach((range, b) => {
     for (let g = 0; g < groups; g++) {
-      let rank = 0;
-      for (let i = 0; i < bits; i++, bitPos++) rank |= ((indices[bitPos >> 3]! >> (bitPos & 7)) & 1) << i;
-      const mask = maskOf.get(rank)!;
-      for (let o = b * block; o < Math.min(geo.outChannels, (b + 1) * block); o++) {
+      const mask = masks[readPatternIndex(indices, b * groups + g, bits)]!;
+      for (let o = range.start; o < range.end; o++) {
         let k = 0;
         for (let j = 0; j < m; j++) {
           if (!((mask >> j) & 1)) continue;
-          const pos = groupPosition(geo, m, g, j);
+          const pos = uhpPosition(geo, g, j);
           const v = values[(o * groups + g) * n + k++]!;
-          if (pos >= 0) weight[o * perOut + pos] = v;
+          if (pos >= 0) weight[o * rowLength + pos] = v;
         }
       }
     }
-  }
+  });
   return weight;
 }
 
 function weighted(bytes: Uint8Array, header: Header, node: JsonNode): { weight: Float32Array; bias: Float32Array | null; pattern: SparsityPattern } {
   const shape = node.weightShape!;
-  const geo: WeightGeometry = { outChannels: shape[0]!, inPerGroup: shape[1]!, taps: (shape[2] ?? 1) * (shape[3] ?? 1) };
   const data = node.data!;
   const p = node.pattern!;
   const values = f32(section(bytes, header, data.values));
@@ -85,15 +78,16 @@ function weighted(bytes: Uint8Array, header: Header, node: JsonNode): { weight: 
   if (p.kind === 'unstructured') {
     const rowptr = u32(section(bytes, header, data.rowptr));
     const colidx = u32(section(bytes, header, data.colidx));
-    const perOut = geo.inPerGroup * geo.taps;
-    const weight = new Float32Array(geo.outChannels * perOut);
-    for (let o = 0; o < geo.outChannels; o++) {
+    const outChannels = shape[0]!;
+    const perOut = shape.slice(1).reduce((a, b) => a * b, 1);
+    const weight = new Float32Array(outChannels * perOut);
+    for (let o = 0; o < outChannels; o++) {
       for (let k = rowptr[o]!; k < rowptr[o + 1]!; k++) weight[o * perOut + colidx[k]!] = values[k]!;
     }
     return { weight, bias, pattern: { kind: 'unstructured' } };
   }
   const [n, m, block] = [p.n!, p.m!, p.block!];
-  return { weight: uhpWeights(geo, n, m, block, p.bits!, values, section(bytes, header, data.indices)), bias, pattern: { kind: 'uhp', n, m, block } };
+  return { weight: uhpWeights(shape, n, m, block, p.bits!, values, section(bytes, header, data.indices)), bias, pattern: { kind: 'uhp', n, m, block } };
 }
 
 /**

@@ -9,14 +9,18 @@ import { writeFileAtomic } from '../fsutil.js';
 import { crc32 } from '../crc32.js';
 import { inferShapes } from './uhp-shapes.js';
 import {
-  checkUhpParams,
-  groupingOf,
-  groupPosition,
-  groupsPerChannel,
-  patternBits,
-  patternRanks,
-  type WeightGeometry,
-} from './uhp-pattern.js';
+  describeUhpBlock,
+  describeUhpGroup,
+  packedIndexBytes,
+  uhpBlocks,
+  uhpGeometry,
+  uhpOccupancy,
+  uhpOccupancyFor,
+  uhpPatternBits,
+  uhpPatternRanks,
+  uhpPosition,
+  writePatternIndex,
+} from '../sparsity/uhp-geometry.js';
 import { nodeInputs, type ConvNode, type Graph, type LinearNode } from './ir.js';
 
 export const UHP_MAGIC = Uint8Array.of(0x89, 0x55, 0x48, 0x50, 0x0d, 0x0a, 0x1a, 0x0a);
@@ -40,53 +44,33 @@ class Sections {
   }
 }
 
-function geometry(node: ConvNode | LinearNode): WeightGeometry {
-  return node.op === 'conv'
-    ? { outChannels: node.weightShape[0], inPerGroup: node.weightShape[1], taps: node.weightShape[2] * node.weightShape[3] }
-    : { outChannels: node.weightShape[0], inPerGroup: node.weightShape[1], taps: 1 };
-}
-
-function describeGroup(node: ConvNode | LinearNode, geo: WeightGeometry, m: number, g: number): string {
-  if (groupingOf(geo, m) === 'flat') return `flattened weights ${g * m}..${g * m + m - 1}`;
-  const perTap = geo.inPerGroup / m;
-  const tap = Math.floor(g / perTap);
-  const c0 = (g % perTap) * m;
-  const where = node.op === 'conv' ? `tap (${Math.floor(tap / node.weightShape[3])}, ${tap % node.weightShape[3]}), ` : '';
-  return `${where}input channels ${c0}..${c0 + m - 1}`;
+/** The format's bounds on a UHP pattern (wider than training's M in {2, 4, 8, 16}). */
+function checkUhpParams(layer: string, n: number, m: number, block: number): void {
+  const ok =
+    Number.isInteger(m) && m >= 2 && m <= 16 &&
+    Number.isInteger(n) && n >= 1 && n < m &&
+    Number.isInteger(block) && block >= 1;
+  if (!ok) throw new ShapeError(`${layer}: UHP pattern ${n}:${m}:${block} needs 2 <= M <= 16, 1 <= N < M, B >= 1`);
 }
 
 /** Kept values, per output channel and group in position order, and the packed pattern indices per block and group. */
 function packUhp(node: ConvNode | LinearNode, n: number, m: number, block: number) {
-  const geo = geometry(node);
-  const perOut = geo.inPerGroup * geo.taps;
-  const groups = groupsPerChannel(geo, m);
-  const blocks = Math.ceil(geo.outChannels / block);
-  const bits = patternBits(m, n);
-  const ranks = patternRanks(m, n);
+  const geo = uhpGeometry(node.weightShape, m);
+  const { groups, rowLength } = geo;
+  const blocks = uhpBlocks(geo.outChannels, block);
+  const bits = uhpPatternBits(m, n);
+  const ranks = uhpPatternRanks(m, n);
   const values = new Float32Array(geo.outChannels * groups * n);
-  const indices = new Uint8Array(Math.ceil((blocks * groups * bits) / 8));
-  let bitPos = 0;
-  for (let b = 0; b < blocks; b++) {
-    const o0 = b * block;
-    const o1 = Math.min(geo.outChannels, o0 + block);
+  const indices = new Uint8Array(packedIndexBytes(blocks.length * groups, bits));
+  const occupancy = uhpOccupancyFor(geo);
+  blocks.forEach((range, b) => {
+    uhpOccupancy(node.weight, geo, range, occupancy);
     for (let g = 0; g < groups; g++) {
-      let mask = 0;
-      for (let j = 0; j < m; j++) {
-        const pos = groupPosition(geo, m, g, j);
-        if (pos < 0) continue;
-        for (let o = o0; o < o1; o++) {
-          if (node.weight[o * perOut + pos] !== 0) {
-            mask |= 1 << j;
-            break;
-          }
-        }
-      }
-      let count = 0;
-      for (let j = 0; j < m; j++) count += (mask >> j) & 1;
+      let mask = occupancy.any[g]!;
+      let count = occupancy.count[g]!;
       if (count > n) {
-        const outs = o1 - o0 > 1 ? `output channels ${o0}..${o1 - 1}` : `output channel ${o0}`;
         throw new ShapeError(
-          `${node.name}: ${outs}, ${describeGroup(node, geo, m, g)} hold ${count} non-zeros; pattern ${n}:${m} keeps at most ${n}`,
+          `${node.name}: ${describeUhpBlock(range)}, ${describeUhpGroup(geo, g)} hold ${count} non-zeros; pattern ${n}:${m} keeps at most ${n}`,
         );
       }
       // Fewer non-zeros than N: keep zeros too, real positions before padding.
@@ -96,33 +80,30 @@ function packUhp(node: ConvNode | LinearNode, n: number, m: number, block: numbe
           count++;
         }
       }
-      for (let o = o0; o < o1; o++) {
+      for (let o = range.start; o < range.end; o++) {
         let k = 0;
         for (let j = 0; j < m; j++) {
           if (!((mask >> j) & 1)) continue;
-          const pos = groupPosition(geo, m, g, j);
-          values[(o * groups + g) * n + k++] = pos < 0 ? 0 : node.weight[o * perOut + pos];
+          const pos = uhpPosition(geo, g, j);
+          values[(o * groups + g) * n + k++] = pos < 0 ? 0 : node.weight[o * rowLength + pos];
         }
       }
-      const rank = ranks[mask];
-      for (let i = 0; i < bits; i++, bitPos++) {
-        if ((rank >> i) & 1) indices[bitPos >> 3] |= 1 << (bitPos & 7);
-      }
+      writePatternIndex(indices, b * groups + g, bits, ranks[mask]);
     }
-  }
-  return { values, indices, bits, grouping: groupingOf(geo, m) };
+  });
+  return { values, indices, bits, grouping: geo.grouping };
 }
 
 function packCsr(node: ConvNode | LinearNode) {
-  const geo = geometry(node);
-  const perOut = geo.inPerGroup * geo.taps;
-  const rowptr = new Uint32Array(geo.outChannels + 1);
+  const outChannels = node.weightShape[0];
+  const perOut = node.weight.length / outChannels;
+  const rowptr = new Uint32Array(outChannels + 1);
   let nnz = 0;
   for (let i = 0; i < node.weight.length; i++) if (node.weight[i] !== 0) nnz++;
   const colidx = new Uint32Array(nnz);
   const values = new Float32Array(nnz);
   let k = 0;
-  for (let o = 0; o < geo.outChannels; o++) {
+  for (let o = 0; o < outChannels; o++) {
     for (let i = 0; i < perOut; i++) {
       const v = node.weight[o * perOut + i];
       if (v === 0) continue;

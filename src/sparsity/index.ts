@@ -21,14 +21,16 @@ export {
   type NmSchedule,
 } from './schedule.js';
 export { layerStats, modelStats, type LayerStats, type ModelStats } from './stats.js';
+export { checkUniformity, uhpMask, type UniformityReport } from './uhp.js';
 export {
-  checkUniformity,
-  uhpGroupAt,
-  uhpGroups,
+  uhpGeometry,
+  uhpGroupSize,
   uhpKeepCount,
-  uhpMask,
-  type UhpGroup,
+  uhpPatternBits,
+  uhpPatternMasks,
+  uhpPosition,
+  uhpPositions,
+  type UhpGeometry,
   type UhpGrouping,
-  type UniformityReport,
-} from './uhp.js';
+} from './uhp-geometry.js';
 export { prunedCount, unstructuredMasks } from './unstructured.js';

@@ -1,6 +1,6 @@
 /** Hand-built test graphs (ResNet-20-like, A-ConvNets-like, odd-op coverage), magnitude pruning, and a float64 reference. */
 import type { ConvNode, Graph, GraphNode, LinearNode, SparsityPattern } from '../../src/export/ir.js';
-import { groupPosition, groupsPerChannel } from '../../src/export/uhp-pattern.js';
+import { uhpGeometry, uhpPosition } from '../../src/sparsity/uhp-geometry.js';
 
 export function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -133,23 +133,17 @@ export function rowsCases(seed = 4): Graph {
 
 type Weighted = ConvNode | LinearNode;
 
-function geo(node: Weighted) {
-  const [o, cg] = node.weightShape;
-  const taps = node.op === 'conv' ? node.weightShape[2] * node.weightShape[3] : 1;
-  return { outChannels: o, inPerGroup: cg, taps };
-}
-
 /** Magnitude pruning to N:M with B output channels sharing a mask (DESIGN §4); the block's summed |w| picks the kept positions. */
 export function pruneUhp(node: Weighted, n: number, m: number, block: number): void {
-  const g = geo(node);
-  const per = g.inPerGroup * g.taps;
-  const groups = groupsPerChannel(g, m);
+  const g = uhpGeometry(node.weightShape, m);
+  const per = g.rowLength;
+  const groups = g.groups;
   for (let o0 = 0; o0 < g.outChannels; o0 += block) {
     const o1 = Math.min(g.outChannels, o0 + block);
     for (let gi = 0; gi < groups; gi++) {
       const score: [number, number][] = [];
       for (let j = 0; j < m; j++) {
-        const pos = groupPosition(g, m, gi, j);
+        const pos = uhpPosition(g, gi, j);
         let s = -1;
         if (pos >= 0) {
           s = 0;
@@ -159,7 +153,7 @@ export function pruneUhp(node: Weighted, n: number, m: number, block: number): v
       }
       score.sort((a, b) => b[0] - a[0]);
       for (const [, j] of score.slice(n)) {
-        const pos = groupPosition(g, m, gi, j);
+        const pos = uhpPosition(g, gi, j);
         if (pos >= 0) for (let o = o0; o < o1; o++) node.weight[o * per + pos] = 0;
       }
     }

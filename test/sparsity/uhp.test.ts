@@ -3,8 +3,8 @@ import {
   applyMask,
   checkUniformity,
   computeMasks,
-  uhpGroupAt,
-  uhpGroups,
+  uhpGeometry,
+  uhpGroupSize,
   uhpMask,
   type LayerWeight,
   type UhpPattern,
@@ -80,7 +80,9 @@ describe('UHP rules on hand-made layers', () => {
     const layer = layerOf('conv1', 'conv', [16, 3, 3, 3], 7);
     const mask = uhpMask(layer, { kind: 'uhp', n: 2, m: 4, block: 1 });
     for (let o = 0; o < 16; o++) expect(mask.subarray(o * 27, o * 27 + 27).reduce((a, b) => a + b, 0)).toBe(14);
-    expect(uhpGroups([16, 3, 3, 3], 'conv', 4)).toMatchObject({ layout: 'flat', groupsPerRow: 7, tailSize: 3, stride: 1 });
+    const geo = uhpGeometry([16, 3, 3, 3], 4);
+    expect(geo).toMatchObject({ grouping: 'flat', groups: 7, stride: 1 });
+    expect(uhpGroupSize(geo, 6)).toBe(3);
   });
 
   it('keeps the whole tail when it is not longer than N', () => {
@@ -117,32 +119,6 @@ describe('UHP rules on hand-made layers', () => {
     expect(three.reduce((a, b) => a + b, 0)).toBe(8 * 9 * 4 * 3);
     expect(checkUniformity('conv', layer.shape, 'conv', three, { ...pattern, n: 3 }).ok).toBe(true);
     expect(() => computeMasks([layer], pattern, { keepOverride: 5 })).toThrow(/keepOverride: must be an integer in 1\.\.4/);
-  });
-});
-
-describe('grouping descriptors', () => {
-  it('describe tap and flat layouts', () => {
-    expect(uhpGroups([64, 32, 3, 3], 'conv', 4)).toEqual({
-      layout: 'tap', m: 4, outChannels: 64, rowLength: 288, lanes: 9, stride: 9,
-      laneLength: 32, groupsPerLane: 8, groupsPerRow: 72, tailSize: 4,
-    });
-    expect(uhpGroups([32, 1, 3, 3], 'conv', 4)).toMatchObject({ layout: 'flat', groupsPerRow: 3, tailSize: 1 });
-    expect(uhpGroups([10, 64], 'linear', 16)).toMatchObject({ layout: 'flat', groupsPerRow: 4, tailSize: 16 });
-  });
-
-  it('agree with the reference group positions', () => {
-    for (const { kind, shape } of [
-      { kind: 'conv' as const, shape: [2, 8, 3, 3] },
-      { kind: 'conv' as const, shape: [2, 3, 3, 3] },
-      { kind: 'linear' as const, shape: [2, 11] },
-    ]) {
-      const grouping = uhpGroups(shape, kind, 4);
-      const positions = Array.from({ length: grouping.groupsPerRow }, (_, g) => {
-        const { start, stride, size } = uhpGroupAt(grouping, g);
-        return Array.from({ length: size }, (_, j) => start + j * stride);
-      });
-      expect(positions).toEqual(referenceGroups(shape, kind, 4));
-    }
   });
 });
 
