@@ -6,7 +6,7 @@
 import { toOnnxModel } from '../export/onnx.js';
 import type { Graph } from '../export/ir.js';
 import { writeUhp } from '../export/uhp-writer.js';
-import { loadModelBytes, type Model } from '../runtime/model.js';
+import { loadModelBytes, type Model, type Schedule } from '../runtime/model.js';
 import { formatPattern, type UhpPattern } from '../sparsity/pattern.js';
 import { tidy } from '../torch/scope.js';
 import { setNumThreads } from '../torch/threads.js';
@@ -29,6 +29,8 @@ export interface BenchSubject {
 export interface BenchOptions {
   batch: number;
   threads: number;
+  /** Who runs an image on the engine rows when threads > 1 (see LoadOptions); 'pool' when absent. */
+  schedule?: Schedule;
   runs: number;
   warmup?: number;
   /** Consecutive inferences per row before the next row's turn (see measure.ts). */
@@ -51,6 +53,8 @@ export interface BenchRow {
 export interface BenchResult {
   batch: number;
   threads: number;
+  /** The engine rows' schedule, as the engine reports it. */
+  schedule: Schedule;
   runs: number;
   turn: number;
   rows: BenchRow[];
@@ -72,7 +76,7 @@ function dense(graph: Graph): Graph {
 }
 
 export async function benchModel(subject: BenchSubject, options: BenchOptions): Promise<BenchResult> {
-  const { batch, threads, runs, turn } = options;
+  const { batch, threads, runs, turn, schedule = 'pool' } = options;
   const warmup = options.warmup ?? Math.min(runs, Math.max(10, Math.ceil(runs / 10)));
   const notes: string[] = [];
   const base = dense(subject.graph);
@@ -106,7 +110,7 @@ export async function benchModel(subject: BenchSubject, options: BenchOptions): 
       [`engine UHP ${describeUhp(uhpGraph)}`, uhpGraph],
     ] as const) {
       const bytes = writeUhp(graph);
-      engines.push({ name, bytes, model: loadModelBytes(bytes, name, { threads }) });
+      engines.push({ name, bytes, model: loadModelBytes(bytes, name, { threads, schedule }) });
     }
     const model = subject.model;
     const contenders: Contender[] = [
@@ -126,7 +130,8 @@ export async function benchModel(subject: BenchSubject, options: BenchOptions): 
       bytes: sizes[i]!,
     }));
     const layers = options.layers ? profileLayers(uhpGraph, engines[0]!.model, engines[2]!.model, input, { runs, warmup, batch, turn }) : undefined;
-    return { batch, threads, runs, turn, rows, engineIsa: engines[0]!.model.isa, notes, ...(layers ? { layers } : {}) };
+    const engine = engines[0]!.model;
+    return { batch, threads, schedule: engine.schedule, runs, turn, rows, engineIsa: engine.isa, notes, ...(layers ? { layers } : {}) };
   } finally {
     x.dispose();
     for (const e of engines) e.model.dispose();

@@ -2,11 +2,20 @@ import type { Command } from 'commander';
 import type { BenchOptions } from '../../bench/bench.js';
 import type { LayerRow } from '../../bench/layers.js';
 import { ConfigError } from '../../errors.js';
+import type { Schedule } from '../../runtime/model.js';
 import { cpuFacts } from '../cpu.js';
 import { formatTable } from '../output.js';
 import { positiveInt } from '../parse.js';
 
 const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
+
+const SCHEDULES: readonly Schedule[] = ['pool', 'caller', 'auto'];
+
+function scheduleOption(value: string): Schedule {
+  const schedule = SCHEDULES.find((s) => s === value);
+  if (schedule === undefined) throw new ConfigError('--schedule', `expected one of ${SCHEDULES.join(', ')}, got '${value}'`);
+  return schedule;
+}
 
 export function registerBench(program: Command, print: (text: string) => void): void {
   program
@@ -16,6 +25,7 @@ export function registerBench(program: Command, print: (text: string) => void): 
     .option('--model <file>', 'a .uhp model file instead of a run (LibTorch then runs its graph, BatchNorm folded)')
     .option('--batch <n>', 'images per inference', positiveInt('--batch'), 1)
     .option('--threads <n>', 'threads for every runtime', positiveInt('--threads'), 1)
+    .option('--schedule <name>', "who runs an image on the engine rows when threads > 1: 'pool' (every image on the pool), 'caller' (the calling thread alone) or 'auto' (whichever recent images found faster)", scheduleOption, 'pool')
     .option('--runs <n>', 'timed inferences per row (median and p90 reported)', positiveInt('--runs'), 200)
     .option('--turn <n>', 'consecutive inferences of a row before the next row runs (1: every inference starts with caches the other rows filled)', positiveInt('--turn'), 20)
     .option('--layers', 'also time every layer of engine dense and engine UHP, and print where the time goes')
@@ -31,7 +41,7 @@ export function registerBench(program: Command, print: (text: string) => void): 
         return;
       }
       print(`${label}: batch ${result.batch}, ${result.threads} thread${result.threads === 1 ? '' : 's'}, median of ${result.runs} runs, rows taking turns of ${result.turn}`);
-      print(`CPU: ${cpu.model} (${cpu.cores} cores, ${cpu.isa.join(' ') || 'no SIMD extensions found'}); engine kernels: ${result.engineIsa}`);
+      print(`CPU: ${cpu.model} (${cpu.cores} cores, ${cpu.isa.join(' ') || 'no SIMD extensions found'}); engine kernels: ${result.engineIsa}, schedule ${result.schedule}`);
       print(
         formatTable(
           ['runtime', 'latency', 'p90', 'vs LibTorch', 'vs ORT', 'file size'],
