@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
 import { distillRecipeSchema } from '../../distill/recipe.js';
 import { validateRecipe } from '../../train/recipe.js';
-import { explainInterrupt, trainingInterruptNote } from '../interrupt.js';
-import { ProgressPrinter } from '../progress.js';
-import { warnAboveCores } from '../threads-warning.js';
 import { addTrainingFlags, recipeFromFlags, type FlagKeys } from '../recipe-flags.js';
-import { formatRunResult } from '../run-report.js';
+import { runStageCommand } from '../run-stage-command.js';
 import { nonNegativeNumber, positiveInt } from '../parse.js';
 
 const distillFlags: FlagKeys = [
@@ -43,21 +40,7 @@ export function registerDistill(program: Command, print: (text: string) => void)
   ).action(async (opts: Record<string, unknown>) => {
     const { raw, source } = await recipeFromFlags(opts, distillFlags);
     const recipe = validateRecipe(distillRecipeSchema, raw, source);
-    warnAboveCores(recipe.threads, '--threads');
     const { distillRun } = await import('../../distill/run.js');
-    const progress = new ProgressPrinter();
-    const stopExplaining = explainInterrupt(() => trainingInterruptNote(opts.out as string));
-    try {
-      const { summary, runDir } = await distillRun(recipe, opts.out as string, {
-        resume: Boolean(opts.resume),
-        force: Boolean(opts.force),
-        allowChanges: Boolean(opts.allowChanges),
-        onEvent: progress.train,
-        onDataProgress: progress.data,
-      });
-      print(formatRunResult(summary, runDir.root));
-    } finally {
-      stopExplaining();
-    }
+    await runStageCommand(opts, recipe.threads, (out, control) => distillRun(recipe, out, control), print);
   });
 }
