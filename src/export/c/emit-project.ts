@@ -57,6 +57,8 @@ export interface ReadmeFacts {
   scratchBytes: number;
   layers: { name: string; path: string; pattern: string }[];
   kernelFiles: string[];
+  /** Microcontroller plan: UHP pattern indices expanded at run time. */
+  compact: boolean;
 }
 
 export function readme(f: ReadmeFacts): string {
@@ -64,15 +66,20 @@ export function readme(f: ReadmeFacts): string {
   return `# Generated C model
 
 ${MARKER}, target \`${f.target}\`. Plain C99, no allocation, no dependency beyond
-libc and \`math.h\`; the kernels in \`kernels/\` are copied unchanged from dst's
-engine (\`native/engine\`).
+libc and \`math.h\`. \`model.c\` and \`weights.c\` are the plan dst's engine made
+for this target, as const tables (each layer's kernel, fusions, zero borders,
+arena offsets, packed weights); \`runtime/\` (the layer loop that runs them)
+and \`kernels/\` are copied unchanged from the engine (\`native/engine\`).
 
 ## API (\`model.h\`)
 
 \`\`\`c
-void dst_model_run(const float *input, float *scores);     /* [${f.inputShape.join(', ')}] CHW floats */
+int dst_model_run(const float *input, float *scores);      /* [${f.inputShape.join(', ')}] CHW floats */
 void dst_model_run_u8(const uint8_t *input, float *scores); /* the same as 8-bit pixels, /255 first */
 \`\`\`
+
+\`dst_model_run\` returns 0, or -1 without touching the scores when the image
+holds a NaN or an infinity (dst's engine refuses those too).
 
 Both crop the centre [${f.netShape.join(', ')}] window and apply the training
 run's mean/std, then write ${f.outputSize} scores. The model keeps its
@@ -91,8 +98,7 @@ ${kb(f.weightBytes)} (flash on a microcontroller).
 | Cortex-M7 under QEMU | \`make TARGET=qemu-m7 run IMAGE=image.raw\` | QEMU's \`mps2-an500\` board (\`qemu-system-arm\`): the scores and the instructions one inference executes |
 
 \`make\` alone builds \`${f.target}\` with \`-O3\` (at \`-O2\` the kernels' tiles do not unroll and run up to 1.7x slower); \`OPT=-Os\` trades speed for flash; \`CC=...\`
-picks another compiler. Every file builds with \`-std=c99 -Wall -Wextra -Werror\`;
-so does every \`runtime/*.c\` when the folder exists.
+picks another compiler. Every file builds with \`-std=c99 -Wall -Wextra -Werror\`.
 
 Host targets build \`build/<target>/model IMAGE [RUNS]\` from \`main.c\` (\`make run
 IMAGE=...\` runs it): IMAGE is a raw CHW file of ${f.inputShape.join('x')} float32
@@ -105,8 +111,9 @@ stderr.
 \`startup_cortex_m.c\` (vector table, .data/.bss set-up, FPU on) and
 \`cortex-m.ld\` (2 MiB flash at 0x08000000, 1 MiB RAM at 0x24000000, an
 STM32H7-class map) are a minimal bare-metal frame: edit the MEMORY lines for
-your part, or drop both and add \`model.c\`, \`weights.c\` and \`kernels/*.c\` to
-your vendor project. \`main_bare.c\` holds the image as 8-bit pixels and
+your part, or drop both and add \`model.c\`, \`weights.c\`, \`runtime/*.c\` and
+\`kernels/*.c\` to your vendor project (include paths \`.\` and \`runtime\`,
+and \`-DDST_BARE_METAL\`). \`main_bare.c\` holds the image as 8-bit pixels and
 calls \`dst_model_run_u8\`: your code fills \`image\` before the run, and a
 float source calls \`dst_model_run\` instead. Another core: \`make TARGET=cortex-m MCU="-mcpu=cortex-m4
 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard"\`. Put the arena in fast RAM
@@ -135,10 +142,11 @@ no pipeline, caches or flash wait states.
 |---|---|---|
 ${f.layers.map((l) => `| ${l.name} | ${l.path} | ${l.pattern} |`).join('\n')}
 
-UHP layers store only the kept weights and the bit-packed pattern index of
-each group (as in a \`.uhp\` file); the code expands one output block's
-indices into kernel offsets just before its kernel call.
+${f.compact ? `UHP layers store only the kept weights and the bit-packed pattern index of
+each group (as in a \`.uhp\` file); the run-time expands one output block's
+indices into kernel offsets just before its kernel call.` : `UHP layers store the kept weights with their input offsets, packed as the
+engine packs them on this kind of CPU.`}
 
-Kernel files: ${f.kernelFiles.map((k) => `\`${k}\``).join(', ')}.
+Run-time files: ${f.kernelFiles.map((k) => `\`${k}\``).join(', ')}.
 `;
 }

@@ -60,7 +60,8 @@ export async function buildCProject(graph: Graph, options: CProjectOptions = {})
   const runtime = await readKernelSources(runtimeSources(target));
   const files = new Map(model.files);
   // kernels/ keeps its place; the layer loop and its headers go to runtime/, apart from the generated model.h
-  for (const [rel, text] of runtime) files.set(rel.startsWith('kernels/') ? rel : `runtime/${rel}`, text);
+  const placed = (rel: string): string => (rel.startsWith('kernels/') ? rel : `runtime/${rel}`);
+  for (const [rel, text] of runtime) files.set(placed(rel), text);
   for (const [rel, text] of projectFiles(target)) files.set(rel, text);
   const [c, h, w] = graph.inputShape;
   const [h0, w0] = graph.preprocess.cropFrom ?? [h, w];
@@ -74,7 +75,8 @@ export async function buildCProject(graph: Graph, options: CProjectOptions = {})
     arenaBytes: model.arenaBytes,
     scratchBytes: model.scratchBytes,
     layers: graph.nodes.flatMap((node, i) => (node.op === 'conv' || node.op === 'linear' ? [{ name: node.name, path: PATHS[plan.steps[i]!.path as number] ?? '?', pattern: patternName(node) }] : [])),
-    kernelFiles: [...runtime.keys()],
+    kernelFiles: [...runtime.keys()].map(placed),
+    compact: plan.plan.compact === 1,
   }));
   return {
     files,
