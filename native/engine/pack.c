@@ -210,8 +210,12 @@ static void layout_sparse(job *j, carver *c) {
   s->w_bstride = (ptrdiff_t)s->n_off * s->ob;
   j->a.w = carve(c, &j->n.w, sizeof(float), (size_t)s->w_bstride * s->nblocks);
   if (j->p->compact) {
-    /* group starts, or every position's offset in flat groups (not contiguous) */
-    j->a.off = carve(c, &j->n.off, sizeof(int32_t), (size_t)dst_uhp_groups(nd) * (nd->flat ? nd->m : 1));
+    /*
+     * Channel groups: one offset per kernel tap, as a group starts at its
+     * tap's offset plus its first channel; flat groups (not contiguous):
+     * every position's own offset.
+     */
+    j->a.off = carve(c, &j->n.off, sizeof(int32_t), nd->flat ? (size_t)dst_uhp_groups(nd) * nd->m : (size_t)nd->kh * nd->kw);
     layout_pattern(j, c);
   } else {
     s->off_bstride = s->n_off;
@@ -236,8 +240,11 @@ static void fill_sparse(job *j) {
     }
   }
   if (!j->p->compact) return;
-  for (int g = 0; g < groups; g++)
-    for (int pos = 0; pos < (nd->flat ? nd->m : 1); pos++) j->a.off[g * (nd->flat ? nd->m : 1) + pos] = group_offset(s, nd, g, pos);
+  if (nd->flat)
+    for (int g = 0; g < groups; g++)
+      for (int pos = 0; pos < nd->m; pos++) j->a.off[g * nd->m + pos] = group_offset(s, nd, g, pos);
+  else
+    for (int t = 0; t < nd->kh * nd->kw; t++) j->a.off[t] = in_offset(s, nd, 0, t);
   fill_pattern(j);
 }
 

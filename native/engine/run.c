@@ -93,19 +93,26 @@ static int next_index(bit_reader *r, int bits) {
   return v;
 }
 
-/* Entry offsets of an output block whose channels share one pattern: each group's kept positions from its start (flat groups: each position's own). */
+/*
+ * Entry offsets of an output block whose channels share one pattern: each
+ * kept position from its group's start, the group's tap offset plus its first
+ * channel (flat groups: each position's own offset).
+ */
 static void expand_block(const dst_step *s, const dst_node *nd, int pattern_block, int32_t *off) {
   /* locals: the int32_t stores below could alias the step's fields, which the compiler would then reload per entry */
-  const int n = nd->n, m = nd->m, bits = s->bits, groups = s->n_groups, flat = nd->flat;
+  const int n = nd->n, m = nd->m, bits = s->bits, groups = s->n_groups, flat = nd->flat, per_tap = nd->cg / nd->m;
   const int32_t *start = s->off;
   const uint8_t *kept = s->kept;
   bit_reader br = bits_from(s->pidx, (size_t)pattern_block * groups * bits);
-  for (int g = 0; g < groups; g++, off += n) {
+  for (int g = 0, tap = 0, c0 = 0; g < groups; g++, off += n) {
     const uint8_t *pos = kept + next_index(&br, bits) * n;
-    if (flat)
+    if (flat) {
       for (int k = 0; k < n; k++) off[k] = start[g * m + pos[k]];
-    else
-      for (int k = 0; k < n; k++) off[k] = start[g] + pos[k];
+      continue;
+    }
+    for (int k = 0; k < n; k++) off[k] = start[tap] + c0 + pos[k];
+    /* groups run channel groups first, then taps (tap-major) */
+    if ((c0 += m) == per_tap * m) c0 = 0, tap++;
   }
 }
 
