@@ -7,7 +7,19 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+// The distributed bindings need Gloo's headers (Debian: libgloo-dev); without
+// them the addon still builds and distAvailable() reports false.
+#if __has_include(<gloo/config.h>)
+#define DST_HAVE_GLOO 1
+#define USE_C10D_GLOO 1
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#else
+#define DST_HAVE_GLOO 0
+#endif
+
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -218,6 +230,155 @@ std::string IsaName() {
   size_t end = config.find('\n', at);
   return config.substr(at + key.size(), end == std::string::npos ? std::string::npos : end - at - key.size());
 }
+
+#if DST_HAVE_GLOO
+// One process group: the rendezvous store (hosted by rank 0) and the Gloo
+// backend on top of it. JS holds it as an External; destroy() drops both early,
+// the finalizer covers groups that were never destroyed.
+struct Group {
+  c10::intrusive_ptr<c10d::TCPStore> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
+  std::chrono::milliseconds timeout;
+  int rank;
+  int size;
+};
+
+Group& G(const Napi::Value& v) {
+  Napi::Env env = v.Env();
+  if (!v.IsExternal()) throw Napi::TypeError::New(env, "expected a process group");
+  Group* g = v.As<Napi::External<Group>>().Data();
+  if (!g->pg) throw Napi::Error::New(env, "process group was destroyed");
+  return *g;
+}
+
+// Gloo reports on one line prefixed with its source location; c10 adds a backtrace after it.
+std::string FirstLine(const std::string& what) {
+  std::string line = what.substr(0, what.find('\n'));
+  if (!line.empty() && line[0] == '[') {
+    size_t close = line.find("] ");
+    if (close != std::string::npos) line = line.substr(close + 2);
+  }
+  return line;
+}
+
+// Runs one collective (enqueue + bounded wait for every work it returns) and
+// turns any failure, a time-out or a lost peer alike, into one line naming the
+// operation and this rank.
+template <typename Enqueue>
+void Collective(Napi::Env env, Group& g, const char* op, Enqueue enqueue) {
+  try {
+    std::vector<c10::intrusive_ptr<c10d::Work>> works = enqueue();
+    for (auto& w : works) {
+      if (!w->wait(g.timeout)) throw std::runtime_error("timed out");
+    }
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(env, std::string(op) + " failed on rank " + std::to_string(g.rank) + " of " +
+                                    std::to_string(g.size) + ": " + FirstLine(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string(op) + " failed on rank " + std::to_string(g.rank) + " of " +
+                                    std::to_string(g.size) + ": " + FirstLine(e.what()));
+  }
+}
+
+// Gloo reads and writes the tensors' memory in place: dense, contiguous float32 only.
+std::vector<torch::Tensor> CollectiveTensors(const Napi::Value& v) {
+  Napi::Env env = v.Env();
+  if (!v.IsArray()) throw Napi::TypeError::New(env, "expected an array of tensors");
+  std::vector<torch::Tensor> out = Tensors(v);
+  for (const auto& t : out) {
+    if (t.scalar_type() != torch::kFloat32 || !t.is_contiguous()) {
+      throw Napi::TypeError::New(env, "collectives take contiguous float32 tensors");
+    }
+  }
+  return out;
+}
+
+std::shared_ptr<::gloo::transport::Device> GlooDevice(const std::string& iface, const std::string& host) {
+  if (!iface.empty()) return c10d::ProcessGroupGloo::createDeviceForInterface(iface);
+  if (!host.empty()) return c10d::ProcessGroupGloo::createDeviceForHostname(host);
+  return c10d::ProcessGroupGloo::createDefaultDevice();
+}
+
+void DefDistributed(Napi::Env env, Napi::Object exports) {
+  // distInit(rank, size, masterAddr, masterPort, timeoutMs, iface, host): blocks until every rank joined or the timeout.
+  DEF(distInit) {
+    auto g = std::make_unique<Group>();
+    g->rank = static_cast<int>(Int(ARG(0)));
+    g->size = static_cast<int>(Int(ARG(1)));
+    std::string addr = ARG(2).As<Napi::String>().Utf8Value();
+    g->timeout = std::chrono::milliseconds(Int(ARG(4)));
+    std::string stage = "connecting to the store at " + addr + ":" + std::to_string(Int(ARG(3)));
+    try {
+      c10d::TCPStoreOptions so;
+      so.port = static_cast<std::uint16_t>(Int(ARG(3)));
+      so.isServer = g->rank == 0;
+      so.numWorkers = static_cast<std::size_t>(g->size);
+      so.waitWorkers = false;
+      so.timeout = g->timeout;
+      g->store = c10::make_intrusive<c10d::TCPStore>(addr, so);
+      stage = "creating the Gloo device";
+      auto opts = c10d::ProcessGroupGloo::Options::create(g->timeout);
+      opts->devices.push_back(GlooDevice(ARG(5).As<Napi::String>().Utf8Value(), ARG(6).As<Napi::String>().Utf8Value()));
+      stage = "joining the other ranks";
+      g->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(g->store, g->rank, g->size, opts);
+    } catch (const c10::Error& e) {
+      throw Napi::Error::New(ENV, "initProcessGroup failed on rank " + std::to_string(g->rank) + " of " +
+                                      std::to_string(g->size) + " " + stage + ": " + FirstLine(e.what_without_backtrace()));
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(ENV, "initProcessGroup failed on rank " + std::to_string(g->rank) + " of " +
+                                      std::to_string(g->size) + " " + stage + ": " + FirstLine(e.what()));
+    }
+    return Napi::External<Group>::New(ENV, g.release(), [](Napi::Env, Group* p) { delete p; });
+  });
+  // distAllReduce(group, tensors): element-wise sum over the ranks, in place, as one coalesced collective.
+  DEF(distAllReduce) {
+    Group& g = G(ARG(0));
+    std::vector<torch::Tensor> ts = CollectiveTensors(ARG(1));
+    if (ts.empty()) return ENV.Undefined();
+    Collective(ENV, g, "allReduce", [&] {
+      c10d::AllreduceCoalescedOptions o;
+      o.reduceOp = c10d::ReduceOp::SUM;
+      o.timeout = g.timeout;
+      return std::vector<c10::intrusive_ptr<c10d::Work>>{g.pg->allreduce_coalesced(ts, o)};
+    });
+    return ENV.Undefined();
+  });
+  // distBroadcast(group, tensors, root): one broadcast per tensor, since c10d reads a list as one tensor per device.
+  DEF(distBroadcast) {
+    Group& g = G(ARG(0));
+    std::vector<torch::Tensor> ts = CollectiveTensors(ARG(1));
+    int64_t root = Int(ARG(2));
+    Collective(ENV, g, "broadcast", [&] {
+      std::vector<c10::intrusive_ptr<c10d::Work>> works;
+      for (auto& t : ts) {
+        std::vector<torch::Tensor> one{t};
+        c10d::BroadcastOptions o;
+        o.rootRank = root;
+        o.timeout = g.timeout;
+        works.push_back(g.pg->broadcast(one, o));
+      }
+      return works;
+    });
+    return ENV.Undefined();
+  });
+  DEF(distBarrier) {
+    Group& g = G(ARG(0));
+    Collective(ENV, g, "barrier", [&] {
+      c10d::BarrierOptions o;
+      o.timeout = g.timeout;
+      return std::vector<c10::intrusive_ptr<c10d::Work>>{g.pg->barrier(o)};
+    });
+    return ENV.Undefined();
+  });
+  // The backend before the store: its destructor drains the work queue, which no longer needs the store.
+  DEF(distDestroy) {
+    Group& g = G(ARG(0));
+    g.pg.reset();
+    g.store.reset();
+    return ENV.Undefined();
+  });
+}
+#endif
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitHandleClass(env, exports);
@@ -444,6 +605,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     o.Set("config", at::show_config());
     return o;
   });
+  // ---- distributed (c10d over Gloo) ----
+  DEF(distAvailable) { return Napi::Boolean::New(ENV, DST_HAVE_GLOO == 1); });
+#if DST_HAVE_GLOO
+  DefDistributed(env, exports);
+#endif
   return exports;
 }
 

@@ -24,3 +24,4 @@ export { tidy, keep } from './scope.js';
 export { SGD, type SgdOptions } from './optim.js';
 export { getNumThreads, setNumThreads } from './threads.js';
 export { versionInfo, type TorchVersionInfo } from './version.js';
+export { initProcessGroup, distributedAvailable, ProcessGroup, type ProcessGroupOptions } from './distributed.js';
