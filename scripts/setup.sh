@@ -12,6 +12,8 @@ if [[ ! -e /usr/lib/x86_64-linux-gnu/openblas-openmp && ! -e /usr/lib/aarch64-li
 for tool in aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu qemu-aarch64:qemu-user clang:clang arm-none-eabi-gcc:gcc-arm-none-eabi qemu-system-arm:qemu-system-arm; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
 done
+# Gloo's headers: the addon's torch.distributed bindings (c10d's ProcessGroupGloo) build only with them.
+if [[ ! -f /usr/include/gloo/config.h ]]; then need+=(libgloo-dev); fi
 # The C back end links Cortex-M builds against newlib.
 if [[ ! -d /usr/lib/arm-none-eabi/newlib ]]; then need+=(libnewlib-arm-none-eabi); fi
 if ((${#need[@]} > 0)); then
