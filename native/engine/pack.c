@@ -152,6 +152,11 @@ typedef struct {
   void *scratch;
 } job;
 
+/* Each kernel tap's offset from a window origin: where its first input channel sits. */
+static void tap_offsets(job *j) {
+  for (int t = 0; t < j->nd->kh * j->nd->kw; t++) j->a.off[t] = in_offset(j->s, j->nd, 0, t);
+}
+
 static void layout_dense(job *j, carver *c) {
   dst_step *s = j->s;
   const int taps = j->nd->kh * j->nd->kw;
@@ -165,7 +170,7 @@ static void fill_dense(job *j) {
   const dst_node *nd = j->nd;
   const dst_step *s = j->s;
   const int taps = nd->kh * nd->kw;
-  for (int t = 0; t < taps; t++) j->a.off[t] = in_offset(s, nd, 0, t);
+  tap_offsets(j);
   for (int b = 0; b < s->nblocks; b++)
     for (int t = 0; t < taps; t++)
       for (int ch = 0; ch < nd->cg; ch++)
@@ -244,7 +249,7 @@ static void fill_sparse(job *j) {
     for (int g = 0; g < groups; g++)
       for (int pos = 0; pos < nd->m; pos++) j->a.off[g * nd->m + pos] = group_offset(s, nd, g, pos);
   else
-    for (int t = 0; t < nd->kh * nd->kw; t++) j->a.off[t] = in_offset(s, nd, 0, t);
+    tap_offsets(j);
   fill_pattern(j);
 }
 
@@ -336,7 +341,7 @@ static void layout_grouped(job *j, carver *c) {
 static void fill_depthwise(job *j) {
   const dst_node *nd = j->nd;
   const int taps = nd->kh * nd->kw;
-  for (int t = 0; t < taps; t++) j->a.off[t] = in_offset(j->s, nd, 0, t);
+  tap_offsets(j);
   for (int t = 0; t < taps; t++)
     for (int o = 0; o < nd->o; o++) j->a.w[(size_t)t * nd->o + o] = nd->dense[(size_t)o * taps + t];
 }
@@ -344,7 +349,7 @@ static void fill_depthwise(job *j) {
 static void fill_grouped(job *j) {
   const dst_node *nd = j->nd;
   const int taps = nd->kh * nd->kw, per_out = nd->cg * taps;
-  for (int t = 0; t < taps; t++) j->a.off[t] = in_offset(j->s, nd, 0, t);
+  tap_offsets(j);
   for (int o = 0; o < nd->o; o++)
     for (int t = 0; t < taps; t++)
       for (int ch = 0; ch < nd->cg; ch++) j->a.w[((size_t)o * taps + t) * nd->cg + ch] = nd->dense[(size_t)o * per_out + ch * taps + t];
