@@ -120,6 +120,42 @@ export interface Preprocess {
   std: number[] | null;
 }
 
+/** An int8 activation: real = (q - zeroPoint) * scale; scale is float32-representable. */
+export interface QuantParams {
+  scale: number;
+  zeroPoint: number;
+}
+
+/** The integers a conv/linear layer runs with (docs/uhp-format.md, version 2). */
+export interface QuantLayer {
+  /** Symmetric int8 weights in the float layout ([O, C/groups, kh, kw] or [O, I]); zero wherever the float weight is. */
+  weight: Int8Array;
+  /** Per output channel: real weight = weight * scales[o] (float32-representable). */
+  scales: Float32Array;
+  /** Per output channel, in units of s_in * scales[o]. */
+  bias: Int32Array;
+  /** Per output channel: acc -> R(acc, mult, shift) rescales to the output's scale. */
+  mult: Int32Array;
+  shift: Int32Array;
+}
+
+/** [[multA, shiftA], [multB, shiftB], [multOut, shiftOut]] of an int8 add. */
+export type AddRequant = [[number, number], [number, number], [number, number]];
+
+/**
+ * What an int8 engine needs beyond the float graph (src/quant). The float
+ * weights stay in the nodes, so float consumers still run the graph.
+ */
+export interface GraphQuant {
+  kind: 'int8';
+  /** Every value: 'input' and each node's output. */
+  values: Record<string, QuantParams>;
+  /** Conv and linear nodes by name. */
+  layers: Record<string, QuantLayer>;
+  /** Add nodes by name. */
+  adds: Record<string, AddRequant>;
+}
+
 export interface Graph {
   /** [C, H, W] after preprocessing; the value named 'input'. */
   inputShape: Shape3;
@@ -128,6 +164,8 @@ export interface Graph {
   nodes: GraphNode[];
   /** Name of the value the model returns. */
   output: string;
+  /** Present on an int8 model. */
+  quant?: GraphQuant;
 }
 
 export const GRAPH_INPUT = 'input';

@@ -9,8 +9,11 @@ import { noGrad, tensor, type Tensor } from '../torch/tensor.js';
 import { GRAPH_INPUT, type Graph } from './ir.js';
 
 export interface CompiledGraph {
-  /** [batch, ...inputShape] in, [batch, ...output] out. */
-  forward(x: Tensor): Tensor;
+  /**
+   * [batch, ...inputShape] in, [batch, ...output] out. `onValue` sees the
+   * input and every node's output (after its fused ReLU), e.g. for calibration.
+   */
+  forward(x: Tensor, onValue?: (name: string, value: Tensor) => void): Tensor;
   dispose(): void;
 }
 
@@ -22,8 +25,9 @@ export function compileGraph(graph: Graph): CompiledGraph {
     weights.set(node.name, { weight: keep(tensor(node.weight, node.weightShape)), bias: node.bias ? keep(tensor(node.bias)) : null });
   }
   return {
-    forward(x: Tensor): Tensor {
+    forward(x: Tensor, onValue?: (name: string, value: Tensor) => void): Tensor {
       const values = new Map<string, Tensor>([[GRAPH_INPUT, x]]);
+      onValue?.(GRAPH_INPUT, x);
       const get = (name: string): Tensor => values.get(name)!;
       for (const node of graph.nodes) {
         let y: Tensor;
@@ -62,6 +66,7 @@ export function compileGraph(graph: Graph): CompiledGraph {
         }
         if ((node.op === 'conv' || node.op === 'linear' || node.op === 'add') && node.relu) y = y.relu_();
         values.set(node.output, y);
+        onValue?.(node.output, y);
       }
       return get(graph.output);
     },

@@ -1,0 +1,49 @@
+/**
+ * Post-training int8 quantization of a graph (docs/uhp-format.md, version 2):
+ * calibrated activation ranges, per-channel int8 weights, int32 biases and
+ * fixed-point requantization, attached as `graph.quant`.
+ */
+import { DstError } from '../errors.js';
+import { GRAPH_INPUT, type Graph, type GraphNode, type GraphQuant, type QuantParams } from '../export/ir.js';
+import { calibrateRanges, type CalibrationOptions, type CalibrationSet } from './calibrate.js';
+import { activationParams, addRequant, quantizeLayer } from './params.js';
+
+/** Ops whose output is their input's values rearranged or a subset of them, so it keeps the input's scale and zero point. */
+const PASS_THROUGH = new Set<GraphNode['op']>(['relu', 'maxpool', 'avgpool', 'globalavgpool', 'flatten']);
+
+/** Refuses, naming the layer, a graph the int8 engine cannot run. */
+export function checkQuantizable(graph: Graph): void {
+  if (graph.quant) throw new DstError('E_QUANT', 'the graph is already quantized to int8');
+  for (const node of graph.nodes) {
+    if (node.op === 'softmax') {
+      throw new DstError('E_QUANT', `${node.name}: softmax cannot run in int8 (its probabilities need more than 256 levels); export the logits`);
+    }
+  }
+}
+
+/**
+ * The graph with its int8 annotation. Ranges come from running the float
+ * graph over `calibration` with `options.method`; failures name the layer,
+ * bad calibration data names `options.label`.
+ */
+export function quantizeGraph(graph: Graph, calibration: CalibrationSet, options: CalibrationOptions): Graph {
+  checkQuantizable(graph);
+  const calibrated = [GRAPH_INPUT, ...graph.nodes.filter((n) => !PASS_THROUGH.has(n.op)).map((n) => n.output)];
+  const ranges = calibrateRanges(graph, calibration, calibrated, options);
+  const values: Record<string, QuantParams> = {};
+  const q = (name: string): QuantParams => values[name]!;
+  const [inLo, inHi] = ranges.get(GRAPH_INPUT)!;
+  values[GRAPH_INPUT] = activationParams(inLo, inHi, GRAPH_INPUT);
+  const quant: GraphQuant = { kind: 'int8', values, layers: {}, adds: {} };
+  for (const node of graph.nodes) {
+    if (PASS_THROUGH.has(node.op)) {
+      values[node.output] = q((node as { input: string }).input);
+      continue;
+    }
+    const [lo, hi] = ranges.get(node.output)!;
+    values[node.output] = activationParams(lo, hi, node.name);
+    if (node.op === 'conv' || node.op === 'linear') quant.layers[node.name] = quantizeLayer(node, q(node.input), q(node.output));
+    else if (node.op === 'add') quant.adds[node.name] = addRequant(q(node.inputs[0]), q(node.inputs[1]), q(node.output), node.name);
+  }
+  return { ...graph, quant };
+}
