@@ -352,3 +352,14 @@ int dst_plan_ops_used(const dst_plan *p, const char **names) {
     if (used[k]) names[n++] = all[k];
   return n;
 }
+
+int dst_plan_kernels_used(const dst_plan *p, const char **names) {
+  /* indexed by enum dst_path; NULL: a path that runs an op of run.h, not a kernel */
+  static const char *const kernel_of_path[] = {NULL, "dense16", "sparse16", "sparse8", "gather8", "rows8", NULL, NULL, NULL};
+  int used[sizeof kernel_of_path / sizeof *kernel_of_path] = {0};
+  for (int i = 0; i < p->n_nodes; i++) used[p->steps[i].path] = 1;
+  int n = 0;
+  for (size_t k = 0; k < sizeof kernel_of_path / sizeof *kernel_of_path; k++)
+    if (used[k] && kernel_of_path[k]) names[n++] = kernel_of_path[k];
+  return n;
+}

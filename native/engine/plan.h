@@ -59,7 +59,9 @@ typedef struct dst_step {
    * out_value: the value the conv writes (the add's when fused).
    */
   ptrdiff_t w_bstride, off_bstride, idx_bstride, pad_at, col_at, in_shift;
-  dst_rows_geo rg; /* rows8: its input layout */
+#if !defined(DST_BARE_METAL)
+  dst_rows_geo rg; /* rows8: its input layout (microcontroller plans have no rows8: no flash for it) */
+#endif
   /* packed weights, per output block: see kernels.h for each path's layout */
   const float *w, *bias;
   const int32_t *off, *idx, *rowptr;
@@ -102,6 +104,9 @@ int dst_plan_build(const dst_model *m, const dst_target *t, void *mem, dst_plan 
 
 /* Names (run.h's DST_OPS_NAMES) of the ops plan p uses, into names; returns their count. */
 int dst_plan_ops_used(const dst_plan *p, const char **names);
+
+/* Kernel paths (dst_kernels fields: dense16, sparse16, sparse8, gather8, rows8) plan p uses, into names; returns their count. */
+int dst_plan_kernels_used(const dst_plan *p, const char **names);
 
 /* Shape of value v (0 is the graph input, node i writes value i + 1) and its floats as stored, with its border. */
 static inline dst_shape dst_value_shape(const dst_plan *p, int v) { return v == 0 ? p->input : p->nodes[v - 1].out_shape; }

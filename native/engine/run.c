@@ -153,7 +153,7 @@ static dst_conv_fn kernel_of(const dst_kernels *k, const dst_step *s, const dst_
     case DST_PATH_DENSE16: return k->dense16;
     case DST_PATH_SPARSE16: return k->sparse16;
     case DST_PATH_SPARSE8: return k->sparse8;
-    case DST_PATH_GATHER8: return (k->gather_m_mask >> nd->m) & 1 ? k->gather8 : dst_kernels_scalar.gather8;
+    case DST_PATH_GATHER8: return (k->gather_m_mask >> nd->m) & 1 ? k->gather8 : k->gather8_any;
     case DST_PATH_ROWS8: return k->rows8;
     default: return NULL;
   }
@@ -242,6 +242,7 @@ static void add_task(void *arg, int t) {
   if (i0 < end) k->ops->add(k->a + i0, k->b + i0, end - i0, k->relu, k->y + i0);
 }
 
+#if !defined(DST_BARE_METAL)
 typedef struct {
   const dst_kernels *k;
   const float *x;
@@ -254,6 +255,7 @@ static void prep_task(void *arg, int t) {
   const prep_ctx *p = arg;
   p->k->rows_prep(p->x, p->g, p->g->hq * t / p->tasks, p->g->hq * (t + 1) / p->tasks, p->out);
 }
+#endif
 
 static int copy_tasks(const runner *r, int parallel, size_t floats) { return parallel && floats >= PARALLEL_MIN_FLOATS ? threads_of(r) : 1; }
 
@@ -280,6 +282,7 @@ static void conv_prepare(const runner *r, int i, const float *in, float *out, pt
     src = r->arena + s->pad_at;
   }
   *c = (layer_ctx){r, s, nd, src, (ptrdiff_t)nd->sh * s->wp * s->cin_total, (ptrdiff_t)nd->sw * s->cin_total, out, y_row, NULL, 1, 0, 0};
+#if !defined(DST_BARE_METAL)
   if (s->path == DST_PATH_ROWS8) {
     prep_ctx pc = {r->k, in, &s->rg, r->arena + s->pad_at, 1};
     pc.tasks = copy_tasks(r, parallel, (size_t)s->rg.sh * s->rg.sw * s->rg.jq * s->rg.c * s->rg.hq * 8);
@@ -288,6 +291,7 @@ static void conv_prepare(const runner *r, int i, const float *in, float *out, pt
     c->x_row = 8;
     c->x_col = (ptrdiff_t)s->rg.c * s->rg.hq * 8;
   }
+#endif
   if (s->im2col) {
     if (s->col_rows >= nd->out_shape.h) im2col_rows(r->p->ops, s, nd, src, 0, nd->out_shape.h, r->arena + s->col_at);
     c->x = r->arena + s->col_at;

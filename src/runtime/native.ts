@@ -56,6 +56,8 @@ export interface NativePlan {
   valAt: number[];
   /** The ops outside the kernel sets the model uses (run.h's DST_OPS_NAMES). */
   opsUsed: string[];
+  /** The kernel paths the model uses (dst_kernels fields: dense16, sparse16, sparse8, gather8, rows8). */
+  kernelsUsed: string[];
   mean: Float32Array | null;
   std: Float32Array | null;
 }

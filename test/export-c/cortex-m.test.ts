@@ -31,6 +31,9 @@ describe.skipIf(!tools)('generated C for Cortex-M7', () => {
       /* The QEMU program's semihosting and printf stay out of the board image. */
       const { stdout: symbols } = await exec('arm-none-eabi-nm', [elf], { encoding: 'utf8' });
       expect(symbols).not.toMatch(/ (sh_\w+|_vfprintf_r|snprintf)$/m);
+      /* Only the kernels the plan runs are linked (every layer of these models is pruned alike): never rows8. */
+      const kernels = [...symbols.matchAll(/ dst_scalar_(\w+)$/gm)].map((m) => m[1]);
+      expect(kernels).toEqual(name.includes('B16') ? ['sparse16'] : name.includes('B1') ? ['gather8'] : ['dense16']);
       const dense = flash.get(name.replace(/uhp.*$/, 'dense'));
       if (name.includes('B16') && dense) expect(f / dense).toBeLessThan(0.56);
     });

@@ -364,5 +364,5 @@ TGT void dst_avx2_maxpool(const float *x, int w, int c, int kh, int kw, int sh, 
     }
 }
 
-const dst_kernels dst_kernels_avx2 = {dst_avx2_dense16, sparse16, dst_avx2_sparse8, dst_avx2_gather8, dst_avx2_rows8, dst_avx2_rows_prep, dst_avx2_maxpool, (1 << 4) | (1 << 8)};
+const dst_kernels dst_kernels_avx2 = {dst_avx2_dense16, sparse16, dst_avx2_sparse8, dst_avx2_gather8, dst_avx2_rows8, dst_avx2_rows_prep, dst_avx2_maxpool, (1 << 4) | (1 << 8), dst_scalar_gather8};
 #endif

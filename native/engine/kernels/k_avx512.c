@@ -68,5 +68,5 @@ INL void run(const dst_conv_task *t, const int dense) {
 TGT static void dense16(const dst_conv_task *t) { run(t, 1); }
 TGT static void sparse16(const dst_conv_task *t) { run(t, 0); }
 
-const dst_kernels dst_kernels_avx512 = {dense16, sparse16, dst_avx2_sparse8, dst_avx2_gather8, dst_avx2_rows8, dst_avx2_rows_prep, dst_avx2_maxpool, (1 << 4) | (1 << 8)};
+const dst_kernels dst_kernels_avx512 = {dense16, sparse16, dst_avx2_sparse8, dst_avx2_gather8, dst_avx2_rows8, dst_avx2_rows_prep, dst_avx2_maxpool, (1 << 4) | (1 << 8), dst_scalar_gather8};
 #endif

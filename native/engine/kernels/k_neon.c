@@ -131,5 +131,5 @@ static void gather8(const dst_conv_task *t) {
   else grun(t, 8);
 }
 
-const dst_kernels dst_kernels_neon = {dense16, sparse16, sparse8, gather8, NULL, NULL, NULL, (1 << 4) | (1 << 8)};
+const dst_kernels dst_kernels_neon = {dense16, sparse16, sparse8, gather8, NULL, NULL, NULL, (1 << 4) | (1 << 8), dst_scalar_gather8};
 #endif

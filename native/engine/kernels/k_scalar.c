@@ -6,7 +6,7 @@ static const float *pixel(const dst_conv_task *t, int p) {
   return t->x + (ptrdiff_t)(p / t->ow) * t->x_row + (ptrdiff_t)(p % t->ow) * t->x_col;
 }
 
-static void dense16(const dst_conv_task *t) {
+void dst_scalar_dense16(const dst_conv_task *t) {
   for (int p = t->p0; p < t->p1; p++) {
     const float *x = pixel(t, p);
     float acc[16];
@@ -37,10 +37,10 @@ static void sparse(const dst_conv_task *t, int width) {
   }
 }
 
-static void sparse16(const dst_conv_task *t) { sparse(t, 16); }
-static void sparse8(const dst_conv_task *t) { sparse(t, 8); }
+void dst_scalar_sparse16(const dst_conv_task *t) { sparse(t, 16); }
+void dst_scalar_sparse8(const dst_conv_task *t) { sparse(t, 8); }
 
-static void gather8(const dst_conv_task *t) {
+void dst_scalar_gather8(const dst_conv_task *t) {
   for (int p = t->p0; p < t->p1; p++) {
     const float *x = pixel(t, p);
     float acc[8];
@@ -56,7 +56,7 @@ static void gather8(const dst_conv_task *t) {
   }
 }
 
-static void rows8(const dst_conv_task *t) {
+void dst_scalar_rows8(const dst_conv_task *t) {
   const int seg = (t->ow + 7) / 8;
   for (int oy = t->p0; oy < t->p1; oy++)
     for (int jv = 0; jv < seg; jv++) {
@@ -84,4 +84,5 @@ static void rows8(const dst_conv_task *t) {
     }
 }
 
-const dst_kernels dst_kernels_scalar = {dense16, sparse16, sparse8, gather8, rows8, dst_rows_prep, NULL, 0x1fffc};
+const dst_kernels dst_kernels_scalar = {dst_scalar_dense16, dst_scalar_sparse16, dst_scalar_sparse8, dst_scalar_gather8, dst_scalar_rows8,
+                                         dst_rows_prep, NULL, 0x1fffc, dst_scalar_gather8};

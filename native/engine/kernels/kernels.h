@@ -84,9 +84,21 @@ typedef struct dst_kernels {
   void (*rows_prep)(const float *x, const dst_rows_geo *g, int r0, int r1, float *out);
   /* Unpadded max pooling as dst_pool2d in ops.h computes it; NULL: use that. */
   void (*maxpool)(const float *x, int w, int c, int kh, int kw, int sh, int sw, int oh, int ow, float *y);
-  /* Group sizes the gather8 kernel handles; others fall back to scalar. */
+  /* Group sizes the gather8 kernel handles; gather8_any runs the others. */
   int gather_m_mask;
+  dst_conv_fn gather8_any;
 } dst_kernels;
+
+/*
+ * The scalar set's kernels by name, so a microcontroller build can list
+ * only those its plan uses (dst_plan_kernels_used in plan.h) and the linker
+ * drops the rest.
+ */
+void dst_scalar_dense16(const dst_conv_task *t);
+void dst_scalar_sparse16(const dst_conv_task *t);
+void dst_scalar_sparse8(const dst_conv_task *t);
+void dst_scalar_gather8(const dst_conv_task *t);
+void dst_scalar_rows8(const dst_conv_task *t);
 
 extern const dst_kernels dst_kernels_scalar;
 #if defined(__x86_64__) || defined(_M_X64)

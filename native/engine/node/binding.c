@@ -287,6 +287,15 @@ static napi_value typed_copy(napi_env env, napi_typedarray_type type, const void
   return arr;
 }
 
+/* The first n of names as a JS array of strings, or NULL on failure. */
+static napi_value string_array(napi_env env, const char *const *names, int n) {
+  napi_value arr, v;
+  if (napi_create_array_with_length(env, (size_t)n, &arr) != napi_ok) return NULL;
+  for (int i = 0; i < n; i++)
+    if (napi_create_string_utf8(env, names[i], NAPI_AUTO_LENGTH, &v) != napi_ok || napi_set_element(env, arr, (uint32_t)i, v) != napi_ok) return NULL;
+  return arr;
+}
+
 static napi_value node_object(napi_env env, const dst_node *nd) {
   napi_value obj;
   if (napi_create_object(env, &obj) != napi_ok) return NULL;
@@ -357,14 +366,8 @@ static napi_value plan(napi_env env, napi_callback_info cbinfo) {
     CALL(env, napi_set_element(env, val_at, (uint32_t)i, v));
   }
   const char *used[16];
-  const int n_used = dst_plan_ops_used(p, used);
-  napi_value ops;
-  CALL(env, napi_create_array_with_length(env, (size_t)n_used, &ops));
-  for (int i = 0; i < n_used; i++) {
-    CALL(env, napi_create_string_utf8(env, used[i], NAPI_AUTO_LENGTH, &v));
-    CALL(env, napi_set_element(env, ops, (uint32_t)i, v));
-  }
-  CALL(env, napi_set_named_property(env, out, "opsUsed", ops));
+  CALL(env, napi_set_named_property(env, out, "opsUsed", string_array(env, used, dst_plan_ops_used(p, used))));
+  CALL(env, napi_set_named_property(env, out, "kernelsUsed", string_array(env, used, dst_plan_kernels_used(p, used))));
   CALL(env, napi_set_named_property(env, out, "plan", head));
   CALL(env, napi_set_named_property(env, out, "nodes", nodes));
   CALL(env, napi_set_named_property(env, out, "steps", steps));

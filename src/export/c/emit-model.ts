@@ -48,7 +48,11 @@ const ARRAY_TYPES: Record<string, { type: ArrayType; what: string }> = {
   kept: { type: 'uint8_t', what: 'kept positions of each pattern index' },
 };
 
-/** A struct's fields as designated initialisers, zeros left out (C zeroes them); refs are pointer fields set to named tables. */
+/**
+ * A struct's fields as designated initialisers, zeros left out (C zeroes
+ * them), all-zero nested structs too (a microcontroller build may not have
+ * them: plan.h's rows8 geometry); refs are pointer fields set to named tables.
+ */
 function initializer(s: CStruct, refs: Record<string, string> = {}): string {
   const parts = Object.entries(refs).map(([key, name]) => `.${key} = ${name}`);
   for (const [key, v] of Object.entries(s)) {
@@ -56,7 +60,10 @@ function initializer(s: CStruct, refs: Record<string, string> = {}): string {
     if (typeof v === 'number') {
       if (v !== 0) parts.push(`.${key} = ${v}`);
     } else if (Array.isArray(v)) parts.push(`.${key} = {${v.join(', ')}}`);
-    else if (v && !ArrayBuffer.isView(v)) parts.push(`.${key} = ${initializer(v)}`);
+    else if (v && !ArrayBuffer.isView(v)) {
+      const nested = initializer(v);
+      if (nested !== '{}') parts.push(`.${key} = ${nested}`);
+    }
   }
   return `{${parts.join(', ')}}`;
 }
@@ -96,6 +103,10 @@ export function emitModel(graph: Graph, plan: NativePlan, target: string): Model
   const planRefs: Record<string, string> = { nodes: 'nodes', steps: 'steps', val_at: 'val_at', border: 'border', ops: '&ops' };
   // only the ops the model uses, so the linker keeps only those (run.h)
   const ops = `static const struct dst_ops ops = {${plan.opsUsed.map((op) => `.${op} = dst_${op}`).join(', ')}};\n`;
+  const scalarKernels = `/* The scalar kernels the plan uses, and no other (kernels.h). */\nstatic const dst_kernels scalar_kernels = {${plan.kernelsUsed
+    .flatMap((k) => [`.${k} = dst_scalar_${k}`, ...(k === 'gather8' ? ['.gather8_any = dst_scalar_gather8'] : k === 'rows8' ? ['.rows_prep = dst_rows_prep'] : [])])
+    .concat('.gather_m_mask = 0x1fffc')
+    .join(', ')}};\n`;
   if (plan.mean) planRefs.mean = 'pre_mean';
   if (plan.std) planRefs.std = 'pre_std';
 
@@ -161,7 +172,7 @@ void dst_model_run_u8(const uint8_t *input, float *scores);
 #elif defined(DST_KERNELS_NEON)
 #define DST_K dst_kernels_neon
 #else
-#define DST_K dst_kernels_scalar
+${scalarKernels}#define DST_K scalar_kernels
 #endif
 
 #if defined(__GNUC__)
