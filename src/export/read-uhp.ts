@@ -2,13 +2,16 @@
  * A .uhp file back to the graph IR, weights expanded to dense with zeros: how
  * `dst bench --model` runs a file through LibTorch and onnxruntime too. The
  * bytes must have passed the engine's reader (native/engine/reader.c), which
- * checks every offset, length, CRC and index; this decoder trusts them.
+ * checks every offset, length, CRC and index; this decoder trusts them, but
+ * refuses a version it does not know and an int8 annotation (version 2) that
+ * breaks the format's rules.
  */
 import { DstError, FormatError } from '../errors.js';
 import { RegularFile } from '../regular-file.js';
-import type { Graph, GraphNode, Shape3, SparsityPattern } from './ir.js';
+import { quantFault } from '../quant/check.js';
+import { GRAPH_INPUT, type AddRequant, type Graph, type GraphNode, type GraphQuant, type QuantLayer, type QuantParams, type Shape3, type SparsityPattern } from './ir.js';
 import { readPatternIndex, uhpBlocks, uhpGeometry, uhpPatternMasks, uhpPosition } from '../sparsity/uhp-geometry.js';
-import { UHP_HEADER_BYTES, UHP_MAGIC } from './uhp-writer.js';
+import { UHP_HEADER_BYTES, UHP_MAGIC, UHP_VERSION, UHP_VERSION_INT8 } from './uhp-writer.js';
 
 interface SectionRef {
   offset: number;
@@ -29,10 +32,14 @@ interface JsonNode {
   relu?: boolean;
   pattern?: { kind: 'dense' | 'unstructured' | 'uhp'; n?: number; m?: number; block?: number; bits?: number };
   data?: Record<string, number>;
+  /** Version 2: the output's int8 parameters, and an add's requantization. */
+  q?: QuantParams;
+  requant?: AddRequant;
 }
 
 interface Header {
-  input: { shape: Shape3; cropFrom: [number, number] | null; mean: number[] | null; std: number[] | null };
+  version: number;
+  input: { shape: Shape3; cropFrom: [number, number] | null; mean: number[] | null; std: number[] | null; q?: QuantParams };
   output: string;
   nodes: JsonNode[];
   sections: SectionRef[];
@@ -45,12 +52,19 @@ function section(bytes: Uint8Array, header: Header, index: number | undefined): 
 
 const f32 = (b: Uint8Array) => new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
 const u32 = (b: Uint8Array) => new Uint32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+const i32 = (b: Uint8Array) => new Int32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+const i8 = (b: Uint8Array) => new Int8Array(b.buffer, b.byteOffset, b.byteLength);
 
-function uhpWeights(shape: number[], n: number, m: number, block: number, bits: number, values: Float32Array, indices: Uint8Array): Float32Array {
+/** Float32 weights, or the int8 of a version-2 file. */
+type Weights = Float32Array | Int8Array;
+
+const like = (values: Weights, length: number): Weights => (values instanceof Int8Array ? new Int8Array(length) : new Float32Array(length));
+
+function uhpWeights(shape: number[], n: number, m: number, block: number, bits: number, values: Weights, indices: Uint8Array): Weights {
   const geo = uhpGeometry(shape, m);
   const { groups, rowLength } = geo;
   const masks = uhpPatternMasks(m, n);
-  const weight = new Float32Array(geo.outChannels * rowLength);
+  const weight = like(values, geo.outChannels * rowLength);
   uhpBlocks(geo.outChannels, block).forEach((range, b) => {
     for (let g = 0; g < groups; g++) {
       const mask = masks[readPatternIndex(indices, b * groups + g, bits)]!;
@@ -68,26 +82,59 @@ function uhpWeights(shape: number[], n: number, m: number, block: number, bits: 
   return weight;
 }
 
-function weighted(bytes: Uint8Array, header: Header, node: JsonNode): { weight: Float32Array; bias: Float32Array | null; pattern: SparsityPattern } {
+/** A layer's weights expanded to dense with zeros, in the number type of `values`. */
+function denseWeights(bytes: Uint8Array, header: Header, node: JsonNode, values: Weights): { weight: Weights; pattern: SparsityPattern } {
   const shape = node.weightShape!;
   const data = node.data!;
   const p = node.pattern!;
-  const values = f32(section(bytes, header, data.values));
-  const bias = data.bias === undefined ? null : f32(section(bytes, header, data.bias));
-  if (p.kind === 'dense') return { weight: values, bias, pattern: { kind: 'dense' } };
+  if (p.kind === 'dense') return { weight: values, pattern: { kind: 'dense' } };
   if (p.kind === 'unstructured') {
     const rowptr = u32(section(bytes, header, data.rowptr));
     const colidx = u32(section(bytes, header, data.colidx));
     const outChannels = shape[0]!;
     const perOut = shape.slice(1).reduce((a, b) => a * b, 1);
-    const weight = new Float32Array(outChannels * perOut);
+    const weight = like(values, outChannels * perOut);
     for (let o = 0; o < outChannels; o++) {
       for (let k = rowptr[o]!; k < rowptr[o + 1]!; k++) weight[o * perOut + colidx[k]!] = values[k]!;
     }
-    return { weight, bias, pattern: { kind: 'unstructured' } };
+    return { weight, pattern: { kind: 'unstructured' } };
   }
   const [n, m, block] = [p.n!, p.m!, p.block!];
-  return { weight: uhpWeights(shape, n, m, block, p.bits!, values, section(bytes, header, data.indices)), bias, pattern: { kind: 'uhp', n, m, block } };
+  return { weight: uhpWeights(shape, n, m, block, p.bits!, values, section(bytes, header, data.indices)), pattern: { kind: 'uhp', n, m, block } };
+}
+
+interface Weighted {
+  weight: Float32Array;
+  bias: Float32Array | null;
+  pattern: SparsityPattern;
+}
+
+function floatWeighted(bytes: Uint8Array, header: Header, node: JsonNode): Weighted {
+  const data = node.data!;
+  const { weight, pattern } = denseWeights(bytes, header, node, f32(section(bytes, header, data.values)));
+  const bias = data.bias === undefined ? null : f32(section(bytes, header, data.bias));
+  return { weight: weight as Float32Array, bias, pattern };
+}
+
+/** An int8 layer, and its dequantized float weights (w = wq * sw, b = bq * s_in * sw) for float consumers. */
+function int8Weighted(bytes: Uint8Array, header: Header, node: JsonNode, input: QuantParams): Weighted & { layer: QuantLayer } {
+  const data = node.data!;
+  const { weight: wq, pattern } = denseWeights(bytes, header, node, i8(section(bytes, header, data.values)));
+  const scales = f32(section(bytes, header, data.scales));
+  const bq = i32(section(bytes, header, data.bias));
+  const requant = i32(section(bytes, header, data.requant));
+  const outChannels = scales.length;
+  const per = wq.length / outChannels;
+  const weight = Float32Array.from(wq, (v, i) => v * scales[Math.floor(i / per)]!);
+  const bias = Float32Array.from(bq, (v, o) => v * input.scale * scales[o]!);
+  const layer: QuantLayer = {
+    weight: wq as Int8Array,
+    scales,
+    bias: bq,
+    mult: Int32Array.from({ length: outChannels }, (_, o) => requant[2 * o]!),
+    shift: Int32Array.from({ length: outChannels }, (_, o) => requant[2 * o + 1]!),
+  };
+  return { weight, bias, pattern, layer };
 }
 
 /**
@@ -121,14 +168,32 @@ export async function readUhpFile(file: string): Promise<Uint8Array> {
   }
 }
 
-/** Decodes .uhp bytes the engine has accepted; `file` labels errors. */
+/** Decodes .uhp bytes the engine has accepted (version 1, float; version 2, int8); `file` labels errors. */
 export function readUhp(bytes: Uint8Array, file: string): Graph {
   if (bytes.length < UHP_HEADER_BYTES || !UHP_MAGIC.every((b, i) => bytes[i] === b)) throw new FormatError(file, 'not a .uhp model file (bad magic)');
-  const jsonLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(12, true);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(8, true);
+  if (version !== UHP_VERSION && version !== UHP_VERSION_INT8) {
+    throw new FormatError(file, `format version ${version}; this dst reads versions ${UHP_VERSION} (float) and ${UHP_VERSION_INT8} (int8)`);
+  }
+  const jsonLength = view.getUint32(12, true);
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(UHP_HEADER_BYTES, UHP_HEADER_BYTES + jsonLength))) as Header;
+  const int8 = version === UHP_VERSION_INT8;
+  const quant: GraphQuant = { kind: 'int8', values: {}, layers: {}, adds: {} };
+  if (int8) quant.values[GRAPH_INPUT] = header.input.q!;
+  const weighted = (node: JsonNode): Weighted => {
+    if (!int8) return floatWeighted(bytes, header, node);
+    const { layer, ...rest } = int8Weighted(bytes, header, node, quant.values[node.inputs[0]!]!);
+    quant.layers[node.name] = layer;
+    return rest;
+  };
   const nodes = header.nodes.map((node): GraphNode => {
     const { op, name, output } = node;
     const input = node.inputs[0]!;
+    if (int8) {
+      quant.values[output] = node.q!;
+      if (op === 'add') quant.adds[name] = node.requant!;
+    }
     switch (op) {
       case 'conv':
         return {
@@ -136,7 +201,7 @@ export function readUhp(bytes: Uint8Array, file: string): Graph {
           name,
           input,
           output,
-          ...weighted(bytes, header, node),
+          ...weighted(node),
           weightShape: node.weightShape as [number, number, number, number],
           stride: node.stride!,
           padding: node.padding!,
@@ -145,7 +210,7 @@ export function readUhp(bytes: Uint8Array, file: string): Graph {
           relu: node.relu!,
         };
       case 'linear':
-        return { op, name, input, output, ...weighted(bytes, header, node), weightShape: node.weightShape as [number, number], relu: node.relu! };
+        return { op, name, input, output, ...weighted(node), weightShape: node.weightShape as [number, number], relu: node.relu! };
       case 'add':
         return { op, name, inputs: [input, node.inputs[1]!], output, relu: node.relu! };
       case 'maxpool':
@@ -156,5 +221,10 @@ export function readUhp(bytes: Uint8Array, file: string): Graph {
     }
   });
   const { shape, cropFrom, mean, std } = header.input;
-  return { inputShape: shape, preprocess: { cropFrom, mean, std }, nodes, output: header.output };
+  const graph: Graph = { inputShape: shape, preprocess: { cropFrom, mean, std }, nodes, output: header.output };
+  if (!int8) return graph;
+  const quantized = { ...graph, quant };
+  const fault = quantFault(quantized);
+  if (fault) throw new FormatError(file, fault);
+  return quantized;
 }

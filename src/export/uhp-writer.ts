@@ -4,7 +4,7 @@
  * compact weights. Dense weights with zeros arrive; the compact layout is
  * derived here, and a weight whose zeros break its declared pattern is refused.
  */
-import { ShapeError } from '../errors.js';
+import { DstError, ShapeError } from '../errors.js';
 import { writeFileAtomic } from '../fsutil.js';
 import { crc32 } from '../crc32.js';
 import { inferShapes } from './uhp-shapes.js';
@@ -21,10 +21,13 @@ import {
   uhpPosition,
   writePatternIndex,
 } from '../sparsity/uhp-geometry.js';
-import { nodeInputs, type ConvNode, type Graph, type LinearNode } from './ir.js';
+import { quantFault } from '../quant/check.js';
+import { GRAPH_INPUT, nodeInputs, type ConvNode, type Graph, type LinearNode, type QuantLayer, type QuantParams } from './ir.js';
 
 export const UHP_MAGIC = Uint8Array.of(0x89, 0x55, 0x48, 0x50, 0x0d, 0x0a, 0x1a, 0x0a);
+/** Float models; int8 models are version 2, so a version-1 reader refuses them with its version error. */
 export const UHP_VERSION = 1;
+export const UHP_VERSION_INT8 = 2;
 export const UHP_HEADER_BYTES = 32;
 export const UHP_ALIGN = 64;
 
@@ -36,10 +39,8 @@ class Sections {
     this.parts.push(bytes);
     return this.parts.length - 1;
   }
-  f32(values: Float32Array): number {
-    return this.add(new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice());
-  }
-  u32(values: Uint32Array): number {
+  /** The array's little-endian bytes (every host dst runs on is little-endian). */
+  typed(values: Float32Array | Uint32Array | Int32Array | Int8Array): number {
     return this.add(new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice());
   }
 }
@@ -53,18 +54,26 @@ function checkUhpParams(layer: string, n: number, m: number, block: number): voi
   if (!ok) throw new ShapeError(`${layer}: UHP pattern ${n}:${m}:${block} needs 2 <= M <= 16, 1 <= N < M, B >= 1`);
 }
 
-/** Kept values, per output channel and group in position order, and the packed pattern indices per block and group. */
-function packUhp(node: ConvNode | LinearNode, n: number, m: number, block: number) {
+/** Weights of a layer as one kind of number: float32, or the int8 of a quantized model. */
+type Weights = Float32Array | Int8Array;
+
+const like = (weights: Weights, length: number): Weights => (weights instanceof Int8Array ? new Int8Array(length) : new Float32Array(length));
+
+/**
+ * Kept values, per output channel and group in position order, and the packed
+ * pattern indices per block and group, derived from the zeros of `weights`.
+ */
+function packUhp(node: ConvNode | LinearNode, weights: Weights, n: number, m: number, block: number) {
   const geo = uhpGeometry(node.weightShape, m);
   const { groups, rowLength } = geo;
   const blocks = uhpBlocks(geo.outChannels, block);
   const bits = uhpPatternBits(m, n);
   const ranks = uhpPatternRanks(m, n);
-  const values = new Float32Array(geo.outChannels * groups * n);
+  const values = like(weights, geo.outChannels * groups * n);
   const indices = new Uint8Array(packedIndexBytes(blocks.length * groups, bits));
   const occupancy = uhpOccupancyFor(geo);
   blocks.forEach((range, b) => {
-    uhpOccupancy(node.weight, geo, range, occupancy);
+    uhpOccupancy(weights, geo, range, occupancy);
     for (let g = 0; g < groups; g++) {
       let mask = occupancy.any[g]!;
       let count = occupancy.count[g]!;
@@ -85,7 +94,7 @@ function packUhp(node: ConvNode | LinearNode, n: number, m: number, block: numbe
         for (let j = 0; j < m; j++) {
           if (!((mask >> j) & 1)) continue;
           const pos = uhpPosition(geo, g, j);
-          values[(o * groups + g) * n + k++] = pos < 0 ? 0 : node.weight[o * rowLength + pos];
+          values[(o * groups + g) * n + k++] = pos < 0 ? 0 : weights[o * rowLength + pos]!;
         }
       }
       writePatternIndex(indices, b * groups + g, bits, ranks[mask]);
@@ -94,18 +103,18 @@ function packUhp(node: ConvNode | LinearNode, n: number, m: number, block: numbe
   return { values, indices, bits, grouping: geo.grouping };
 }
 
-function packCsr(node: ConvNode | LinearNode) {
+function packCsr(node: ConvNode | LinearNode, weights: Weights) {
   const outChannels = node.weightShape[0];
-  const perOut = node.weight.length / outChannels;
+  const perOut = weights.length / outChannels;
   const rowptr = new Uint32Array(outChannels + 1);
   let nnz = 0;
-  for (let i = 0; i < node.weight.length; i++) if (node.weight[i] !== 0) nnz++;
+  for (let i = 0; i < weights.length; i++) if (weights[i] !== 0) nnz++;
   const colidx = new Uint32Array(nnz);
-  const values = new Float32Array(nnz);
+  const values = like(weights, nnz);
   let k = 0;
   for (let o = 0; o < outChannels; o++) {
     for (let i = 0; i < perOut; i++) {
-      const v = node.weight[o * perOut + i];
+      const v = weights[o * perOut + i]!;
       if (v === 0) continue;
       colidx[k] = i;
       values[k++] = v;
@@ -115,27 +124,41 @@ function packCsr(node: ConvNode | LinearNode) {
   return { rowptr, colidx, values, nnz };
 }
 
-function weightedNode(node: ConvNode | LinearNode, sections: Sections): Json {
+/**
+ * A conv/linear node's attributes and sections. An int8 layer's kept set
+ * comes from the zeros of its int8 weights (a superset of the float zeros),
+ * so the file is a function of the quantized model alone.
+ */
+function weightedNode(node: ConvNode | LinearNode, sections: Sections, int8: QuantLayer | undefined): Json {
   const data: Json = {};
   let pattern: Json;
   const p = node.pattern;
+  const weights = int8?.weight ?? node.weight;
   if (p.kind === 'dense') {
     pattern = { kind: 'dense' };
-    data.values = sections.f32(node.weight);
+    data.values = sections.typed(weights);
   } else if (p.kind === 'uhp') {
     checkUhpParams(node.name, p.n, p.m, p.block);
-    const packed = packUhp(node, p.n, p.m, p.block);
+    const packed = packUhp(node, weights, p.n, p.m, p.block);
     pattern = { kind: 'uhp', n: p.n, m: p.m, block: p.block, grouping: packed.grouping, bits: packed.bits };
-    data.values = sections.f32(packed.values);
+    data.values = sections.typed(packed.values);
     data.indices = sections.add(packed.indices);
   } else {
-    const csr = packCsr(node);
+    const csr = packCsr(node, weights);
     pattern = { kind: 'unstructured', nnz: csr.nnz };
-    data.values = sections.f32(csr.values);
-    data.rowptr = sections.u32(csr.rowptr);
-    data.colidx = sections.u32(csr.colidx);
+    data.values = sections.typed(csr.values);
+    data.rowptr = sections.typed(csr.rowptr);
+    data.colidx = sections.typed(csr.colidx);
   }
-  if (node.bias) data.bias = sections.f32(node.bias);
+  if (int8) {
+    data.bias = sections.typed(int8.bias);
+    data.scales = sections.typed(int8.scales);
+    const requant = new Int32Array(2 * int8.mult.length);
+    int8.mult.forEach((m, o) => requant.set([m, int8.shift[o]!], 2 * o));
+    data.requant = sections.typed(requant);
+  } else if (node.bias) {
+    data.bias = sections.typed(node.bias);
+  }
   const attrs: Json = { weightShape: node.weightShape, relu: node.relu, pattern, data };
   if (node.op === 'conv') {
     Object.assign(attrs, { stride: node.stride, padding: node.padding, dilation: node.dilation, groups: node.groups });
@@ -145,9 +168,21 @@ function weightedNode(node: ConvNode | LinearNode, sections: Sections): Json {
 
 const align = (n: number): number => Math.ceil(n / UHP_ALIGN) * UHP_ALIGN;
 
-/** The .uhp bytes of a graph; throws ShapeError for a misfit graph or a weight that breaks its pattern. */
+const qJson = (q: QuantParams): Json => ({ scale: q.scale, zeroPoint: q.zeroPoint });
+
+/**
+ * The .uhp bytes of a graph: version 1 for a float graph, version 2 for one
+ * with an int8 annotation. Throws ShapeError for a misfit graph or a weight
+ * that breaks its pattern, DstError for an incomplete int8 annotation.
+ */
 export function writeUhp(graph: Graph): Uint8Array {
   const shapes = inferShapes(graph);
+  const quant = graph.quant;
+  if (quant) {
+    const fault = quantFault(graph);
+    if (fault) throw new DstError('E_QUANT', fault);
+  }
+  const version = quant ? UHP_VERSION_INT8 : UHP_VERSION;
   const c = graph.inputShape[0];
   const pre = graph.preprocess;
   for (const [key, v] of [['mean', pre.mean], ['std', pre.std]] as const) {
@@ -161,12 +196,13 @@ export function writeUhp(graph: Graph): Uint8Array {
   const sections = new Sections();
   const nodes = graph.nodes.map((node): Json => {
     const base: Json = { op: node.op, name: node.name, inputs: nodeInputs(node), output: node.output, shape: shapes.get(node.output) };
+    if (quant) base.q = qJson(quant.values[node.output]!);
     switch (node.op) {
       case 'conv':
       case 'linear':
-        return { ...base, ...weightedNode(node, sections) };
+        return { ...base, ...weightedNode(node, sections, quant?.layers[node.name]) };
       case 'add':
-        return { ...base, relu: node.relu };
+        return { ...base, relu: node.relu, ...(quant ? { requant: quant.adds[node.name] } : {}) };
       case 'maxpool':
       case 'avgpool':
         return { ...base, kernel: node.kernel, stride: node.stride, padding: node.padding };
@@ -188,8 +224,9 @@ export function writeUhp(graph: Graph): Uint8Array {
     });
     const header = {
       format: 'dst-uhp',
-      version: UHP_VERSION,
-      input: { shape: graph.inputShape, cropFrom: pre.cropFrom, mean: pre.mean, std: pre.std },
+      version,
+      ...(quant ? { quant: 'int8' } : {}),
+      input: { shape: graph.inputShape, cropFrom: pre.cropFrom, mean: pre.mean, std: pre.std, ...(quant ? { q: qJson(quant.values[GRAPH_INPUT]!) } : {}) },
       output: graph.output,
       outputShape: shapes.get(graph.output),
       nodes,
@@ -204,7 +241,7 @@ export function writeUhp(graph: Graph): Uint8Array {
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
   out.set(UHP_MAGIC, 0);
-  view.setUint32(8, UHP_VERSION, true);
+  view.setUint32(8, version, true);
   view.setUint32(12, jsonBytes.length, true);
   view.setUint32(16, crc32(jsonBytes), true);
   view.setUint32(20, sections.parts.length, true);

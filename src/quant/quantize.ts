@@ -4,12 +4,11 @@
  * fixed-point requantization, attached as `graph.quant`.
  */
 import { DstError } from '../errors.js';
-import { GRAPH_INPUT, type Graph, type GraphNode, type GraphQuant, type QuantParams } from '../export/ir.js';
+import { GRAPH_INPUT, type Graph, type GraphQuant, type QuantParams } from '../export/ir.js';
+import { PASS_THROUGH } from './check.js';
 import { calibrateRanges, type CalibrationOptions, type CalibrationSet } from './calibrate.js';
 import { activationParams, addRequant, quantizeLayer } from './params.js';
 
-/** Ops whose output is their input's values rearranged or a subset of them, so it keeps the input's scale and zero point. */
-const PASS_THROUGH = new Set<GraphNode['op']>(['relu', 'maxpool', 'avgpool', 'globalavgpool', 'flatten']);
 
 /** Refuses, naming the layer, a graph the int8 engine cannot run. */
 export function checkQuantizable(graph: Graph): void {
