@@ -32,6 +32,7 @@
         "native/engine/plan.c",
         "native/engine/pack.c",
         "native/engine/run.c",
+        "native/engine/run_q8.c",
         "native/engine/uhp_geometry.c",
         "native/engine/reader.c",
         "native/engine/json.c",
@@ -40,6 +41,8 @@
         "native/engine/threadpool.c",
         "native/engine/kernels/ops.c",
         "native/engine/kernels/k_scalar.c",
+        "native/engine/kernels/ops_q8.c",
+        "native/engine/kernels/q8_scalar.c",
         "native/engine/kernels/k_avx2.c",
         "native/engine/kernels/k_avx512.c",
         "native/engine/kernels/k_neon.c"

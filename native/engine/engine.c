@@ -10,7 +10,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <math.h>
+
 #include "kernels/kernels.h"
+#include "kernels/q8.h"
 #include "graph.h"
 #include "pack.h"
 #include "plan.h"
@@ -27,13 +30,15 @@ struct dst_engine {
   dst_model model;
   int isa;
   const dst_kernels *k;
+  const dst_q8_kernels *q8;
   dst_target target;
   dst_plan plan;
   void *plan_mem;
   void **packed;              /* per node: its packed weights, or NULL */
   dst_pack_counts *counts;    /* per node: the lengths of its packed arrays */
-  float *arena;
+  float *arena; /* int8 plans: arena_floats bytes */
   int32_t *scratch;
+  int8_t *qlut;  /* int8: plan.qlut */
   size_t weight_bytes;
   dst_pool *pool;
   int schedule;
@@ -74,6 +79,25 @@ static const dst_kernels *kernels_of(int isa) {
   }
 }
 
+/* The int8 kernels of a kernel set: integer results do not depend on it, only speed. */
+static const dst_q8_kernels *q8_kernels_of(int isa) {
+  (void)isa;
+  return &dst_q8_scalar;
+}
+
+/* The code of every 8-bit pixel value per input channel, as dst_run_q8 quantizes a float pixel p / 255. */
+static int8_t *input_lut(const dst_model *m) {
+  int8_t *lut = malloc((size_t)m->input.c * 256);
+  for (int ch = 0; lut && ch < m->input.c; ch++) {
+    const float mean = m->mean ? m->mean[ch] : 0.0f, inv = m->std ? 1.0f / m->std[ch] : 1.0f;
+    for (int v = 0; v < 256; v++) {
+      const float t = ((float)v / 255.0f - mean) * inv;
+      lut[ch * 256 + v] = dst_q8_clamp((int32_t)roundf(t / m->in_qs) + m->in_qz, -128);
+    }
+  }
+  return lut;
+}
+
 /* Plans and packs the read model; the packed copies replace the decoded weights. */
 static int plan_and_pack(dst_engine *e, char *err, size_t errlen) {
   dst_model *m = &e->model;
@@ -85,6 +109,10 @@ static int plan_and_pack(dst_engine *e, char *err, size_t errlen) {
   if (!e->plan_mem || !e->packed || !e->counts || !e->node_ms) goto oom;
   dst_plan_build(m, &e->target, e->plan_mem, &e->plan);
   e->plan.ops = &ops_all;
+  if (m->int8) {
+    if (!(e->qlut = input_lut(m))) goto oom;
+    e->plan.qlut = e->qlut;
+  }
   /* the host owns the plan's memory: packing completes its steps */
   dst_step *steps = (dst_step *)e->plan.steps;
   ptrdiff_t scratch_ints = 1;
@@ -106,11 +134,11 @@ static int plan_and_pack(dst_engine *e, char *err, size_t errlen) {
       const ptrdiff_t need = steps[i].path == DST_PATH_GATHER8 ? (ptrdiff_t)steps[i].n_off * nd->n * 8 : steps[i].n_off;
       if (need > scratch_ints) scratch_ints = need;
     }
-    free(nd->dense), free(nd->mask), free(nd->bias);
-    nd->dense = NULL, nd->mask = NULL, nd->bias = NULL;
+    free(nd->dense), free(nd->mask), free(nd->bias), free(nd->qw), free(nd->qbias), free(nd->qreq);
+    nd->dense = NULL, nd->mask = NULL, nd->bias = NULL, nd->qw = NULL, nd->qbias = NULL, nd->qreq = NULL;
   }
   e->plan.scratch_ints = e->plan.compact ? scratch_ints : 0;
-  const size_t arena_bytes = (size_t)e->plan.arena_floats * sizeof(float);
+  const size_t arena_bytes = (size_t)e->plan.arena_floats * (m->int8 ? 1 : sizeof(float));
   e->arena = aligned_alloc(64, arena_bytes);
   e->scratch = malloc(sizeof *e->scratch * (size_t)scratch_ints);
   if (!e->arena || !e->scratch) {
@@ -145,11 +173,12 @@ dst_engine *dst_engine_load_target(const uint8_t *bytes, size_t len, int isa, in
   e->schedule = DST_SCHEDULE_DEFAULT;
   /* compact plans are for microcontrollers: no rows8 (it needs an offset per kept weight, twice a UHP layer's flash) */
   const int compact = (flags & DST_TARGET_COMPACT) != 0;
-  e->target = (dst_target){e->k->rows8 != NULL && !compact && !(flags & DST_TARGET_NO_ROWS8), compact};
+  e->q8 = q8_kernels_of(isa);
   if (dst_model_read(&e->model, bytes, len, err, errlen)) {
     free(e);
     return NULL;
   }
+  e->target = (dst_target){e->k->rows8 != NULL && !compact && !(flags & DST_TARGET_NO_ROWS8), compact, e->model.int8};
   if (plan_and_pack(e, err, errlen)) {
     dst_engine_free(e);
     return NULL;
@@ -230,7 +259,9 @@ int dst_engine_run(dst_engine *e, const float *in, float *out, int batch) {
     const double t0 = timed ? now_ms() : 0.0;
     const dst_sched sched = {pooled ? dst_pool_threads(e->pool) : 1, e->pool, pool_parallel, e->profiling ? now_ms : NULL, e->node_ms};
     if (pooled) dst_pool_begin(e->pool);
-    if (dst_run(&e->plan, e->k, e->arena, e->scratch, &sched, in + b * in_size, NULL, out + b * out_size)) return b + 1;
+    const int failed = e->model.int8 ? dst_run_q8(&e->plan, e->q8, (int8_t *)e->arena, e->scratch, &sched, in + b * in_size, NULL, out + b * out_size, NULL)
+                                     : dst_run(&e->plan, e->k, e->arena, e->scratch, &sched, in + b * in_size, NULL, out + b * out_size);
+    if (failed) return b + 1;
     if (timed) record_mode(e, pooled, now_ms() - t0);
   }
   return 0;
@@ -291,7 +322,7 @@ int dst_engine_output_shape(const dst_engine *e, int shape[3]) {
   return s.rank;
 }
 
-size_t dst_engine_memory(const dst_engine *e) { return (size_t)e->plan.arena_floats * sizeof(float) + e->weight_bytes; }
+size_t dst_engine_memory(const dst_engine *e) { return (size_t)e->plan.arena_floats * (e->model.int8 ? 1 : sizeof(float)) + e->weight_bytes; }
 
 void dst_engine_profile(dst_engine *e, int on) {
   if (on) memset(e->node_ms, 0, (size_t)e->model.n_nodes * sizeof *e->node_ms);
@@ -309,7 +340,9 @@ const char *dst_engine_node_kernel(const dst_engine *e, int i) {
   static const char *const ops[] = {"conv", "linear", "relu", "add", "maxpool", "avgpool", "globalavgpool", "flatten", "softmax"};
   if (!node_index_ok(e, i)) return NULL;
   const dst_node *nd = &e->model.nodes[i];
-  return nd->op == DST_OP_CONV || nd->op == DST_OP_LINEAR ? paths[e->plan.steps[i].path] : ops[nd->op];
+  static const char *const q8_paths[] = {"none", "int8 dense16", "int8 sparse16", "", "", "", "", "int8 grouped", "int8 grouped"};
+  if (nd->op != DST_OP_CONV && nd->op != DST_OP_LINEAR) return ops[nd->op];
+  return e->model.int8 ? q8_paths[e->plan.steps[i].path] : paths[e->plan.steps[i].path];
 }
 
 long dst_engine_node_macs(const dst_engine *e, int i) { return node_index_ok(e, i) ? dst_step_macs(&e->plan, i) : 0; }
@@ -328,6 +361,7 @@ void dst_engine_free(dst_engine *e) {
   free(e->node_ms);
   free(e->arena);
   free(e->scratch);
+  free(e->qlut);
   dst_model_free(&e->model);
   free(e);
 }

@@ -140,6 +140,8 @@ typedef struct {
   float *w, *bias;
   int32_t *off, *idx, *rowptr;
   uint8_t *pidx, *kept;
+  int8_t *qw;
+  int32_t *qbias, *qreq;
 } arrays;
 
 
@@ -355,6 +357,103 @@ static void fill_grouped(job *j) {
       for (int ch = 0; ch < nd->cg; ch++) j->a.w[((size_t)o * taps + t) * nd->cg + ch] = nd->dense[(size_t)o * per_out + ch * taps + t];
 }
 
+/* ---- int8 (kernels/q8.h): entries in pairs, 16 lanes; dense16 takes every (tap, channel) as an entry ---- */
+
+/* Entry e of a dense int8 layer: tap-major, channels within, as the NHWC input lies. */
+static int q8_dense_pos(const dst_node *nd, int e) { return e % nd->cg * nd->kh * nd->kw + e / nd->cg; }
+
+/* int8 grouped and depthwise: [o][tap][c] weights, per output channel its bias, then all multipliers, then all shifts. */
+static void layout_q8_grouped(job *j, carver *c) {
+  const dst_node *nd = j->nd;
+  j->a.qw = carve(c, &j->n.qw, 1, (size_t)nd->cg * nd->kh * nd->kw * nd->o);
+  j->a.off = carve(c, &j->n.off, sizeof(int32_t), (size_t)nd->kh * nd->kw);
+  j->a.qbias = carve(c, &j->n.qbias, sizeof(int32_t), (size_t)nd->o);
+  j->a.qreq = carve(c, &j->n.qreq, sizeof(int32_t), 2 * (size_t)nd->o);
+}
+
+static void layout_q8(job *j, carver *c) {
+  dst_step *s = j->s;
+  const dst_node *nd = j->nd;
+  const int dense = s->path == DST_PATH_DENSE16;
+  s->n_off = dense ? nd->cg * nd->kh * nd->kw : dst_uhp_groups(nd) * nd->n;
+  s->w_bstride = (ptrdiff_t)(s->n_off + 1) / 2 * 32;
+  j->a.qw = carve(c, &j->n.qw, 1, (size_t)s->w_bstride * s->nblocks);
+  if (dense) {
+    j->a.off = carve(c, &j->n.off, sizeof(int32_t), (size_t)s->n_off); /* one list for every block */
+  } else if (j->p->compact) {
+    j->a.off = carve(c, &j->n.off, sizeof(int32_t), nd->flat ? (size_t)dst_uhp_groups(nd) * nd->m : (size_t)nd->kh * nd->kw);
+    layout_pattern(j, c);
+  } else {
+    s->off_bstride = s->n_off;
+    j->a.off = carve(c, &j->n.off, sizeof(int32_t), (size_t)s->off_bstride * s->nblocks);
+  }
+  j->a.qbias = carve(c, &j->n.qbias, sizeof(int32_t), (size_t)s->nblocks * 16);
+  j->a.qreq = carve(c, &j->n.qreq, sizeof(int32_t), (size_t)s->nblocks * 32);
+}
+
+static int8_t q8_weight(const dst_node *nd, int o, int pos) {
+  return pos < 0 || o >= nd->o ? 0 : nd->qw[(size_t)o * nd->cg * nd->kh * nd->kw + pos];
+}
+
+/* The input's zero point folded into output channel o's bias: the kernels multiply codes as they are. */
+static int32_t q8_bias(const job *j, int o) {
+  const dst_node *nd = j->nd;
+  const int per_out = nd->cg * nd->kh * nd->kw;
+  const int zin = nd->in[0] ? j->p->nodes[nd->in[0] - 1].qz : j->p->in_qz;
+  int64_t sum = 0;
+  for (int k = 0; k < per_out; k++) sum += nd->qw[(size_t)o * per_out + k];
+  return (int32_t)(nd->qbias[o] - (int64_t)zin * sum);
+}
+
+static void fill_q8_grouped(job *j) {
+  const dst_node *nd = j->nd;
+  const int taps = nd->kh * nd->kw, per_out = nd->cg * taps;
+  tap_offsets(j);
+  for (int o = 0; o < nd->o; o++) {
+    for (int t = 0; t < taps; t++)
+      for (int ch = 0; ch < nd->cg; ch++) j->a.qw[((size_t)o * taps + t) * nd->cg + ch] = nd->qw[(size_t)o * per_out + ch * taps + t];
+    j->a.qbias[o] = q8_bias(j, o);
+    j->a.qreq[o] = nd->qreq[2 * o], j->a.qreq[nd->o + o] = nd->qreq[2 * o + 1];
+  }
+}
+
+static void fill_q8(job *j) {
+  const dst_node *nd = j->nd;
+  const dst_step *s = j->s;
+  const int dense = s->path == DST_PATH_DENSE16, groups = dense ? 0 : dst_uhp_groups(nd);
+  for (int b = 0; b < s->nblocks; b++) {
+    int8_t *w = j->a.qw + b * s->w_bstride;
+    int e = 0;
+    for (int g = 0; dense ? e < s->n_off : g < groups; g++) {
+      int js[16], n = 1, pos = 0;
+      if (!dense) n = kept(nd, b * 16, g, js);
+      for (int k = 0; k < n; k++, e++) {
+        pos = dense ? q8_dense_pos(nd, e) : dst_uhp_position(nd, g, js[k]);
+        if (dense && b == 0) j->a.off[e] = in_offset(s, nd, pos / (nd->kh * nd->kw), pos % (nd->kh * nd->kw));
+        else if (!dense && !j->p->compact) j->a.off[b * s->off_bstride + e] = group_offset(s, nd, g, js[k]);
+        for (int l = 0; l < 16; l++) w[((e / 2) * 16 + l) * 2 + e % 2] = q8_weight(nd, b * 16 + l, pos);
+      }
+    }
+    for (int l = 0; l < 16; l++) {
+      const int o = b * 16 + l;
+      int32_t *bias = j->a.qbias + b * 16, *mult = j->a.qreq + b * 32, *shift = mult + 16;
+      if (o >= nd->o) {
+        bias[l] = 0, mult[l] = 1 << 30, shift[l] = 31;
+        continue;
+      }
+      bias[l] = q8_bias(j, o);
+      mult[l] = nd->qreq[2 * o], shift[l] = nd->qreq[2 * o + 1];
+    }
+  }
+  if (dense || !j->p->compact) return;
+  if (nd->flat)
+    for (int g = 0; g < groups; g++)
+      for (int pos = 0; pos < nd->m; pos++) j->a.off[g * nd->m + pos] = group_offset(s, nd, g, pos);
+  else
+    tap_offsets(j);
+  fill_pattern(j);
+}
+
 static const struct {
   void (*layout)(job *, carver *);
   void (*fill)(job *);
@@ -374,14 +473,20 @@ size_t dst_pack_scratch_bytes(const dst_node *nd) {
 size_t dst_pack(const dst_plan *p, dst_step *s, const dst_node *nd, void *mem, void *scratch, dst_pack_counts *counts) {
   job j = {p, s, nd, {0}, {0}, scratch};
   carver c = {mem, 0};
-  PACKERS[s->path].layout(&j, &c);
-  j.a.bias = carve(&c, &j.n.bias, sizeof(float), (size_t)s->nblocks * s->ob);
+  if (p->int8) (s->path == DST_PATH_GROUPED ? layout_q8_grouped : layout_q8)(&j, &c);
+  else PACKERS[s->path].layout(&j, &c);
+  if (!p->int8) j.a.bias = carve(&c, &j.n.bias, sizeof(float), (size_t)s->nblocks * s->ob);
   if (counts) *counts = j.n;
   const size_t bytes = (c.used + 63) & ~(size_t)63;
   if (!mem) return bytes;
   memset(mem, 0, bytes);
-  for (int o = 0; o < nd->o; o++) j.a.bias[o] = nd->bias[o];
-  PACKERS[s->path].fill(&j);
+  if (p->int8) {
+    (s->path == DST_PATH_GROUPED ? fill_q8_grouped : fill_q8)(&j);
+  } else {
+    for (int o = 0; o < nd->o; o++) j.a.bias[o] = nd->bias[o];
+    PACKERS[s->path].fill(&j);
+  }
   s->w = j.a.w, s->bias = j.a.bias, s->off = j.a.off, s->idx = j.a.idx, s->rowptr = j.a.rowptr, s->pidx = j.a.pidx, s->kept = j.a.kept;
+  s->qw = j.a.qw, s->qbias = j.a.qbias, s->qreq = j.a.qreq;
   return bytes;
 }

@@ -12,7 +12,7 @@
 
 /* Elements of each array dst_pack filled, for a host that copies them out (the C exporter). */
 typedef struct dst_pack_counts {
-  size_t w, bias, off, idx, rowptr, pidx, kept;
+  size_t w, bias, off, idx, rowptr, pidx, kept, qw, qbias, qreq;
 } dst_pack_counts;
 
 /* Working space dst_pack needs for node nd. */

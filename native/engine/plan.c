@@ -73,6 +73,10 @@ size_t dst_plan_mem_bytes(const dst_model *m) {
 }
 
 static int choose_path(const dst_node *nd, const dst_target *t) {
+  if (t->int8) {
+    if (nd->groups > 1) return DST_PATH_GROUPED;
+    return nd->pattern == DST_PAT_UHP && nd->block % 16 == 0 ? DST_PATH_SPARSE16 : DST_PATH_DENSE16;
+  }
   if (nd->groups > 1) return nd->cg == 1 && nd->o == nd->groups ? DST_PATH_DEPTHWISE : DST_PATH_GROUPED;
   if (nd->pattern == DST_PAT_CSR) return DST_PATH_CSR;
   if (nd->pattern == DST_PAT_DENSE) return DST_PATH_DENSE16;
@@ -123,7 +127,8 @@ static int readers(const dst_model *m, int v) {
 }
 
 static void plan_fusions(const dst_model *m, const dst_target *t, dst_step *steps) {
-  for (int i = 0; i + 1 < m->n_nodes; i++) {
+  /* int8: every node runs alone (a fused add would need the conv's codes before its own requantization) */
+  for (int i = 0; i + 1 < m->n_nodes && !t->int8; i++) {
     const dst_node *c = &m->nodes[i], *p = &m->nodes[i + 1];
     dst_step *s = &steps[i];
     const int alone = readers(m, i + 1) == 1;
@@ -306,6 +311,7 @@ int dst_plan_build(const dst_model *m, const dst_target *t, void *mem, dst_plan 
   plan_mem pm;
   memset(mem, 0, carve_all(m, &c, &pm));
   *p = (dst_plan){.n_nodes = m->n_nodes, .output = m->output, .crop_h = m->crop_h, .crop_w = m->crop_w, .compact = t->compact,
+                  .int8 = t->int8, .in_qz = m->in_qz, .in_qs = m->in_qs,
                   .input = m->input, .out_shape = m->out_shape, .nodes = m->nodes, .steps = pm.steps, .val_at = pm.val_at,
                   .border = pm.border, .mean = m->mean, .std = m->std};
   dst_step *steps = pm.steps;
@@ -327,6 +333,7 @@ enum { DST_OPS_NAMES(DST_OP_ENUM) USES_COUNT };
 
 int dst_plan_ops_used(const dst_plan *p, const char **names) {
   static const char *const all[] = {DST_OPS_NAMES(DST_OP_NAME)};
+  if (p->int8) return 0; /* int8 runs its own ops (kernels/ops_q8.h) */
   int used[USES_COUNT] = {0};
   for (int i = 0; i < p->n_nodes; i++) {
     const dst_step *s = &p->steps[i];

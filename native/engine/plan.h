@@ -34,6 +34,8 @@ typedef struct dst_target {
    * buffer, not the whole conv output; im2col runs a few rows at a time.
    */
   int compact;
+  /* An int8 model (graph.h): int8 paths (dense16, sparse16 for blocks of 16), no fusions, the arena in bytes. */
+  int int8;
 } dst_target;
 
 /* Integer fields of a step: X(name). */
@@ -67,10 +69,15 @@ typedef struct dst_step {
   const int32_t *off, *idx, *rowptr;
   /* compact UHP: per pattern block and group, a pattern index of `bits` bits, LSB first; kept[index * n + k] its positions */
   const uint8_t *pidx, *kept;
+  /* int8 (kernels/q8.h): weight pairs (w_bstride bytes per block); per block 16 biases, 16 multipliers then 16 shifts */
+  const int8_t *qw;
+  const int32_t *qbias, *qreq;
 } dst_step;
 
 /* Integer fields of a plan. */
-#define DST_PLAN_INT_FIELDS(X) X(n_nodes) X(output) X(crop_h) X(crop_w) X(compact)
+#define DST_PLAN_INT_FIELDS(X) X(n_nodes) X(output) X(crop_h) X(crop_w) X(compact) X(int8) X(in_qz)
+/* Float fields of a plan: the int8 input's scale. */
+#define DST_PLAN_FLOAT_FIELDS(X) X(in_qs)
 #define DST_PLAN_SIZE_FIELDS(X) X(arena_floats) X(scratch_ints) X(peak_step)
 
 struct dst_ops;
@@ -79,7 +86,10 @@ typedef struct dst_plan {
 #define DST_DECLARE_INT(f) int f;
   DST_PLAN_INT_FIELDS(DST_DECLARE_INT)
 #undef DST_DECLARE_INT
-  ptrdiff_t arena_floats, scratch_ints, peak_step; /* peak_step: the step whose live buffers end furthest in the arena */
+  /* arena_floats: elements of the arena, floats or (int8 plans) bytes; peak_step: the step whose live buffers end furthest in it */
+  ptrdiff_t arena_floats, scratch_ints, peak_step;
+  float in_qs;                /* int8: the input's scale (its zero point is in_qz) */
+  const int8_t *qlut;         /* int8: per input channel, the code of each 8-bit pixel value (256 entries), or NULL */
   dst_shape input, out_shape;
   const dst_node *nodes;
   const dst_step *steps;

@@ -11,6 +11,7 @@
 
 #define HEADER_BYTES 32
 #define FORMAT_VERSION 1
+#define INT8_VERSION 2 /* int8 models */
 #define MAX_DIM 65535
 #define MAX_ELEMS (1l << 26)   /* per activation or weight tensor */
 #define MAX_NODES 100000
@@ -24,6 +25,8 @@ typedef struct {
   const dst_json *sections;
   size_t n_sections;
   const char *node; /* name of the node being read, for messages */
+  int int8;         /* a version-2 (int8) file */
+  const uint8_t *scales; /* int8: the weight scales of the layer being read */
   char *err;
   size_t errlen;
 } reader;
@@ -74,6 +77,31 @@ static int get_ints(reader *r, const dst_json *obj, const char *key, int n, int 
 static const char *get_str(const dst_json *obj, const char *key) {
   const dst_json *v = dst_json_get(obj, key);
   return v && v->type == DST_JSTR ? v->str : NULL;
+}
+
+static int str_is(const char *s, const char *want) { return s && strcmp(s, want) == 0; }
+
+/* An int8 value's "q": scale a finite float32 > 0, zero point in -128..127. */
+static int get_q(reader *r, const dst_json *obj, const char *where, float *scale, int *zero) {
+  const dst_json *q = dst_json_get(obj, "q");
+  if (!q || q->type != DST_JOBJ) return fail(r, "%s: 'q' must be an object {scale, zeroPoint} in an int8 file", where);
+  const dst_json *sc = dst_json_get(q, "scale");
+  if (!sc || sc->type != DST_JNUM || !(sc->num > 0) || !isfinite((float)sc->num) || (float)sc->num <= 0.0f)
+    return fail(r, "%s: q.scale must be a finite number > 0", where);
+  if (!is_int(dst_json_get(q, "zeroPoint"), -128, 127)) return fail(r, "%s: q.zeroPoint must be an integer in -128..127", where);
+  *scale = (float)sc->num;
+  *zero = (int)dst_json_get(q, "zeroPoint")->num;
+  return 0;
+}
+
+/* A requantization (mult, shift) as uhp-format.md bounds it. */
+static int requant_ok(int64_t mult, int64_t shift) { return mult >= (1ll << 30) && mult <= 0x7fffffffll && shift >= 1 && shift <= 62; }
+
+static int32_t le32s(const uint8_t *p) {
+  const uint32_t u = le32(p);
+  int32_t v;
+  memcpy(&v, &u, sizeof v);
+  return v;
 }
 
 /* Section named by data[key]: checked to hold exactly `bytes` bytes. NULL with err set when absent or wrong. */
@@ -132,6 +160,41 @@ static int window(reader *r, int size, int k, int s, int p, int d, int *out) {
   return 0;
 }
 
+/* Weight i of the file's values into flat position at of the layer: float32, or int8 kept as is and scaled for the planner. */
+static void put_weight(const reader *r, dst_node *nd, long at, const uint8_t *v, long i) {
+  if (!r->int8) {
+    nd->dense[at] = lef32(v + 4 * i);
+    return;
+  }
+  const int8_t q = (int8_t)v[i];
+  const long per_out = (long)nd->cg * nd->kh * nd->kw;
+  nd->qw[at] = q;
+  nd->dense[at] = (float)q * lef32(r->scales + 4 * (at / per_out));
+}
+
+/* An int8 layer's integer bias, requantization and weight scales (version 2); its float bias stays zero. */
+static int read_quant_layer(reader *r, dst_node *nd, const dst_json *data, const uint8_t *qbias, long total) {
+  int missing;
+  const uint8_t *sc = section(r, data, "scales", (uint64_t)nd->o * 4, 1, &missing);
+  const uint8_t *rq = sc ? section(r, data, "requant", (uint64_t)nd->o * 8, 1, &missing) : NULL;
+  if (!rq) return -1;
+  r->scales = sc;
+  nd->qw = calloc((size_t)total, 1);
+  nd->qbias = malloc(sizeof *nd->qbias * (size_t)nd->o);
+  nd->qreq = malloc(sizeof *nd->qreq * 2 * (size_t)nd->o);
+  if (!nd->qw || !nd->qbias || !nd->qreq) return fail(r, "out of memory");
+  for (int o = 0; o < nd->o; o++) {
+    const float scale = lef32(sc + 4 * o);
+    if (!(scale > 0.0f) || !isfinite(scale)) return fail(r, "weight scale of output channel %d must be a finite number > 0", o);
+    nd->bias[o] = 0.0f;
+    nd->qbias[o] = le32s(qbias + 4 * o);
+    nd->qreq[2 * o] = le32s(rq + 8 * o), nd->qreq[2 * o + 1] = le32s(rq + 8 * o + 4);
+    if (!requant_ok(nd->qreq[2 * o], nd->qreq[2 * o + 1]))
+      return fail(r, "requantization of output channel %d (mult %d, shift %d) is outside mult 2^30..2^31-1, shift 1..62", o, nd->qreq[2 * o], nd->qreq[2 * o + 1]);
+  }
+  return 0;
+}
+
 static int read_weights(reader *r, dst_node *nd, const dst_json *node) {
   const dst_json *pat = dst_json_get(node, "pattern"), *data = dst_json_get(node, "data");
   if (!pat || pat->type != DST_JOBJ || !data || data->type != DST_JOBJ) return fail(r, "'pattern' and 'data' must be objects");
@@ -142,15 +205,17 @@ static int read_weights(reader *r, dst_node *nd, const dst_json *node) {
   nd->bias = calloc((size_t)nd->o, sizeof(float));
   if (!nd->dense || !nd->bias) return fail(r, "out of memory");
   int missing;
-  const uint8_t *b = section(r, data, "bias", (uint64_t)nd->o * 4, 0, &missing);
-  if (!b && !missing) return -1;
+  const uint8_t *b = section(r, data, "bias", (uint64_t)nd->o * 4, r->int8, &missing);
+  if (!b && (!missing || r->int8)) return -1;
   for (int i = 0; b && i < nd->o; i++) nd->bias[i] = lef32(b + 4 * i);
+  if (r->int8 && read_quant_layer(r, nd, data, b, total)) return -1;
+  const int vbytes = r->int8 ? 1 : 4;
 
   if (kind && strcmp(kind, "dense") == 0) {
     nd->pattern = DST_PAT_DENSE;
-    const uint8_t *v = section(r, data, "values", (uint64_t)total * 4, 1, &missing);
+    const uint8_t *v = section(r, data, "values", (uint64_t)total * vbytes, 1, &missing);
     if (!v) return -1;
-    for (long i = 0; i < total; i++) nd->dense[i] = lef32(v + 4 * i);
+    for (long i = 0; i < total; i++) put_weight(r, nd, i, v, i);
     return 0;
   }
   if (kind && strcmp(kind, "unstructured") == 0) {
@@ -161,7 +226,7 @@ static int read_weights(reader *r, dst_node *nd, const dst_json *node) {
     if (!rp) return -1;
     const uint8_t *ci = section(r, data, "colidx", (uint64_t)nnz * 4, 1, &missing);
     if (!ci) return -1;
-    const uint8_t *v = section(r, data, "values", (uint64_t)nnz * 4, 1, &missing);
+    const uint8_t *v = section(r, data, "values", (uint64_t)nnz * vbytes, 1, &missing);
     if (!v) return -1;
     if (le32(rp) != 0 || le32(rp + 4l * nd->o) != (uint32_t)nnz) return fail(r, "CSR row pointers must run from 0 to nnz (%d)", nnz);
     for (int o = 0; o < nd->o; o++) {
@@ -171,7 +236,7 @@ static int read_weights(reader *r, dst_node *nd, const dst_json *node) {
         uint32_t col = le32(ci + 4l * k);
         if (col >= (uint32_t)per_out || (k > a && col <= le32(ci + 4l * (k - 1))))
           return fail(r, "CSR row %d: column %u out of range 0..%ld or not increasing", o, col, per_out - 1);
-        nd->dense[(long)o * per_out + col] = lef32(v + 4l * k);
+        put_weight(r, nd, (long)o * per_out + col, v, k);
       }
     }
     return 0;
@@ -193,7 +258,7 @@ static int read_weights(reader *r, dst_node *nd, const dst_json *node) {
   dst_uhp_combinations(nd->m, nd->n, combos);
   int groups = dst_uhp_groups(nd), blocks = (nd->o + nd->block - 1) / nd->block;
   uint64_t n_idx = (uint64_t)blocks * groups;
-  const uint8_t *v = section(r, data, "values", (uint64_t)nd->o * groups * nd->n * 4, 1, &missing);
+  const uint8_t *v = section(r, data, "values", (uint64_t)nd->o * groups * nd->n * vbytes, 1, &missing);
   const uint8_t *ix = v ? section(r, data, "indices", (n_idx * bits + 7) / 8, 1, &missing) : NULL;
   nd->mask = ix ? calloc((size_t)n_idx * nd->m, 1) : NULL;
   if (!ix || !nd->mask) {
@@ -217,8 +282,8 @@ static int read_weights(reader *r, dst_node *nd, const dst_json *node) {
         for (int j = 0; j < nd->m; j++) {
           if (!mk[j]) continue;
           int pos = dst_uhp_position(nd, g, j);
-          float val = lef32(v + 4 * (((size_t)o * groups + g) * nd->n + k++));
-          if (pos >= 0) nd->dense[(long)o * per_out + pos] = val;
+          const size_t at = ((size_t)o * groups + g) * nd->n + k++;
+          if (pos >= 0) put_weight(r, nd, (long)o * per_out + pos, v, (long)at);
         }
       }
     }
@@ -321,6 +386,7 @@ static int read_input(reader *r, dst_model *m, const dst_json *root) {
   m->input = (dst_shape){3, s[0], s[1], s[2]};
   if (shape_ok(r, m->input)) return -1;
   m->crop_h = s[1], m->crop_w = s[2];
+  if (r->int8 && get_q(r, in, "input", &m->in_qs, &m->in_qz)) return -1;
   const dst_json *crop = dst_json_get(in, "cropFrom");
   if (crop && crop->type != DST_JNULL) {
     int c[2];
@@ -343,6 +409,39 @@ static int read_input(reader *r, dst_model *m, const dst_json *root) {
       dst[i] = (float)e->num;
     }
   }
+  return 0;
+}
+
+/* Scale and zero point of value v (0: the input) of an int8 model. */
+static void value_q(const dst_model *m, int v, float *scale, int *zero) {
+  *scale = v ? m->nodes[v - 1].qs : m->in_qs;
+  *zero = v ? m->nodes[v - 1].qz : m->in_qz;
+}
+
+/* An add's "requant": [[ma, sa], [mb, sb], [mo, so]]. */
+static int read_add_requant(reader *r, dst_node *nd, const dst_json *node) {
+  const dst_json *rq = dst_json_get(node, "requant");
+  if (!rq || rq->type != DST_JARR || rq->len != 3) return fail(r, "'requant' must be [[ma, sa], [mb, sb], [mo, so]] in an int8 file");
+  int i = 0;
+  for (const dst_json *pair = rq->child; pair; pair = pair->next, i++) {
+    const dst_json *mult = pair->type == DST_JARR && pair->len == 2 ? pair->child : NULL;
+    if (!mult || !is_int(mult, 1073741824.0, 2147483647.0) || !is_int(mult->next, 1, 62))
+      return fail(r, "requant[%d] must be [mult, shift] with mult in 2^30..2^31-1 and shift in 1..62", i);
+    nd->rq[2 * i] = (int32_t)mult->num, nd->rq[2 * i + 1] = (int32_t)mult->next->num;
+  }
+  return 0;
+}
+
+/* The q of node nd's output, and what int8 models require of its op. */
+static int read_node_quant(reader *r, const dst_model *m, dst_node *nd, const dst_json *node) {
+  if (nd->op == DST_OP_SOFTMAX) return fail(r, "softmax cannot run in int8; an int8 model ends with its scores");
+  if (get_q(r, node, "node", &nd->qs, &nd->qz)) return -1;
+  if (nd->op == DST_OP_ADD) return read_add_requant(r, nd, node);
+  if (nd->op == DST_OP_CONV || nd->op == DST_OP_LINEAR) return 0;
+  float s;
+  int z;
+  value_q(m, nd->in[0], &s, &z);
+  if (s != nd->qs || z != nd->qz) return fail(r, "q must equal its input's q (scale %g, zero point %d): this op keeps the codes as they are", (double)s, z);
   return 0;
 }
 
@@ -382,6 +481,7 @@ static int read_graph(reader *r, dst_model *m, const dst_json *root) {
     }
     for (int v = 0; v <= i; v++) if (strcmp(names[v], output) == 0) { fail(r, "value '%s' is defined twice", output); goto done; }
     if (read_node(r, nd, node, shapes)) goto done;
+    if (r->int8 && read_node_quant(r, m, nd, node)) goto done;
     if ((int)inputs->len != nd->n_in) { fail(r, "op needs %d inputs, got %zu", nd->n_in, inputs->len); goto done; }
     names[i + 1] = output;
     shapes[i + 1] = nd->out_shape;
@@ -406,7 +506,9 @@ int dst_model_read(dst_model *m, const uint8_t *bytes, size_t len, char *err, si
   if (memcmp(bytes, MAGIC, 8) != 0) return fail(&r, "bad magic: not a .uhp model file");
   uint32_t version = le32(bytes + 8), json_len = le32(bytes + 12), json_crc = le32(bytes + 16), count = le32(bytes + 20);
   uint64_t file_len = le64(bytes + 24);
-  if (version != FORMAT_VERSION) return fail(&r, "format version %u is not supported (this engine reads version %d)", version, FORMAT_VERSION);
+  if (version != FORMAT_VERSION && version != INT8_VERSION)
+    return fail(&r, "format version %u is not supported (this engine reads versions %d and %d)", version, FORMAT_VERSION, INT8_VERSION);
+  r.int8 = m->int8 = version == INT8_VERSION;
   if (file_len != len) return fail(&r, "file is %zu bytes but its header says %llu: truncated or extended", len, (unsigned long long)file_len);
   if (json_len > len - HEADER_BYTES) return fail(&r, "header JSON length %u runs past the end of the file", json_len);
   if (count > MAX_SECTIONS) return fail(&r, "header claims %u sections", count);
@@ -419,7 +521,8 @@ int dst_model_read(dst_model *m, const uint8_t *bytes, size_t len, char *err, si
   if (dst_json_parse(&doc, (const char *)bytes + HEADER_BYTES, json_len, err, errlen)) return -1;
   int rc = -1;
   if (doc.root->type != DST_JOBJ) fail(&r, "header JSON must be an object");
-  else if (!is_int(dst_json_get(doc.root, "version"), FORMAT_VERSION, FORMAT_VERSION)) fail(&r, "header JSON 'version' must be %d", FORMAT_VERSION);
+  else if (!is_int(dst_json_get(doc.root, "version"), version, version)) fail(&r, "header JSON 'version' must be %u, as the file header says", version);
+  else if (version == INT8_VERSION && !str_is(get_str(doc.root, "quant"), "int8")) fail(&r, "header JSON 'quant' must be \"int8\" in a version %d file", INT8_VERSION);
   else if (!read_sections(&r, doc.root, count, HEADER_BYTES + (size_t)json_len) && !read_graph(&r, m, doc.root)) rc = 0;
   dst_json_free(&doc);
   if (rc) dst_model_free(m);
@@ -431,6 +534,9 @@ void dst_model_free(dst_model *m) {
     free(m->nodes[i].dense);
     free(m->nodes[i].mask);
     free(m->nodes[i].bias);
+    free(m->nodes[i].qw);
+    free(m->nodes[i].qbias);
+    free(m->nodes[i].qreq);
   }
   free(m->nodes);
   free(m->mean);

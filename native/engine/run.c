@@ -98,7 +98,7 @@ static int next_index(bit_reader *r, int bits) {
  * kept position from its group's start, the group's tap offset plus its first
  * channel (flat groups: each position's own offset).
  */
-static void expand_block(const dst_step *s, const dst_node *nd, int pattern_block, int32_t *off) {
+void dst_expand_block(const dst_step *s, const dst_node *nd, int pattern_block, int32_t *off) {
   /* locals: the int32_t stores below could alias the step's fields, which the compiler would then reload per entry */
   const int n = nd->n, m = nd->m, bits = s->bits, groups = s->n_groups, flat = nd->flat, per_tap = nd->cg / nd->m;
   const int32_t *start = s->off;
@@ -191,7 +191,7 @@ static void run_task(void *arg, int task) {
         expand_lanes(s, nd, b, c->r->scratch);
         t.idx = c->r->scratch;
       } else if (s->pidx) {
-        expand_block(s, nd, b * s->ob / nd->block, c->r->scratch);
+        dst_expand_block(s, nd, b * s->ob / nd->block, c->r->scratch);
         t.off = c->r->scratch;
       }
       kernel_of(c->r->k, s, nd)(&t);

@@ -12,6 +12,7 @@
 
 #include "kernels/kernels.h"
 #include "kernels/ops.h"
+#include "kernels/q8.h"
 #include "plan.h"
 
 /*
@@ -67,5 +68,18 @@ int dst_run(const dst_plan *p, const dst_kernels *k, float *arena, int32_t *scra
 
 /* Multiply-adds conv step i performs per image: a UHP layer run dense counts all of them. */
 long dst_step_macs(const dst_plan *p, int i);
+
+/* Compact UHP (plan.h): the entry offsets of the output channels of pattern block pattern_block, into off (step s's n_off of them). */
+void dst_expand_block(const dst_step *s, const dst_node *nd, int pattern_block, int32_t *off);
+
+/*
+ * One image through an int8 plan (uhp-format.md, version 2): in or in_u8 as
+ * for dst_run, quantized as the input's q says (in_u8 through plan->qlut
+ * when set: no float at all); out receives the output dequantized, out_q
+ * (when not NULL) its codes. arena holds plan->arena_floats bytes (64-byte
+ * aligned). Returns 0, or -1 for a float image holding a NaN or an infinity.
+ */
+int dst_run_q8(const dst_plan *p, const dst_q8_kernels *k, int8_t *arena, int32_t *scratch, const dst_sched *sched, const float *in,
+               const uint8_t *in_u8, float *out, int8_t *out_q);
 
 #endif

@@ -37,6 +37,8 @@ export interface Model {
   readonly schedule: Schedule;
   /** Bytes of packed weights plus the activation arena. */
   readonly memoryBytes: number;
+  /** An int8 model (.uhp version 2): integer inference, scores dequantized from the output codes. */
+  readonly int8: boolean;
   /** Runs `batch` images stored one after another in CHW order. */
   run(input: Float32Array, batch?: number): Float32Array;
   setThreads(threads: number): void;
@@ -91,6 +93,7 @@ export function loadModelBytes(bytes: Uint8Array, name: string, options: LoadOpt
       return native.info(live()).schedule;
     },
     memoryBytes: info.memoryBytes,
+    int8: info.int8,
     run(input: Float32Array, batch = 1) {
       if (!Number.isInteger(batch) || batch < 1) throw new ConfigError('batch', `must be a positive integer, got ${batch}`);
       if (!(input instanceof Float32Array) || input.length !== perImage * batch) {

@@ -13,6 +13,7 @@ export interface EngineInfo {
   threads: number;
   memoryBytes: number;
   schedule: Schedule;
+  int8: boolean;
 }
 
 /** Who runs an image when threads > 1: the pool always (default), the caller alone, or whichever recent images found faster. */

@@ -151,7 +151,7 @@ static handle *handle_call(napi_env env, napi_callback_info cbinfo, size_t want,
 /* By enum dst_schedule. */
 static const char *const SCHEDULES[] = {"pool", "caller", "auto"};
 
-/* info(handle) -> { inputShape, outputShape, isa, threads, memoryBytes, schedule } */
+/* info(handle) -> { inputShape, outputShape, isa, threads, memoryBytes, schedule, int8 } */
 static napi_value info(napi_env env, napi_callback_info cbinfo) {
   napi_value argv[1];
   handle *h = handle_call(env, cbinfo, 1, argv, "info(handle)");
@@ -171,6 +171,8 @@ static napi_value info(napi_env env, napi_callback_info cbinfo) {
   CALL(env, napi_set_named_property(env, obj, "memoryBytes", v));
   CALL(env, napi_create_string_utf8(env, SCHEDULES[dst_engine_schedule(h->e)], NAPI_AUTO_LENGTH, &v));
   CALL(env, napi_set_named_property(env, obj, "schedule", v));
+  CALL(env, napi_get_boolean(env, dst_engine_plan(h->e)->int8 != 0, &v));
+  CALL(env, napi_set_named_property(env, obj, "int8", v));
   return obj;
 }
 
@@ -301,8 +303,12 @@ static napi_value node_object(napi_env env, const dst_node *nd) {
   if (napi_create_object(env, &obj) != napi_ok) return NULL;
 #define DST_SET(f) if (set_num(env, obj, #f, nd->f)) return NULL;
   DST_NODE_INT_FIELDS(DST_SET)
+  DST_SET(qs)
 #undef DST_SET
+  int rq[6];
+  for (int i = 0; i < 6; i++) rq[i] = nd->rq[i];
   if (napi_set_named_property(env, obj, "in", int_array(env, nd->in, 2)) != napi_ok ||
+      napi_set_named_property(env, obj, "rq", int_array(env, rq, 6)) != napi_ok ||
       napi_set_named_property(env, obj, "in_shape", shape_object(env, nd->in_shape)) != napi_ok ||
       napi_set_named_property(env, obj, "out_shape", shape_object(env, nd->out_shape)) != napi_ok)
     return NULL;
@@ -323,7 +329,8 @@ static napi_value step_object(napi_env env, const dst_step *s, const dst_pack_co
     {"w", napi_float32_array, s->w, n->w, 4}, {"bias", napi_float32_array, s->bias, n->bias, 4},
     {"off", napi_int32_array, s->off, n->off, 4}, {"idx", napi_int32_array, s->idx, n->idx, 4},
     {"rowptr", napi_int32_array, s->rowptr, n->rowptr, 4}, {"pidx", napi_uint8_array, s->pidx, n->pidx, 1},
-    {"kept", napi_uint8_array, s->kept, n->kept, 1},
+    {"kept", napi_uint8_array, s->kept, n->kept, 1}, {"qw", napi_int8_array, s->qw, n->qw, 1},
+    {"qbias", napi_int32_array, s->qbias, n->qbias, 4}, {"qreq", napi_int32_array, s->qreq, n->qreq, 4},
   };
   for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
     if (napi_set_named_property(env, arrays, a[i].key, typed_copy(env, a[i].type, a[i].src, a[i].n, a[i].bytes)) != napi_ok) return NULL;
@@ -348,6 +355,7 @@ static napi_value plan(napi_env env, napi_callback_info cbinfo) {
 #define DST_SET(f) if (set_num(env, head, #f, (double)p->f)) return throw_msg(env, "node-api call failed");
   DST_PLAN_INT_FIELDS(DST_SET)
   DST_PLAN_SIZE_FIELDS(DST_SET)
+  DST_PLAN_FLOAT_FIELDS(DST_SET)
 #undef DST_SET
   CALL(env, napi_set_named_property(env, head, "input", shape_object(env, p->input)));
   CALL(env, napi_set_named_property(env, head, "out_shape", shape_object(env, p->out_shape)));
@@ -375,6 +383,7 @@ static napi_value plan(napi_env env, napi_callback_info cbinfo) {
   CALL(env, napi_set_named_property(env, out, "valAt", val_at));
   CALL(env, napi_set_named_property(env, out, "mean", typed_copy(env, napi_float32_array, p->mean, (size_t)p->input.c, 4)));
   CALL(env, napi_set_named_property(env, out, "std", typed_copy(env, napi_float32_array, p->std, (size_t)p->input.c, 4)));
+  CALL(env, napi_set_named_property(env, out, "qlut", typed_copy(env, napi_int8_array, p->qlut, (size_t)p->input.c * 256, 1)));
   return out;
 }
 

@@ -1,0 +1,85 @@
+#include "ops_q8.h"
+
+#include <string.h>
+
+#include "q8.h"
+
+void dst_q8_fill_border(int8_t *x, int h, int w, int c, int bh, int bw, int8_t z) {
+  const size_t row = (size_t)(w + 2 * bw) * c;
+  for (int i = 0; i < h + 2 * bh; i++) {
+    int8_t *r = x + i * row;
+    if (i < bh || i >= h + bh) {
+      memset(r, z, row);
+      continue;
+    }
+    memset(r, z, (size_t)bw * c);
+    memset(r + (size_t)(bw + w) * c, z, (size_t)bw * c);
+  }
+}
+
+void dst_q8_pad(const int8_t *x, ptrdiff_t x_row, int h, int w, int c, int ph, int pw, int8_t z, int8_t *out) {
+  const size_t row = (size_t)(w + 2 * pw) * c;
+  dst_q8_fill_border(out, h, w, c, ph, pw, z);
+  for (int i = 0; i < h; i++) memcpy(out + (i + ph) * row + (size_t)pw * c, x + i * x_row, (size_t)w * c);
+}
+
+void dst_q8_add(const int8_t *a, const int8_t *b, size_t n, int za, int zb, const int32_t *rq, int zo, int lo, int8_t *y) {
+  for (size_t i = 0; i < n; i++) {
+    const int32_t sa = dst_q8_requant((int64_t)(a[i] - za) << 20, rq[0], rq[1]);
+    const int32_t sb = dst_q8_requant((int64_t)(b[i] - zb) << 20, rq[2], rq[3]);
+    y[i] = dst_q8_clamp(zo + dst_q8_requant((int64_t)sa + sb, rq[4], rq[5]), lo);
+  }
+}
+
+void dst_q8_relu(const int8_t *x, size_t n, int z, int8_t *y) {
+  for (size_t i = 0; i < n; i++) y[i] = x[i] < z ? (int8_t)z : x[i];
+}
+
+void dst_q8_pool(const int8_t *x, int h, int w, int c, int kh, int kw, int sh, int sw, int ph, int pw, int oh, int ow, int is_max, int z,
+                 int8_t *y) {
+  for (int oy = 0; oy < oh; oy++)
+    for (int ox = 0; ox < ow; ox++)
+      for (int ch = 0; ch < c; ch++) {
+        int32_t best = -128;
+        int64_t sum = 0;
+        for (int i = 0; i < kh; i++) {
+          const int iy = oy * sh - ph + i;
+          if (iy < 0 || iy >= h) continue;
+          for (int j = 0; j < kw; j++) {
+            const int ix = ox * sw - pw + j;
+            if (ix < 0 || ix >= w) continue;
+            const int32_t v = x[((size_t)iy * w + ix) * c + ch];
+            best = v > best ? v : best;
+            sum += v - z;
+          }
+        }
+        y[((size_t)oy * ow + ox) * c + ch] = is_max ? (int8_t)best : dst_q8_clamp(z + dst_q8_div_round(sum, kh * kw), -128);
+      }
+}
+
+void dst_q8_global_avgpool(const int8_t *x, int h, int w, int c, int z, int8_t *y) {
+  for (int ch = 0; ch < c; ch++) {
+    int64_t sum = 0;
+    for (int p = 0; p < h * w; p++) sum += x[(size_t)p * c + ch] - z;
+    y[ch] = dst_q8_clamp(z + dst_q8_div_round(sum, h * w), -128);
+  }
+}
+
+void dst_q8_hwc_to_chw(const int8_t *x, int h, int w, int c, int8_t *y) {
+  for (int p = 0; p < h * w; p++)
+    for (int ch = 0; ch < c; ch++) y[(size_t)ch * h * w + p] = x[(size_t)p * c + ch];
+}
+
+void dst_q8_conv_grouped(const dst_q8_task *t, int o, int og, int cg, int taps, const int32_t *tap_off) {
+  for (int p = t->p0; p < t->p1; p++) {
+    const int8_t *x = dst_q8_pixel(t, p);
+    int8_t *y = t->y + dst_q8_out_offset(t, p);
+    for (int oc = 0; oc < o; oc++) {
+      const int8_t *xg = x + oc / og * cg, *w = t->w + (size_t)oc * taps * cg;
+      int32_t acc = t->bias[oc];
+      for (int k = 0; k < taps; k++)
+        for (int c = 0; c < cg; c++) acc += xg[tap_off[k] + c] * w[k * cg + c];
+      y[oc] = dst_q8_out(t, oc, acc);
+    }
+  }
+}

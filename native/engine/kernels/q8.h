@@ -1,0 +1,76 @@
+/*
+ * int8 conv kernels (uhp-format.md, version 2): integer only, so every
+ * kernel set gives the scalar one's results bit for bit.
+ *
+ * Activations are NHWC int8 codes, as for float (kernels.h). A task computes
+ * output pixels [p0, p1) for one block of 16 output channels, from n entries:
+ * entry e reads the code at the pixel's window start plus off[e]. Entries go
+ * in pairs, so a kernel multiplies two codes by two weights per lane at once
+ * (vpmaddwd, smlal, SMLAD): pair q holds lane l's two weights at
+ * w[(q * 16 + l) * 2 + {0, 1}]; an odd n leaves the last pair's second weight
+ * 0 (a kernel then reads entry n - 1 twice).
+ *
+ * acc = bias[l] + sum_e x[e] * w[e][l] (the input's zero point is folded into
+ * bias: padding holds the zero point); y = clamp(zq + R(acc, mult[l],
+ * shift[l]), lo, 127), R as dst_q8_requant computes it.
+ */
+#ifndef DST_Q8_H
+#define DST_Q8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct dst_q8_task {
+  const int8_t *x;
+  ptrdiff_t x_row, x_col;
+  int ow, p0, p1;
+  int8_t *y;          /* output pixel 0, first channel of the block */
+  ptrdiff_t y_pix, y_row;
+  int lanes;          /* valid output channels in the block (<= 16) */
+  int zq, lo;         /* output zero point; lowest code (zq with a fused relu, else -128) */
+  const int32_t *bias, *mult, *shift; /* 16 each */
+  const int8_t *w;    /* the block's weight pairs */
+  const int32_t *off;
+  int n;
+} dst_q8_task;
+
+typedef void (*dst_q8_fn)(const dst_q8_task *t);
+
+typedef struct dst_q8_kernels {
+  dst_q8_fn conv16;
+} dst_q8_kernels;
+
+extern const dst_q8_kernels dst_q8_scalar;
+#if defined(__x86_64__) || defined(_M_X64)
+extern const dst_q8_kernels dst_q8_avx2;
+#endif
+#if defined(__aarch64__)
+extern const dst_q8_kernels dst_q8_neon;
+#endif
+
+/* The scalar kernel by name, for a microcontroller build's table. */
+void dst_q8_scalar_conv16(const dst_q8_task *t);
+
+/* R(x, mult, shift) = (x * mult + 2^(shift - 1)) >> shift in 64 bits, shift arithmetic: rounds half up. */
+static inline int32_t dst_q8_requant(int64_t x, int32_t mult, int32_t shift) {
+  return (int32_t)((x * mult + ((int64_t)1 << (shift - 1))) >> shift);
+}
+
+static inline int8_t dst_q8_clamp(int32_t v, int lo) { return (int8_t)(v < lo ? lo : v > 127 ? 127 : v); }
+
+/* Lane l's code from its accumulator. */
+static inline int8_t dst_q8_out(const dst_q8_task *t, int l, int32_t acc) {
+  return dst_q8_clamp(t->zq + dst_q8_requant(acc, t->mult[l], t->shift[l]), t->lo);
+}
+
+/* Output offset (from y) of output pixel p. */
+static inline ptrdiff_t dst_q8_out_offset(const dst_q8_task *t, int p) {
+  return (ptrdiff_t)(p / t->ow) * t->y_row + (ptrdiff_t)(p % t->ow) * t->y_pix;
+}
+
+/* Window start of output pixel p. */
+static inline const int8_t *dst_q8_pixel(const dst_q8_task *t, int p) {
+  return t->x + (ptrdiff_t)(p / t->ow) * t->x_row + (ptrdiff_t)(p % t->ow) * t->x_col;
+}
+
+#endif
