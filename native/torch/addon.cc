@@ -241,13 +241,33 @@ struct Group {
   std::chrono::milliseconds timeout;
   int rank;
   int size;
+  // After a failed collective Gloo's threads may still wait on a dead peer;
+  // the backend is then leaked rather than destroyed, since its destructor
+  // would join those threads and hold the process for the whole time-out.
+  bool failed = false;
 };
 
+// The store key a rank sets when a collective fails, so that the ranks still
+// waiting on it (on a live peer that gave up) stop within a slice, not at the time-out.
+const char* const kFailedKey = "dst/failed";
+constexpr std::chrono::milliseconds kWaitSlice{500};
+
+// The group with its Gloo backend, for collectives.
 Group& G(const Napi::Value& v) {
   Napi::Env env = v.Env();
   if (!v.IsExternal()) throw Napi::TypeError::New(env, "expected a process group");
   Group* g = v.As<Napi::External<Group>>().Data();
-  if (!g->pg) throw Napi::Error::New(env, "process group was destroyed");
+  if (!g->store) throw Napi::Error::New(env, "process group was destroyed");
+  if (!g->pg) throw Napi::Error::New(env, "process group has no backend yet (distConnect)");
+  return *g;
+}
+
+// The group before or after its backend exists, for the store's keys.
+Group& GS(const Napi::Value& v) {
+  Napi::Env env = v.Env();
+  if (!v.IsExternal()) throw Napi::TypeError::New(env, "expected a process group");
+  Group* g = v.As<Napi::External<Group>>().Data();
+  if (!g->store) throw Napi::Error::New(env, "process group was destroyed");
   return *g;
 }
 
@@ -266,19 +286,152 @@ std::string FirstLine(const std::string& what) {
 // operation and this rank.
 template <typename Enqueue>
 void Collective(Napi::Env env, Group& g, const char* op, Enqueue enqueue) {
+  auto fail = [&](const std::string& why) {
+    g.failed = true;
+    return Napi::Error::New(env, std::string(op) + " failed on rank " + std::to_string(g.rank) + " of " + std::to_string(g.size) + ": " + why);
+  };
   try {
     std::vector<c10::intrusive_ptr<c10d::Work>> works = enqueue();
+    auto deadline = std::chrono::steady_clock::now() + g.timeout;
     for (auto& w : works) {
-      if (!w->wait(g.timeout)) throw std::runtime_error("timed out");
+      // Waits in slices: between them, a failure another rank reported through the store ends this wait too.
+      for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) throw fail("timed out after " + std::to_string(g.timeout.count()) + " ms");
+        try {
+          w->wait(std::min(left, kWaitSlice));
+          break;
+        } catch (const c10::Error&) {
+          // wait() throws both for a slice that ran out and for a failed work; only the latter is completed.
+          if (w->isCompleted()) throw;
+        }
+        if (g.store->check({kFailedKey})) throw fail("stopped: another rank reported a failure");
+      }
     }
+  } catch (const Napi::Error&) {
+    throw;
   } catch (const c10::Error& e) {
-    throw Napi::Error::New(env, std::string(op) + " failed on rank " + std::to_string(g.rank) + " of " +
-                                    std::to_string(g.size) + ": " + FirstLine(e.what_without_backtrace()));
+    throw fail(FirstLine(e.what_without_backtrace()));
   } catch (const std::exception& e) {
-    throw Napi::Error::New(env, std::string(op) + " failed on rank " + std::to_string(g.rank) + " of " +
-                                    std::to_string(g.size) + ": " + FirstLine(e.what()));
+    throw fail(FirstLine(e.what()));
   }
 }
+
+// One store operation; a failure (the store's host gone, a time-out) becomes one line naming it and this rank.
+template <typename Fn>
+void StoreCall(Napi::Env env, Group& g, const char* op, Fn fn) {
+  try {
+    fn();
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(env, std::string(op) + " failed on rank " + std::to_string(g.rank) + " of " + std::to_string(g.size) + ": " +
+                                    FirstLine(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string(op) + " failed on rank " + std::to_string(g.rank) + " of " + std::to_string(g.size) + ": " +
+                                    FirstLine(e.what()));
+  }
+}
+
+// Sums float32 tensors over the group in place; for collectives issued from
+// inside autograd (sync BatchNorm), where there is no Napi env to throw with.
+void AllReduceSum(Group& g, std::vector<torch::Tensor>& ts, const char* op) {
+  try {
+    c10d::AllreduceCoalescedOptions o;
+    o.reduceOp = c10d::ReduceOp::SUM;
+    o.timeout = g.timeout;
+    auto w = g.pg->allreduce_coalesced(ts, o);
+    auto deadline = std::chrono::steady_clock::now() + g.timeout;
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) throw std::runtime_error("timed out after " + std::to_string(g.timeout.count()) + " ms");
+      try {
+        w->wait(std::min(left, kWaitSlice));
+        return;
+      } catch (const c10::Error&) {
+        if (w->isCompleted()) throw;
+      }
+      if (g.store->check({kFailedKey})) throw std::runtime_error("stopped: another rank reported a failure");
+    }
+  } catch (const c10::Error& e) {
+    g.failed = true;
+    throw std::runtime_error(std::string(op) + " failed on rank " + std::to_string(g.rank) + " of " + std::to_string(g.size) + ": " +
+                             FirstLine(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    g.failed = true;
+    std::string what = e.what();
+    if (what.find(" failed on rank ") != std::string::npos) throw;
+    throw std::runtime_error(std::string(op) + " failed on rank " + std::to_string(g.rank) + " of " + std::to_string(g.size) + ": " + what);
+  }
+}
+
+// BatchNorm over the images of every rank (PyTorch's SyncBatchNorm): the
+// forward pass all-reduces per-channel sums (two passes, mean then centred
+// squares, as exact as one process's two-pass statistics); the backward pass
+// all-reduces the two per-channel gradient sums the input gradient needs.
+// Each rank's loss is a mean over its own images, weighted in the gradient
+// all-reduce by its share of the global batch; the input gradient here is
+// that of the global mean divided by the same share, so the two agree.
+struct SyncBatchNormFn : public torch::autograd::Function<SyncBatchNormFn> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor x, torch::Tensor weight, torch::Tensor bias,
+                               torch::Tensor runningMean, torch::Tensor runningVar, double momentum, double eps, int64_t group) {
+    Group& g = *reinterpret_cast<Group*>(group);
+    const int64_t c = x.size(1);
+    std::vector<int64_t> dims{0};
+    for (int64_t d = 2; d < x.dim(); d++) dims.push_back(d);
+    std::vector<int64_t> shape(x.dim(), 1);
+    shape[1] = c;
+    torch::Tensor xc = x.contiguous();
+    const double local = static_cast<double>(x.numel() / c);
+    std::vector<torch::Tensor> first{torch::cat({xc.sum(dims), torch::full({1}, local, x.options())})};
+    AllReduceSum(g, first, "syncBatchNorm");
+    const double total = first[0][c].item<double>();
+    torch::Tensor mean = first[0].narrow(0, 0, c) / total;
+    torch::Tensor xmu = xc - mean.view(shape);
+    std::vector<torch::Tensor> second{(xmu * xmu).sum(dims)};
+    AllReduceSum(g, second, "syncBatchNorm");
+    torch::Tensor var = second[0] / total;
+    torch::Tensor invstd = (var + eps).rsqrt();
+    {
+      torch::NoGradGuard no_grad;
+      if (runningMean.defined()) runningMean.mul_(1 - momentum).add_(mean, momentum);
+      if (runningVar.defined()) runningVar.mul_(1 - momentum).add_(var * (total / std::max(total - 1, 1.0)), momentum);
+    }
+    torch::Tensor xhat = xmu * invstd.view(shape);
+    torch::Tensor y = xhat;
+    if (weight.defined()) y = y * weight.view(shape);
+    if (bias.defined()) y = y + bias.view(shape);
+    ctx->save_for_backward({xhat, invstd, weight});
+    ctx->saved_data["share"] = local / total;
+    ctx->saved_data["total"] = total;
+    ctx->saved_data["group"] = group;
+    ctx->saved_data["hasBias"] = bias.defined();
+    return y;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    torch::Tensor xhat = saved[0], invstd = saved[1], weight = saved[2];
+    Group& g = *reinterpret_cast<Group*>(ctx->saved_data["group"].toInt());
+    const double share = ctx->saved_data["share"].toDouble();
+    const double total = ctx->saved_data["total"].toDouble();
+    const int64_t c = xhat.size(1);
+    std::vector<int64_t> dims{0};
+    for (int64_t d = 2; d < xhat.dim(); d++) dims.push_back(d);
+    std::vector<int64_t> shape(xhat.dim(), 1);
+    shape[1] = c;
+    torch::Tensor dy = grads[0].contiguous();
+    torch::Tensor sumDy = dy.sum(dims);
+    torch::Tensor sumDyXhat = (dy * xhat).sum(dims);
+    std::vector<torch::Tensor> both{torch::cat({sumDy, sumDyXhat}) * share};
+    AllReduceSum(g, both, "syncBatchNorm backward");
+    torch::Tensor meanDy = both[0].narrow(0, 0, c) / total;
+    torch::Tensor meanDyXhat = both[0].narrow(0, c, c) / total;
+    torch::Tensor scale = weight.defined() ? invstd * weight : invstd;
+    torch::Tensor dx = (dy - (meanDy.view(shape) + xhat * meanDyXhat.view(shape)) / share) * scale.view(shape);
+    // Affine gradients stay this rank's own: the gradient all-reduce weights and sums them like every other parameter's.
+    return {dx, weight.defined() ? sumDyXhat : torch::Tensor(), ctx->saved_data["hasBias"].toBool() ? sumDy : torch::Tensor(),
+            torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
 
 // Gloo reads and writes the tensors' memory in place: dense, contiguous float32 only.
 std::vector<torch::Tensor> CollectiveTensors(const Napi::Value& v) {
@@ -300,14 +453,18 @@ std::shared_ptr<::gloo::transport::Device> GlooDevice(const std::string& iface, 
 }
 
 void DefDistributed(Napi::Env env, Napi::Object exports) {
-  // distInit(rank, size, masterAddr, masterPort, timeoutMs, iface, host): blocks until every rank joined or the timeout.
-  DEF(distInit) {
+  // distStore(rank, size, masterAddr, masterPort, timeoutMs): rank 0 hosts the
+  // rendezvous store, the others connect to it (bounded by the timeout). The
+  // backend comes separately (distConnect), so that TS can first check through
+  // the store that all ranks agree on world size and version: a mismatch would
+  // otherwise only show as Gloo's rendezvous timing out.
+  DEF(distStore) {
     auto g = std::make_unique<Group>();
     g->rank = static_cast<int>(Int(ARG(0)));
     g->size = static_cast<int>(Int(ARG(1)));
     std::string addr = ARG(2).As<Napi::String>().Utf8Value();
     g->timeout = std::chrono::milliseconds(Int(ARG(4)));
-    std::string stage = "connecting to the store at " + addr + ":" + std::to_string(Int(ARG(3)));
+    std::string where = addr + ":" + std::to_string(Int(ARG(3)));
     try {
       c10d::TCPStoreOptions so;
       so.port = static_cast<std::uint16_t>(Int(ARG(3)));
@@ -316,19 +473,76 @@ void DefDistributed(Napi::Env env, Napi::Object exports) {
       so.waitWorkers = false;
       so.timeout = g->timeout;
       g->store = c10::make_intrusive<c10d::TCPStore>(addr, so);
-      stage = "creating the Gloo device";
-      auto opts = c10d::ProcessGroupGloo::Options::create(g->timeout);
-      opts->devices.push_back(GlooDevice(ARG(5).As<Napi::String>().Utf8Value(), ARG(6).As<Napi::String>().Utf8Value()));
-      stage = "joining the other ranks";
-      g->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(g->store, g->rank, g->size, opts);
     } catch (const c10::Error& e) {
-      throw Napi::Error::New(ENV, "initProcessGroup failed on rank " + std::to_string(g->rank) + " of " +
-                                      std::to_string(g->size) + " " + stage + ": " + FirstLine(e.what_without_backtrace()));
+      throw Napi::Error::New(ENV, std::string(g->rank == 0 ? "hosting" : "connecting to") + " the store at " + where + " failed on rank " +
+                                      std::to_string(g->rank) + " of " + std::to_string(g->size) + ": " + FirstLine(e.what_without_backtrace()));
     } catch (const std::exception& e) {
-      throw Napi::Error::New(ENV, "initProcessGroup failed on rank " + std::to_string(g->rank) + " of " +
-                                      std::to_string(g->size) + " " + stage + ": " + FirstLine(e.what()));
+      throw Napi::Error::New(ENV, std::string(g->rank == 0 ? "hosting" : "connecting to") + " the store at " + where + " failed on rank " +
+                                      std::to_string(g->rank) + " of " + std::to_string(g->size) + ": " + FirstLine(e.what()));
     }
-    return Napi::External<Group>::New(ENV, g.release(), [](Napi::Env, Group* p) { delete p; });
+    return Napi::External<Group>::New(ENV, g.release(), [](Napi::Env, Group* p) {
+      if (p->failed) p->pg.release();
+      delete p;
+    });
+  });
+  // distConnect(group, iface, host): the Gloo backend over the group's store; blocks until every rank joined or the timeout.
+  DEF(distConnect) {
+    Group& g = GS(ARG(0));
+    std::string stage = "creating the Gloo device";
+    try {
+      auto opts = c10d::ProcessGroupGloo::Options::create(g.timeout);
+      opts->devices.push_back(GlooDevice(ARG(1).As<Napi::String>().Utf8Value(), ARG(2).As<Napi::String>().Utf8Value()));
+      stage = "joining the other ranks";
+      g.pg = c10::make_intrusive<c10d::ProcessGroupGloo>(g.store, g.rank, g.size, opts);
+    } catch (const c10::Error& e) {
+      throw Napi::Error::New(ENV, "initProcessGroup failed on rank " + std::to_string(g.rank) + " of " + std::to_string(g.size) + " " + stage + ": " +
+                                      FirstLine(e.what_without_backtrace()));
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(ENV, "initProcessGroup failed on rank " + std::to_string(g.rank) + " of " + std::to_string(g.size) + " " + stage + ": " +
+                                      FirstLine(e.what()));
+    }
+    return ENV.Undefined();
+  });
+  // distStoreSet(group, key, value): a string under key in rank 0's store.
+  DEF(distStoreSet) {
+    Group& g = GS(ARG(0));
+    std::string key = ARG(1).As<Napi::String>().Utf8Value();
+    std::string value = ARG(2).As<Napi::String>().Utf8Value();
+    StoreCall(ENV, g, "store set", [&] { g.store->set(key, std::vector<uint8_t>(value.begin(), value.end())); });
+    return ENV.Undefined();
+  });
+  // distStoreGet(group, key, timeoutMs): the string under key, waiting for it at most timeoutMs; null when it never came.
+  DEF(distStoreGet) {
+    Group& g = GS(ARG(0));
+    std::string key = ARG(1).As<Napi::String>().Utf8Value();
+    auto wait = std::chrono::milliseconds(Int(ARG(2)));
+    std::vector<uint8_t> value;
+    bool found = true;
+    StoreCall(ENV, g, "store get", [&] {
+      try {
+        g.store->wait({key}, wait);
+      } catch (const c10::Error& e) {
+        // TCPStore reports a wait that ran out as an error; only a time-out means "not there".
+        if (std::string(e.what_without_backtrace()).find("imeout") == std::string::npos &&
+            std::string(e.what_without_backtrace()).find("imed out") == std::string::npos) {
+          throw;
+        }
+        found = false;
+        return;
+      }
+      value = g.store->get(key);
+    });
+    if (!found) return ENV.Null();
+    return Napi::String::New(ENV, std::string(value.begin(), value.end()));
+  });
+  // distStoreAdd(group, key, delta): atomically adds delta to the counter under key and returns the new value.
+  DEF(distStoreAdd) {
+    Group& g = GS(ARG(0));
+    std::string key = ARG(1).As<Napi::String>().Utf8Value();
+    int64_t delta = Int(ARG(2));
+    int64_t out = 0;
+    StoreCall(ENV, g, "store add", [&] { out = g.store->add(key, delta); });
+    return Napi::Number::New(ENV, static_cast<double>(out));
   });
   // distAllReduce(group, tensors): element-wise sum over the ranks, in place, as one coalesced collective.
   DEF(distAllReduce) {
@@ -370,9 +584,18 @@ void DefDistributed(Napi::Env env, Napi::Object exports) {
     });
     return ENV.Undefined();
   });
+  // distSyncBatchNorm(group, x, weight|null, bias|null, runningMean, runningVar, momentum, eps): training-mode BatchNorm over all ranks' images.
+  DEF(distSyncBatchNorm) {
+    Group& g = G(ARG(0));
+    auto weight = OptT(ARG(2));
+    auto bias = OptT(ARG(3));
+    RET(SyncBatchNormFn::apply(T(ARG(1)), weight.has_value() ? *weight : torch::Tensor(), bias.has_value() ? *bias : torch::Tensor(), T(ARG(4)),
+                               T(ARG(5)), Num(ARG(6)), Num(ARG(7)), reinterpret_cast<int64_t>(&g)));
+  });
   // The backend before the store: its destructor drains the work queue, which no longer needs the store.
   DEF(distDestroy) {
-    Group& g = G(ARG(0));
+    Group& g = GS(ARG(0));
+    if (g.failed) g.pg.release();
     g.pg.reset();
     g.store.reset();
     return ENV.Undefined();

@@ -30,7 +30,9 @@ function quote(arg: string): string {
 
 /** This command line as `dst ...`, with `drop` removed and `add` appended when missing. */
 export function commandLine(drop: readonly string[], add: readonly string[] = []): string {
-  const args = process.argv.slice(2).filter((a) => !drop.includes(a));
+  // A worker of `--nproc` quotes its launcher's command line, which it was given, not its own.
+  const launched = process.env.DST_LAUNCH_ARGS;
+  const args = (launched ? (JSON.parse(launched) as string[]) : process.argv.slice(2)).filter((a) => !drop.includes(a));
   for (const a of add) if (!args.includes(a)) args.push(a);
   return ['dst', ...args].map(quote).join(' ');
 }

@@ -31,14 +31,15 @@ export class ProgressPrinter {
 
   constructor(stream: NodeJS.WriteStream = process.stderr, readonly label = '') {
     this.#stream = stream;
-    this.#tty = Boolean(stream.isTTY) && !process.env.CI;
+    // A worker of `--nproc` writes into its launcher's pipe, which passes the live line on to the terminal.
+    this.#tty = (Boolean(stream.isTTY) || process.env.DST_PROGRESS_COLUMNS !== undefined) && !process.env.CI;
   }
 
   #live(text: string): void {
     const now = Date.now();
     if (now - this.#lastLive < 100) return;
     this.#lastLive = now;
-    const width = this.#stream.columns ?? 120;
+    const width = this.#stream.columns ?? (Number(process.env.DST_PROGRESS_COLUMNS) || 120);
     this.#stream.write(`\r${text.slice(0, width - 1).padEnd(width - 1)}`);
     this.#liveShown = true;
   }

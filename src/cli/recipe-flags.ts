@@ -15,6 +15,7 @@ const flagKeys: [flag: string, key: string][] = [
   ['warmup', 'schedule.warmupEpochs'],
   ['labelSmoothing', 'labelSmoothing'],
   ['recalibrateBn', 'recalibrateBn'],
+  ['syncBn', 'syncBn'],
   ['seed', 'seed'],
   ['threads', 'threads'],
   ['workers', 'workers'],
@@ -35,6 +36,7 @@ export function addTrainingFlags(cmd: Command): Command {
     .option('--warmup <epochs>', 'linear warm-up epochs', nonNegativeNumber('--warmup'))
     .option('--label-smoothing <e>', 'label smoothing of the cross-entropy', nonNegativeNumber('--label-smoothing'))
     .option('--recalibrate-bn <batches>', 're-average BatchNorm statistics over this many training batches before the final evaluation (0: off)', nonNegativeNumber('--recalibrate-bn'))
+    .option('--sync-bn', 'data-parallel: BatchNorm statistics over the global batch (all ranks), not each rank\'s part')
     .option('--seed <n>', 'seed of initialisation, shuffling and augmentation', nonNegativeNumber('--seed'))
     .option('--threads <n>', 'LibTorch intra-op threads', positiveInt('--threads'))
     .option('--workers <n>', 'data worker threads (0: none)', nonNegativeNumber('--workers'))

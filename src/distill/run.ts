@@ -9,8 +9,9 @@ import { PruningController, installedMasks } from '../sparsity/training.js';
 import { loadModelFile } from '../train/model-file.js';
 import type { TrainRecipe } from '../train/recipe.js';
 import { RunDir } from '../train/run-dir.js';
-import { inRunFolder } from '../train/run-folder.js';
-import { checkModelFitsInput, checkRunDir, networkInput, openRecipeData, resolvedTransforms, runStage, type RunControl } from '../train/run.js';
+import { checkModelFitsInput, checkRunDir, decidedByRoot, inRunFolderOf, networkInput, openRecipeData, resolvedTransforms, runStage, type RunControl } from '../train/run.js';
+import { broadcastModule } from '../train/data-parallel.js';
+import { masksFromRoot } from './mask-sync.js';
 import type { RunSummary } from '../train/summary.js';
 import type { TrainHooks } from '../train/trainer.js';
 import { manualSeed } from '../torch/tensor.js';
@@ -57,14 +58,17 @@ function kdHooks(teacher: FrozenNetwork, recipe: DistillRecipe): TrainHooks {
 async function denseStage(recipe: DistillRecipe, out: string, data: DataSplits, teacher: FrozenNetwork | null, control: RunControl): Promise<string> {
   if (recipe.init !== undefined) {
     const init = new RunDir(recipe.init);
-    if (!init.isFinished()) throw new ConfigError('--init', `${recipe.init} is not a finished run`);
+    await decidedByRoot(control, () => {
+      if (!init.isFinished()) throw new ConfigError('--init', `${recipe.init} is not a finished run`);
+    });
     return init.root;
   }
   const runDir = new RunDir(path.join(out, 'dense'));
-  return inRunFolder(runDir.root, () => runDir.hasCheckpoint(), async () => {
-    if (runDir.isFinished() && !control.force) return runDir.root;
+  return inRunFolderOf(control, runDir.root, () => runDir.hasCheckpoint(), async () => {
+    const state = await decidedByRoot(control, () => ({ finished: runDir.isFinished(), checkpoint: runDir.hasCheckpoint() }));
+    if (state.finished && !control.force) return runDir.root;
     const method = denseStart(recipe) ?? 'kd';
-    await trainDense({ ...recipe, method, name: `${recipe.name ?? path.basename(out)}-dense` }, runDir, data, teacher, { ...control, resume: runDir.hasCheckpoint() && !control.force });
+    await trainDense({ ...recipe, method, name: `${recipe.name ?? path.basename(out)}-dense` }, runDir, data, teacher, { ...control, resume: state.checkpoint && !control.force });
     return runDir.root;
   });
 }
@@ -78,7 +82,7 @@ async function trainDense(recipe: DistillRecipe, runDir: RunDir, data: DataSplit
       runDir,
       data,
       model,
-      resume: Boolean(control.resume) && runDir.hasCheckpoint(),
+      resume: await decidedByRoot(control, () => Boolean(control.resume) && runDir.hasCheckpoint()),
       control,
       hooks: recipe.method === 'kd' && teacher ? kdHooks(teacher, recipe) : {},
       extras: { method: recipe.method, teacher: teacher?.source ?? null, pattern: 'dense' },
@@ -87,6 +91,21 @@ async function trainDense(recipe: DistillRecipe, runDir: RunDir, data: DataSplit
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * The dense student a pruning stage starts from. Data-parallel, only rank 0
+ * reads it (its host holds the run folder); the others build the same
+ * architecture and receive rank 0's weights by broadcast.
+ */
+async function studentFrom(dir: string, recipe: DistillRecipe, data: DataSplits, control: RunControl): Promise<Module> {
+  if (control.group === undefined) return loadDense(dir, recipe, data);
+  let model: Module | undefined;
+  await decidedByRoot(control, async () => {
+    model = await loadDense(dir, recipe, data);
+  });
+  model ??= createModel(recipe.model, { numClasses: data.train.classes.length, inChannels: data.info.channels });
+  return model;
 }
 
 async function loadDense(dir: string, recipe: DistillRecipe, data: DataSplits): Promise<Module> {
@@ -121,16 +140,22 @@ async function pruneStage(
     schedule: { ...base.schedule, ...recipe.prune.schedule },
   };
   manualSeed(recipe.seed);
-  const model = await loadDense(denseDir, recipe, data);
-  const denseStudent = recipe.method === 'dst' && recipe.dst.beta > 0 ? new FrozenNetwork(await loadDense(denseDir, recipe, data), recipe.model, denseDir) : null;
+  const model = await studentFrom(denseDir, recipe, data, control);
+  const denseStudent = recipe.method === 'dst' && recipe.dst.beta > 0 ? new FrozenNetwork(await studentFrom(denseDir, recipe, data, control), recipe.model, denseDir) : null;
+  if (denseStudent !== null && control.group) broadcastModule(control.group, denseStudent.model);
   try {
     const stepsPerEpoch = Math.max(1, Math.floor(data.train.length / stageRecipe.batchSize));
     const controller = new PruningController(model, pattern, recipe.prune, stepsPerEpoch);
     controller.install();
+    const syncMasks = control.group ? masksFromRoot(control.group, controller) : undefined;
     const hooks: TrainHooks = {
       onStart: (step) => controller.start(step),
       beforeStep: () => controller.beforeStep(),
-      afterStep: (info) => controller.afterStep(info.globalStep),
+      afterStep: (info) => {
+        const moving = !controller.fixed;
+        controller.afterStep(info.globalStep);
+        if (moving) syncMasks?.(info.globalStep + 1);
+      },
       epochMetrics: () => ({ sparsity: controller.sparsity() }),
       loss: (logits, labels, x) => {
         if (recipe.method === 'prune' || teacher === null) return F.crossEntropy(logits, labels, { labelSmoothing: recipe.labelSmoothing });
@@ -164,8 +189,8 @@ export async function distillRun(recipe: DistillRecipe, outDir: string, control:
   const pattern = resolvePattern(recipe);
   const runDir = new RunDir(outDir);
   const dense = new RunDir(path.join(outDir, 'dense'));
-  return inRunFolder(outDir, () => runDir.hasCheckpoint() || dense.hasCheckpoint() || dense.isFinished(), async () => {
-    const resume = checkRunDir(runDir, control);
+  return inRunFolderOf(control, outDir, () => runDir.hasCheckpoint() || dense.hasCheckpoint() || dense.isFinished(), async () => {
+    const resume = await decidedByRoot(control, () => checkRunDir(runDir, control));
     const data = await openRecipeData(trainPart(recipe), control.onDataProgress);
     const teacher = needsTeacher(recipe.method) ? await loadTeacher(recipe.teacher!, data.train.classes.length, recipe.teacherModel) : null;
     try {

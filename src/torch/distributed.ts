@@ -1,6 +1,8 @@
+import { hostname } from 'node:os';
 import { ConfigError, DstError } from '../errors.js';
+import { dstVersion } from '../version.js';
 import { torchAddon } from './native.js';
-import type { Tensor } from './tensor.js';
+import { Tensor } from './tensor.js';
 
 /** Options of `initProcessGroup`; each missing one falls back to PyTorch's variable of the same meaning. */
 export interface ProcessGroupOptions {
@@ -53,16 +55,6 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
-/** Rethrows the addon's one-line failure as a DstError, so the CLI prints it as it is. */
-function collective<T>(run: () => T): T {
-  try {
-    return run();
-  } catch (err) {
-    if (err instanceof DstError) throw err;
-    throw new DstError('E_DISTRIBUTED', (err as Error).message);
-  }
-}
-
 /** Opaque native process group (c10d::TCPStore plus c10d::ProcessGroupGloo). */
 interface NativeGroup {
   readonly __brand: 'ProcessGroup';
@@ -70,10 +62,15 @@ interface NativeGroup {
 
 interface DistributedAddon {
   distAvailable(): boolean;
-  distInit(rank: number, worldSize: number, host: string, port: number, timeoutMs: number, iface: string, deviceHost: string): NativeGroup;
+  distStore(rank: number, worldSize: number, host: string, port: number, timeoutMs: number): NativeGroup;
+  distConnect(g: NativeGroup, iface: string, deviceHost: string): void;
+  distStoreSet(g: NativeGroup, key: string, value: string): void;
+  distStoreGet(g: NativeGroup, key: string, timeoutMs: number): string | null;
+  distStoreAdd(g: NativeGroup, key: string, delta: number): number;
   distAllReduce(g: NativeGroup, tensors: unknown[]): void;
   distBroadcast(g: NativeGroup, tensors: unknown[], root: number): void;
   distBarrier(g: NativeGroup): void;
+  distSyncBatchNorm(g: NativeGroup, x: unknown, weight: unknown, bias: unknown, runningMean: unknown, runningVar: unknown, momentum: number, eps: number): unknown;
   distDestroy(g: NativeGroup): void;
 }
 
@@ -86,19 +83,29 @@ export function distributedAvailable(): boolean {
   return addon().distAvailable();
 }
 
+/** How long survivors of a failed collective wait for each other's reports before naming the ranks that sent none. */
+const DIAGNOSIS_GRACE_MS = 3_000;
+/** Store keys of the failure protocol; `dst/failed` is also polled by the addon between wait slices. */
+const FAILED_KEY = 'dst/failed';
+const downKey = (rank: number): string => `dst/down/${rank}`;
+const doneKey = (rank: number): string => `dst/diagnosed/${rank}`;
+
 /**
  * A group of processes running the same collectives in the same order, over
  * LibTorch's Gloo backend on CPU. Every call blocks until all ranks took part,
- * or fails with one line naming the operation and the rank after the timeout
- * or as soon as a peer is lost.
+ * or fails with one line naming the operation, this rank and the lost ones
+ * (after the time-out, or as soon as a peer is lost).
  */
 export class ProcessGroup {
   #group: NativeGroup | null;
+  /** Numbers the values shared through the store, which every rank shares in the same order. */
+  #shared = 0;
 
   constructor(
     group: NativeGroup,
     readonly rank: number,
     readonly worldSize: number,
+    readonly timeoutMs: number,
   ) {
     this.#group = group;
   }
@@ -108,10 +115,10 @@ export class ProcessGroup {
     return this.#group;
   }
 
-  /** Sums each float32 tensor over all ranks, in place; `average` then divides by the world size. */
+  /** Sums each float32 tensor over all ranks, in place (one coalesced collective); `average` then divides by the world size. */
   allReduce(tensors: readonly Tensor[], options: { average?: boolean } = {}): void {
     const group = this.#native;
-    collective(() => addon().distAllReduce(group, tensors.map((t) => t.handle)));
+    this.#collective(() => addon().distAllReduce(group, tensors.map((t) => t.handle)));
     // Gloo has no average for CPU tensors in this LibTorch: a sum then one division per tensor.
     if (options.average) for (const t of tensors) t.div_(this.worldSize);
   }
@@ -122,13 +129,59 @@ export class ProcessGroup {
       throw new ConfigError('root', `must be an integer in 0..${this.worldSize - 1}, got ${root}`);
     }
     const group = this.#native;
-    collective(() => addon().distBroadcast(group, tensors.map((t) => t.handle), root));
+    this.#collective(() => addon().distBroadcast(group, tensors.map((t) => t.handle), root));
   }
 
   /** Returns once every rank has called it. */
   barrier(): void {
     const group = this.#native;
-    collective(() => addon().distBarrier(group));
+    this.#collective(() => addon().distBarrier(group));
+  }
+
+  /**
+   * Training-mode BatchNorm whose statistics span the images of every rank
+   * (PyTorch's SyncBatchNorm): its forward and its backward pass each
+   * all-reduce per-channel sums, so every rank must run the same layers in
+   * the same order. Updates the running statistics in place.
+   */
+  syncBatchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor, runningVar: Tensor, momentum: number, eps: number): Tensor {
+    const group = this.#native;
+    let handle: unknown;
+    this.#collective(() => {
+      handle = addon().distSyncBatchNorm(group, x.handle, weight?.handle ?? null, bias?.handle ?? null, runningMean.handle, runningVar.handle, momentum, eps);
+    });
+    return new Tensor(handle as Tensor['handle']);
+  }
+
+  /**
+   * Runs `fn`, in which native code may reach this group's collectives (the
+   * backward pass of sync BatchNorm): their failure becomes the same one line
+   * naming the lost ranks as a direct call's.
+   */
+  guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (!(err instanceof DstError) && /failed on rank \d+ of \d+/.test((err as Error).message)) this.#fail((err as Error).message);
+      throw err;
+    }
+  }
+
+  /**
+   * Rank 0's `value` on every rank (JSON through the store): for decisions
+   * only rank 0 can take, such as whether its run folder holds a checkpoint.
+   * Every rank calls it at the same point; the others' `value` is ignored.
+   */
+  shareFromRoot<T>(value: T): T {
+    const group = this.#native;
+    const key = `dst/shared/${this.#shared++}`;
+    if (this.rank === 0) {
+      this.#store(() => addon().distStoreSet(group, key, JSON.stringify(value ?? null)));
+      return value;
+    }
+    const text = this.#store(() => addon().distStoreGet(group, key, this.timeoutMs));
+    if (text === null) this.#fail(`waiting for rank 0 failed on rank ${this.rank} of ${this.worldSize}: nothing came within ${this.timeoutMs} ms`);
+    return JSON.parse(text) as T;
   }
 
   /** Closes the connections (and, on rank 0, the store); later calls throw. Safe to call twice. */
@@ -137,11 +190,110 @@ export class ProcessGroup {
     addon().distDestroy(this.#group);
     this.#group = null;
   }
+
+  #store<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (err) {
+      this.#fail((err as Error).message);
+    }
+  }
+
+  #collective(run: () => void): void {
+    try {
+      run();
+    } catch (err) {
+      if (err instanceof DstError) throw err;
+      this.#fail((err as Error).message);
+    }
+  }
+
+  /**
+   * After a failure: tells the other ranks through the store, waits briefly
+   * for theirs and names the ranks that sent none. Gloo's own message names a
+   * peer's address at best; a rank that reports nothing within the grace has
+   * exited, was killed or hangs. Rank 0 hosts the store, so it waits for the
+   * others' conclusions before its process may end and take the store along.
+   */
+  #fail(line: string): never {
+    const group = this.#group;
+    this.#group = null;
+    if (group === null) throw new DstError('E_DISTRIBUTED', line);
+    const native = addon();
+    const others = Array.from({ length: this.worldSize }, (_, r) => r).filter((r) => r !== this.rank);
+    let lost: number[] | null;
+    try {
+      native.distStoreSet(group, downKey(this.rank), '1');
+      native.distStoreAdd(group, FAILED_KEY, 1);
+      const deadline = Date.now() + Math.min(DIAGNOSIS_GRACE_MS, this.timeoutMs);
+      lost = others.filter((r) => native.distStoreGet(group, downKey(r), Math.max(1, deadline - Date.now())) === null);
+      native.distStoreSet(group, doneKey(this.rank), '1');
+      if (this.rank === 0) {
+        const until = Date.now() + DIAGNOSIS_GRACE_MS;
+        for (const r of others) if (!lost.includes(r)) native.distStoreGet(group, doneKey(r), Math.max(1, until - Date.now()));
+      }
+    } catch {
+      // The store went with rank 0's process.
+      lost = null;
+    } finally {
+      native.distDestroy(group);
+    }
+    const who =
+      lost === null
+        ? 'lost rank 0 (it hosts the store, which is unreachable)'
+        : lost.length === 0
+          ? 'no rank was lost: every rank reported the failure (Gloo does not say which peer it failed on)'
+          : `lost rank ${lost.join(', ')} (no report from ${lost.length === 1 ? 'it' : 'them'} within ${DIAGNOSIS_GRACE_MS / 1000} s of the failure: exited, killed or hung)`;
+    throw new DstError('E_DISTRIBUTED', `${line}; ${who}`);
+  }
+}
+
+/** What each rank tells the others at the rendezvous, so a mismatch fails in one line instead of as a Gloo time-out. */
+interface RankCard {
+  worldSize: number;
+  version: string;
+  host: string;
+  pid: number;
+}
+
+function checkCard(mine: RankCard, theirs: RankCard, myRank: number, theirRank: number): void {
+  if (theirs.worldSize !== mine.worldSize) {
+    throw new ConfigError('WORLD_SIZE', `rank ${myRank} (${mine.host}) was started with ${mine.worldSize} ranks, rank ${theirRank} (${theirs.host}) with ${theirs.worldSize}; start every rank with the same --nproc/--nnodes`);
+  }
+  if (theirs.version !== mine.version) {
+    throw new DstError('E_DISTRIBUTED', `rank ${myRank} (${mine.host}) runs dst ${mine.version}, rank ${theirRank} (${theirs.host}) runs dst ${theirs.version}; install the same version on every host`);
+  }
+}
+
+/** Through the store, before the backend: one process per rank, and the same world size and dst version everywhere. */
+function rendezvous(native: DistributedAddon, group: NativeGroup, rank: number, worldSize: number, timeoutMs: number, master: string): void {
+  const fail = (message: string): never => {
+    native.distDestroy(group);
+    throw new DstError('E_DISTRIBUTED', message);
+  };
+  try {
+    if (native.distStoreAdd(group, `dst/join/${rank}`, 1) > 1) fail(`rank ${rank} joined twice: two processes were started with RANK=${rank}`);
+    const mine: RankCard = { worldSize, version: dstVersion, host: hostname(), pid: process.pid };
+    native.distStoreSet(group, `dst/rank/${rank}`, JSON.stringify(mine));
+    const deadline = Date.now() + timeoutMs;
+    for (const r of rank === 0 ? Array.from({ length: worldSize - 1 }, (_, i) => i + 1) : [0]) {
+      const text = native.distStoreGet(group, `dst/rank/${r}`, Math.max(1, deadline - Date.now()));
+      if (text === null) fail(`rank ${r} did not join the store at ${master} within ${timeoutMs} ms (rank ${rank} of ${worldSize} waited for it)`);
+      checkCard(mine, JSON.parse(text!) as RankCard, rank, r);
+    }
+  } catch (err) {
+    if (err instanceof DstError) {
+      native.distDestroy(group);
+      throw err;
+    }
+    fail((err as Error).message);
+  }
 }
 
 /**
  * Joins a process group: rank 0 hosts the rendezvous store at `master`, the
- * others connect to it, then all connect to each other. Blocks until every rank
+ * others connect to it; all check through the store that they agree on world
+ * size and dst version, then connect to each other. Blocks until every rank
  * joined or `timeoutMs` passed. On a loopback master the Gloo transport stays
  * on loopback; otherwise it binds to `GLOO_SOCKET_IFNAME` if set, else to the
  * address this machine's hostname resolves to (as PyTorch does).
@@ -158,6 +310,25 @@ export function initProcessGroup(options: ProcessGroupOptions = {}): ProcessGrou
   }
   const iface = process.env.GLOO_SOCKET_IFNAME ?? '';
   const deviceHost = iface === '' && isLoopback(host) ? host : '';
-  const group = collective(() => native.distInit(rank, worldSize, host, port, timeoutMs, iface, deviceHost));
-  return new ProcessGroup(group, rank, worldSize);
+  let group: NativeGroup;
+  try {
+    group = native.distStore(rank, worldSize, host, port, timeoutMs);
+  } catch (err) {
+    throw new DstError('E_DISTRIBUTED', storeHint((err as Error).message, rank, port));
+  }
+  rendezvous(native, group, rank, worldSize, timeoutMs, `${host}:${port}`);
+  try {
+    native.distConnect(group, iface, deviceHost);
+  } catch (err) {
+    native.distDestroy(group);
+    throw new DstError('E_DISTRIBUTED', (err as Error).message);
+  }
+  return new ProcessGroup(group, rank, worldSize, timeoutMs);
+}
+
+/** c10d's words for the two usual rendezvous failures, followed by what to do. */
+function storeHint(message: string, rank: number, port: number): string {
+  if (rank === 0 && /address already in use|failed to listen/i.test(message)) return `${message} (port ${port} is in use; choose another --master port or MASTER_PORT)`;
+  if (rank !== 0 && /timed? ?out|timeout/i.test(message)) return `${message} (is rank 0 running, and is the master address reachable from this host?)`;
+  return message;
 }

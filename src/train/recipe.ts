@@ -45,6 +45,13 @@ export const trainRecipeSchema = z
     labelSmoothing: z.number().min(0).lt(1).default(0),
     /** Training batches over which BatchNorm statistics are re-averaged before the final evaluation (0: keep training's). */
     recalibrateBn: z.number().int().nonnegative().default(0),
+    /**
+     * Data-parallel only: BatchNorm statistics over the global batch (all ranks'
+     * images) rather than each rank's part, as PyTorch's SyncBatchNorm. Costs
+     * three small all-reduces per BatchNorm per step. Left unset, not false, so
+     * runs recorded before it existed still resume unchanged.
+     */
+    syncBn: z.boolean().optional(),
     seed: z.number().int().nonnegative().default(0),
     /** LibTorch intra-op threads. */
     threads: z.number().int().positive().default(2),

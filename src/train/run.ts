@@ -17,6 +17,8 @@ import { buildSummary, type RunSummary } from './summary.js';
 import { train, type TrainEvent, type TrainHooks } from './trainer.js';
 import { formatPattern, type Pattern } from '../sparsity/pattern.js';
 import { LiveCurves } from '../plot/run-curves.js';
+import type { ProcessGroup } from '../torch/distributed.js';
+import { DataParallel } from './data-parallel.js';
 
 export interface RunControl {
   /** Continue from checkpoints/last.safetensors. */
@@ -27,6 +29,48 @@ export interface RunControl {
   allowChanges?: boolean;
   onEvent?: (event: TrainEvent) => void;
   onDataProgress?: ProgressCallback;
+  /**
+   * Train data-parallel over this process group (one process per rank, all
+   * running the same command): rank 0 alone decides, reads the checkpoint and
+   * writes the run folder; every rank trains on its part of each batch.
+   */
+  group?: ProcessGroup;
+}
+
+/** Whether this process writes the run folder: the only one, or rank 0 of a group. */
+export function writesRun(control: RunControl): boolean {
+  return (control.group?.rank ?? 0) === 0;
+}
+
+/**
+ * `decide` on rank 0 (the run folder's host), its result on every rank: for
+ * the choices that depend on what the folder holds. When rank 0 refuses, the
+ * others stop with its reason instead of waiting for a rank that has left.
+ */
+export async function decidedByRoot<T>(control: RunControl, decide: () => T | Promise<T>): Promise<T> {
+  const group = control.group;
+  if (group === undefined) return decide();
+  if (group.rank === 0) {
+    let value: T;
+    try {
+      value = await decide();
+    } catch (err) {
+      group.shareFromRoot({ error: (err as Error).message });
+      throw err;
+    }
+    return group.shareFromRoot({ value }).value as T;
+  }
+  const shared = group.shareFromRoot<{ value?: T; error?: string }>({});
+  if (shared.error !== undefined) throw new DstError('E_DISTRIBUTED', `rank 0 stopped: ${shared.error}`);
+  return shared.value as T;
+}
+
+/**
+ * Holds `dir` for `work` on the process that writes it (see inRunFolder); the
+ * other ranks of a group run `work` without touching the folder.
+ */
+export async function inRunFolderOf<T>(control: RunControl, dir: string, keep: () => boolean, work: () => Promise<T>): Promise<T> {
+  return writesRun(control) ? inRunFolder(dir, keep, work) : work();
 }
 
 /** Refuses to silently overwrite or restart a run; returns whether to resume. */
@@ -117,15 +161,19 @@ export async function runStage(stage: StageOptions): Promise<RunSummary> {
   const info = modelFileInfo(recipe, data, transforms);
   checkModelFitsInput(model, recipe.model, info.input);
   const written = { ...recipe, transforms, ...(stage.extras ? { resolved: stage.extras } : {}), ...(stage.settings ? { settings: stage.settings } : {}) };
-  if (stage.resume) await checkResumeRecipe(runDir, written, Boolean(stage.control.allowChanges));
-  await runDir.writeRecipe(written);
+  const writes = writesRun(stage.control);
+  await decidedByRoot(stage.control, async () => {
+    if (stage.resume) await checkResumeRecipe(runDir, written, Boolean(stage.control.allowChanges));
+    await runDir.writeRecipe(written);
+  });
   const name = recipe.name ?? path.basename(path.resolve(runDir.root));
-  const curves = new LiveCurves(runDir, name);
+  const curves = writes ? new LiveCurves(runDir, name) : undefined;
   const onEvent = (event: TrainEvent): void => {
     stage.control.onEvent?.(event);
-    if (event.kind === 'epoch') curves.epochDone(event.history);
+    if (event.kind === 'epoch') curves?.epochDone(event.history);
   };
-  const result = await train({ recipe, model, data, runDir, transforms, resume: stage.resume, hooks: stage.hooks, onEvent });
+  const parallel = stage.control.group ? new DataParallel(stage.control.group, model) : undefined;
+  const result = await train({ recipe, model, data, runDir, transforms, resume: stage.resume, hooks: stage.hooks, onEvent, parallel });
   const summary = buildSummary({
     name,
     modelName: recipe.model,
@@ -140,17 +188,19 @@ export async function runStage(stage: StageOptions): Promise<RunSummary> {
   });
   Object.assign(summary, stage.extras ?? {}, { history: result.history });
   if (stage.pattern !== undefined) checkPatternMet(summary, stage.pattern, runDir);
-  await saveModelFile(runDir.model, model, info);
-  await runDir.writeSummary(summary);
-  await curves.finish(result.history);
+  if (writes) {
+    await saveModelFile(runDir.model, model, info);
+    await runDir.writeSummary(summary);
+    await curves?.finish(result.history);
+  }
   return summary;
 }
 
 /** `dst train`: data, model, training, then model.safetensors and summary.json in the run directory, which it holds exclusively meanwhile. */
 export async function trainRun(recipe: TrainRecipe, outDir: string, control: RunControl = {}): Promise<TrainRunResult> {
   const runDir = new RunDir(outDir);
-  return inRunFolder(outDir, () => runDir.hasCheckpoint(), async () => {
-    const resume = checkRunDir(runDir, control);
+  return inRunFolderOf(control, outDir, () => runDir.hasCheckpoint(), async () => {
+    const resume = await decidedByRoot(control, () => checkRunDir(runDir, control));
     const data = await openRecipeData(recipe, control.onDataProgress);
     manualSeed(recipe.seed);
     const model = createModel(recipe.model, { numClasses: data.train.classes.length, inChannels: data.info.channels });

@@ -15,6 +15,9 @@ import { firstNonFiniteTensor } from './finite.js';
 import { ClassificationMeter } from './metrics.js';
 import type { TrainRecipe } from './recipe.js';
 import type { RunDir } from './run-dir.js';
+import type { DataParallel } from './data-parallel.js';
+import { ShardedLoader } from './shard-loader.js';
+import { useSyncBatchNorm } from './sync-batchnorm.js';
 import { learningRateAt } from './schedule.js';
 
 export interface EpochRecord {
@@ -68,6 +71,8 @@ export interface TrainOptions {
   resume: boolean;
   hooks?: TrainHooks;
   onEvent?: (event: TrainEvent) => void;
+  /** Data-parallel over a process group: `recipe.batchSize` is then the global batch, split evenly over the ranks. */
+  parallel?: DataParallel;
 }
 
 export interface TrainResult {
@@ -100,12 +105,13 @@ function checkFinite(model: Module, test: EvalResult, runDir: RunDir, epoch: num
 }
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
-  const { recipe, model, data, runDir, hooks = {}, onEvent = () => {} } = options;
+  const { recipe, model, data, runDir, parallel, hooks = {}, onEvent = () => {} } = options;
   setNumThreads(recipe.threads);
   const numClasses = data.train.classes.length;
   const stats = { mean: data.info.mean, std: data.info.std };
-  const optimizer = new SGD(model.parameters(), { ...recipe.optimizer, lr: recipe.optimizer.lr });
-  const loader = new DataLoader(data.train, {
+  const params = model.parameters();
+  const optimizer = new SGD(params, { ...recipe.optimizer, lr: recipe.optimizer.lr });
+  const loaderOptions = {
     batchSize: recipe.batchSize,
     shuffle: true,
     seed: recipe.seed,
@@ -113,17 +119,27 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     transforms: options.transforms.train,
     stats,
     workers: recipe.workers,
-  });
+  };
+  const loader = parallel ? new ShardedLoader(data.train, loaderOptions, parallel.rank, parallel.worldSize) : new DataLoader(data.train, loaderOptions);
   const stepsPerEpoch = loader.length;
+  // Only rank 0 writes; the others hold the same state and compute alongside.
+  const writes = parallel?.isRoot ?? true;
   let history: EpochRecord[] = [];
   let startEpoch = 0;
   let globalStep = 0;
+  const restoreBatchNorm = parallel && recipe.syncBn ? useSyncBatchNorm(model, parallel.group) : undefined;
   try {
-    if (options.resume && runDir.hasCheckpoint()) {
+    if (options.resume && writes && runDir.hasCheckpoint()) {
       const state = await loadCheckpoint(runDir.lastCheckpoint, model, optimizer);
       startEpoch = state.epoch;
       globalStep = state.step;
       history = state.history as EpochRecord[];
+    }
+    if (parallel) {
+      // The checkpoint is rank 0's alone (its host holds the run folder), and a fresh model is rank 0's too.
+      [startEpoch, globalStep] = parallel.group.shareFromRoot([startEpoch, globalStep]);
+      parallel.broadcastModel(model);
+      if (options.resume) parallel.broadcastMomentum(optimizer);
     }
     hooks.onStart?.(globalStep);
     let final: EvalResult | undefined;
@@ -134,6 +150,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       hooks.beforeEpoch?.(epoch);
       model.train();
       const meter = new ClassificationMeter(numClasses);
+      // Over all ranks when data-parallel (the meter then sees this rank's shard only).
+      const epochTotals = { lossSum: 0, count: 0, correct: 0 };
       const epochStart = performance.now();
       let step = 0;
       let lr = optimizer.lr;
@@ -141,19 +159,41 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const info: StepInfo = { epoch, step, globalStep, stepsPerEpoch };
         lr = learningRateAt(recipe.optimizer.lr, recipe.schedule, epoch + step / stepsPerEpoch, recipe.epochs);
         optimizer.lr = lr;
-        const lossValue = tidy(() => {
+        const runStep = (): number => tidy(() => {
           const { x, y } = batchTensors(batch);
           optimizer.zeroGrad();
           const logits = model.forward(x);
           const loss = hooks.loss ? hooks.loss(logits, y, x, info) : F.crossEntropy(logits, y, { labelSmoothing: recipe.labelSmoothing });
           const value = loss.item();
-          if (!Number.isFinite(value)) return value;
-          loss.backward();
+          const finite = Number.isFinite(value);
+          if (!parallel) {
+            if (!finite) return value;
+            loss.backward();
+            hooks.beforeStep?.(info);
+            optimizer.step();
+            meter.add(logits.detach(), batch.y, value);
+            return value;
+          }
+          // A rank whose loss diverged still joins the step's all-reduce (with no gradient), so every rank learns of it there.
+          let correct = 0;
+          if (finite) {
+            loss.backward();
+            const predictions = meter.add(logits.detach(), batch.y, value);
+            correct = predictions.reduce((n, p, i) => n + (p === batch.y[i] ? 1 : 0), 0);
+          }
+          const share = finite ? batch.n / (loader as ShardedLoader).globalBatchLength(step) : 0;
+          const global = parallel.reduceStep(params, share, { lossSum: value * batch.n, count: batch.n, correct });
+          epochTotals.lossSum += global.lossSum;
+          epochTotals.count += global.count;
+          epochTotals.correct += global.correct;
+          const mean = global.lossSum / global.count;
+          if (!Number.isFinite(mean)) return mean;
           hooks.beforeStep?.(info);
           optimizer.step();
-          meter.add(logits.detach(), batch.y, value);
-          return value;
+          return mean;
         });
+        // Guarded: sync BatchNorm all-reduces inside forward and backward, where a lost rank surfaces too.
+        const lossValue = parallel ? parallel.group.guard(runStep) : runStep();
         if (!Number.isFinite(lossValue)) {
           throw new DivergedError(`loss became ${lossValue} at epoch ${epoch + 1}, step ${step + 1}; lower the learning rate (now ${lr.toPrecision(3)}); ${lastGood(runDir, epoch)}`);
         }
@@ -163,7 +203,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         step++;
         globalStep++;
         const elapsed = (performance.now() - epochStart) / 1000;
-        const imagesPerSecond = meter.count / Math.max(elapsed, 1e-9);
+        const seen = parallel ? epochTotals.count : meter.count;
+        const imagesPerSecond = seen / Math.max(elapsed, 1e-9);
         const remainingSteps = (recipe.epochs - epoch) * stepsPerEpoch - step;
         onEvent({
           kind: 'step',
@@ -171,15 +212,19 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           epochs: recipe.epochs,
           step,
           stepsPerEpoch,
-          loss: meter.loss,
-          accuracy: meter.top1,
+          loss: parallel ? epochTotals.lossSum / epochTotals.count : meter.loss,
+          accuracy: parallel ? epochTotals.correct / epochTotals.count : meter.top1,
           imagesPerSecond,
           lr,
           etaSeconds: (remainingSteps * recipe.batchSize) / Math.max(imagesPerSecond, 1e-9),
         });
       }
       const trainSeconds = (performance.now() - epochStart) / 1000;
-      if (epoch === recipe.epochs - 1) await recalibrateBatchNorm(model, loader.batches(recipe.epochs), recipe.recalibrateBn);
+      if (epoch === recipe.epochs - 1) {
+        await recalibrateBatchNorm(model, loader.batches(recipe.epochs), recipe.recalibrateBn);
+        // Each rank re-estimated on its own shard; their average is what every rank keeps.
+        parallel?.averageBatchNorm();
+      }
       const test = await evaluate(model, data.test, numClasses, {
         batchSize: recipe.evalBatchSize,
         transforms: options.transforms.test,
@@ -191,19 +236,21 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const record: EpochRecord = {
         epoch: epoch + 1,
         lr,
-        trainLoss: meter.loss,
-        trainTop1: meter.top1,
+        trainLoss: parallel ? epochTotals.lossSum / epochTotals.count : meter.loss,
+        trainTop1: parallel ? epochTotals.correct / epochTotals.count : meter.top1,
         testLoss: test.loss,
         testTop1: test.top1,
         testTop5: test.top5,
         seconds: (performance.now() - epochStart) / 1000,
-        imagesPerSecond: meter.count / Math.max(trainSeconds, 1e-9),
+        imagesPerSecond: (parallel ? epochTotals.count : meter.count) / Math.max(trainSeconds, 1e-9),
         ...hooks.epochMetrics?.(epoch),
       };
       final = test;
       history.push(record);
-      await runDir.writeMetrics(history);
-      await saveCheckpoint(runDir.lastCheckpoint, model, optimizer, { epoch: epoch + 1, step: globalStep, history });
+      if (writes) {
+        await runDir.writeMetrics(history);
+        await saveCheckpoint(runDir.lastCheckpoint, model, optimizer, { epoch: epoch + 1, step: globalStep, history });
+      }
       onEvent({ kind: 'epoch', record, history: [...history], epochs: recipe.epochs });
     }
     // A resumed run whose epochs were all done evaluates once more for the per-class figures.
@@ -214,6 +261,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     // Summed per epoch, so a run resumed after an interruption reports the time of all its epochs.
     return { history, final, seconds: history.reduce((sum, r) => sum + r.seconds, 0) };
   } finally {
+    restoreBatchNorm?.();
     await loader.close();
     optimizer.dispose();
   }

@@ -3,6 +3,7 @@ import { distillRecipeSchema } from '../../distill/recipe.js';
 import { validateRecipe } from '../../train/recipe.js';
 import { addTrainingFlags, recipeFromFlags, type FlagKeys } from '../recipe-flags.js';
 import { runStageCommand } from '../run-stage-command.js';
+import { addDistributedFlags } from '../distributed-flags.js';
 import { nonNegativeNumber, positiveInt } from '../parse.js';
 
 const distillFlags: FlagKeys = [
@@ -21,7 +22,7 @@ const distillFlags: FlagKeys = [
 ];
 
 export function registerDistill(program: Command, print: (text: string) => void): void {
-  addTrainingFlags(
+  addDistributedFlags(addTrainingFlags(
     program
       .command('distill')
       .description('train a student: scratch, kd, prune (prune + fine-tune), unstructured-kd, or dst (KD warm-up, gradual UHP, teacher-pruned-student distillation)')
@@ -37,7 +38,7 @@ export function registerDistill(program: Command, print: (text: string) => void)
       .option('--dst-start <method>', 'DST: the dense student it prunes and learns from, kd (default) or scratch')
       .option('--prune-epochs <n>', 'epochs of the pruning stage', positiveInt('--prune-epochs'))
       .option('--gradual-epochs <n>', 'epochs of the sparsity ramp (0: one-shot)', nonNegativeNumber('--gradual-epochs')),
-  ).action(async (opts: Record<string, unknown>) => {
+  )).action(async (opts: Record<string, unknown>) => {
     const { raw, source } = await recipeFromFlags(opts, distillFlags);
     const recipe = validateRecipe(distillRecipeSchema, raw, source);
     const { distillRun } = await import('../../distill/run.js');
