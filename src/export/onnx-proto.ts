@@ -107,7 +107,9 @@ const root = protobuf.Root.fromJSON(descriptor);
 
 export const ModelProto = root.lookupType('onnx.ModelProto');
 
-/** TensorProto.DataType.FLOAT */
+/** TensorProto.DataType FLOAT, INT8, INT32 */
 export const ONNX_FLOAT = 1;
+export const ONNX_INT8 = 3;
+export const ONNX_INT32 = 6;
 export const ATTR_INT = 2;
 export const ATTR_INTS = 7;

@@ -66,26 +66,30 @@ function conv(node: ConvNode, layer: QuantLayer, x: Int8Array, xq: QuantParams, 
   const xz = Int32Array.from(x, (v) => v - xq.zeroPoint);
   const y = new Int8Array(O * OH * OW);
   const lo = lower(node.relu, yq.zeroPoint);
+  // Integer sums are exact in any order: one weight at a time over all output pixels; taps outside the image are padding and add 0.
+  const acc = new Float64Array(OH * OW);
   for (let o = 0; o < O; o++) {
     const c0 = Math.floor(o / Og) * Cg;
-    const wBase = o * Cg * KH * KW;
-    for (let oh = 0; oh < OH; oh++) {
-      for (let ow = 0; ow < OW; ow++) {
-        let acc = layer.bias[o]!;
-        for (let c = 0; c < Cg; c++) {
-          for (let i = 0; i < KH; i++) {
+    acc.fill(layer.bias[o]!);
+    for (let c = 0; c < Cg; c++) {
+      for (let i = 0; i < KH; i++) {
+        for (let j = 0; j < KW; j++) {
+          const w = layer.weight[((o * Cg + c) * KH + i) * KW + j]!;
+          if (w === 0) continue;
+          const owFrom = Math.max(0, Math.ceil((pw - j * dw) / sw));
+          const owTo = Math.min(OW, Math.floor((W - 1 + pw - j * dw) / sw) + 1);
+          for (let oh = 0; oh < OH; oh++) {
             const ih = oh * sh - ph + i * dh;
             if (ih < 0 || ih >= H) continue;
-            for (let j = 0; j < KW; j++) {
-              const iw = ow * sw - pw + j * dw;
-              if (iw < 0 || iw >= W) continue;
-              acc += xz[((c0 + c) * H + ih) * W + iw]! * layer.weight[wBase + (c * KH + i) * KW + j]!;
-            }
+            const row = ((c0 + c) * H + ih) * W - pw + j * dw;
+            for (let ow = owFrom; ow < owTo; ow++) acc[oh * OW + ow] += w * xz[row + ow * sw]!;
           }
         }
-        const v = yq.zeroPoint + requantize(acc, layer.mult[o]!, layer.shift[o]!);
-        y[(o * OH + oh) * OW + ow] = Math.max(lo, Math.min(127, v));
       }
+    }
+    for (let p = 0; p < OH * OW; p++) {
+      const v = yq.zeroPoint + requantize(acc[p]!, layer.mult[o]!, layer.shift[o]!);
+      y[o * OH * OW + p] = Math.max(lo, Math.min(127, v));
     }
   }
   return y;
