@@ -284,36 +284,57 @@ std::string FirstLine(const std::string& what) {
 // Runs one collective (enqueue + bounded wait for every work it returns) and
 // turns any failure, a time-out or a lost peer alike, into one line naming the
 // operation and this rank.
+// Waits for a work in slices, bounded by the group's time-out: between slices,
+// a failure another rank reported through the store ends the wait too. Throws
+// std::runtime_error (time-out, stop) or the work's own c10::Error.
+void WaitBounded(Group& g, const c10::intrusive_ptr<c10d::Work>& w, std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) throw std::runtime_error("timed out after " + std::to_string(g.timeout.count()) + " ms");
+    try {
+      w->wait(std::min(left, kWaitSlice));
+      return;
+    } catch (const c10::Error& e) {
+      // wait() throws both for a slice that ran out and for a failed work; only the latter is completed.
+      if (w->isCompleted()) {
+        // Gloo's own time-out (the same length as ours) says less than ours.
+        if (std::string(e.what_without_backtrace()).rfind("Operation timed out", 0) == 0) {
+          throw std::runtime_error("timed out after " + std::to_string(g.timeout.count()) + " ms");
+        }
+        throw;
+      }
+    }
+    if (g.store->check({kFailedKey})) throw std::runtime_error("stopped: another rank reported a failure");
+  }
+}
+
+// Runs one collective (enqueue + bounded wait for every work it returns); any
+// failure, a time-out or a lost peer alike, marks the group failed and becomes
+// one std::runtime_error line naming the operation and this rank.
 template <typename Enqueue>
-void Collective(Napi::Env env, Group& g, const char* op, Enqueue enqueue) {
-  auto fail = [&](const std::string& why) {
+void RunCollective(Group& g, const char* op, Enqueue enqueue) {
+  auto line = [&](const std::string& why) {
     g.failed = true;
-    return Napi::Error::New(env, std::string(op) + " failed on rank " + std::to_string(g.rank) + " of " + std::to_string(g.size) + ": " + why);
+    return std::runtime_error(std::string(op) + " failed on rank " + std::to_string(g.rank) + " of " + std::to_string(g.size) + ": " + why);
   };
   try {
     std::vector<c10::intrusive_ptr<c10d::Work>> works = enqueue();
     auto deadline = std::chrono::steady_clock::now() + g.timeout;
-    for (auto& w : works) {
-      // Waits in slices: between them, a failure another rank reported through the store ends this wait too.
-      for (;;) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) throw fail("timed out after " + std::to_string(g.timeout.count()) + " ms");
-        try {
-          w->wait(std::min(left, kWaitSlice));
-          break;
-        } catch (const c10::Error&) {
-          // wait() throws both for a slice that ran out and for a failed work; only the latter is completed.
-          if (w->isCompleted()) throw;
-        }
-        if (g.store->check({kFailedKey})) throw fail("stopped: another rank reported a failure");
-      }
-    }
-  } catch (const Napi::Error&) {
-    throw;
+    for (auto& w : works) WaitBounded(g, w, deadline);
   } catch (const c10::Error& e) {
-    throw fail(FirstLine(e.what_without_backtrace()));
+    throw line(FirstLine(e.what_without_backtrace()));
   } catch (const std::exception& e) {
-    throw fail(FirstLine(e.what()));
+    throw line(FirstLine(e.what()));
+  }
+}
+
+// RunCollective for the JS-facing bindings.
+template <typename Enqueue>
+void Collective(Napi::Env env, Group& g, const char* op, Enqueue enqueue) {
+  try {
+    RunCollective(g, op, enqueue);
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
   }
 }
 
@@ -331,36 +352,15 @@ void StoreCall(Napi::Env env, Group& g, const char* op, Fn fn) {
   }
 }
 
-// Sums float32 tensors over the group in place; for collectives issued from
+// Sums float32 tensors over the group in place, for collectives issued from
 // inside autograd (sync BatchNorm), where there is no Napi env to throw with.
 void AllReduceSum(Group& g, std::vector<torch::Tensor>& ts, const char* op) {
-  try {
+  RunCollective(g, op, [&] {
     c10d::AllreduceCoalescedOptions o;
     o.reduceOp = c10d::ReduceOp::SUM;
     o.timeout = g.timeout;
-    auto w = g.pg->allreduce_coalesced(ts, o);
-    auto deadline = std::chrono::steady_clock::now() + g.timeout;
-    for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) throw std::runtime_error("timed out after " + std::to_string(g.timeout.count()) + " ms");
-      try {
-        w->wait(std::min(left, kWaitSlice));
-        return;
-      } catch (const c10::Error&) {
-        if (w->isCompleted()) throw;
-      }
-      if (g.store->check({kFailedKey})) throw std::runtime_error("stopped: another rank reported a failure");
-    }
-  } catch (const c10::Error& e) {
-    g.failed = true;
-    throw std::runtime_error(std::string(op) + " failed on rank " + std::to_string(g.rank) + " of " + std::to_string(g.size) + ": " +
-                             FirstLine(e.what_without_backtrace()));
-  } catch (const std::exception& e) {
-    g.failed = true;
-    std::string what = e.what();
-    if (what.find(" failed on rank ") != std::string::npos) throw;
-    throw std::runtime_error(std::string(op) + " failed on rank " + std::to_string(g.rank) + " of " + std::to_string(g.size) + ": " + what);
-  }
+    return std::vector<c10::intrusive_ptr<c10d::Work>>{g.pg->allreduce_coalesced(ts, o)};
+  });
 }
 
 // BatchNorm over the images of every rank (PyTorch's SyncBatchNorm): the

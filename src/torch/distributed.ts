@@ -249,14 +249,15 @@ export class ProcessGroup {
 }
 
 /** What each rank tells the others at the rendezvous, so a mismatch fails in one line instead of as a Gloo time-out. */
-interface RankCard {
+export interface RankCard {
   worldSize: number;
   version: string;
   host: string;
   pid: number;
 }
 
-function checkCard(mine: RankCard, theirs: RankCard, myRank: number, theirRank: number): void {
+/** Throws one line when another rank's card disagrees with this rank's. */
+export function checkRankCard(mine: RankCard, theirs: RankCard, myRank: number, theirRank: number): void {
   if (theirs.worldSize !== mine.worldSize) {
     throw new ConfigError('WORLD_SIZE', `rank ${myRank} (${mine.host}) was started with ${mine.worldSize} ranks, rank ${theirRank} (${theirs.host}) with ${theirs.worldSize}; start every rank with the same --nproc/--nnodes`);
   }
@@ -267,26 +268,19 @@ function checkCard(mine: RankCard, theirs: RankCard, myRank: number, theirRank: 
 
 /** Through the store, before the backend: one process per rank, and the same world size and dst version everywhere. */
 function rendezvous(native: DistributedAddon, group: NativeGroup, rank: number, worldSize: number, timeoutMs: number, master: string): void {
-  const fail = (message: string): never => {
-    native.distDestroy(group);
-    throw new DstError('E_DISTRIBUTED', message);
-  };
   try {
-    if (native.distStoreAdd(group, `dst/join/${rank}`, 1) > 1) fail(`rank ${rank} joined twice: two processes were started with RANK=${rank}`);
+    if (native.distStoreAdd(group, `dst/join/${rank}`, 1) > 1) throw new DstError('E_DISTRIBUTED', `rank ${rank} joined twice: two processes were started with RANK=${rank}`);
     const mine: RankCard = { worldSize, version: dstVersion, host: hostname(), pid: process.pid };
     native.distStoreSet(group, `dst/rank/${rank}`, JSON.stringify(mine));
     const deadline = Date.now() + timeoutMs;
     for (const r of rank === 0 ? Array.from({ length: worldSize - 1 }, (_, i) => i + 1) : [0]) {
       const text = native.distStoreGet(group, `dst/rank/${r}`, Math.max(1, deadline - Date.now()));
-      if (text === null) fail(`rank ${r} did not join the store at ${master} within ${timeoutMs} ms (rank ${rank} of ${worldSize} waited for it)`);
-      checkCard(mine, JSON.parse(text!) as RankCard, rank, r);
+      if (text === null) throw new DstError('E_DISTRIBUTED', `rank ${r} did not join the store at ${master} within ${timeoutMs} ms (rank ${rank} of ${worldSize} waited for it)`);
+      checkRankCard(mine, JSON.parse(text) as RankCard, rank, r);
     }
   } catch (err) {
-    if (err instanceof DstError) {
-      native.distDestroy(group);
-      throw err;
-    }
-    fail((err as Error).message);
+    native.distDestroy(group);
+    throw err instanceof DstError ? err : new DstError('E_DISTRIBUTED', (err as Error).message);
   }
 }
 
@@ -314,7 +308,7 @@ export function initProcessGroup(options: ProcessGroupOptions = {}): ProcessGrou
   try {
     group = native.distStore(rank, worldSize, host, port, timeoutMs);
   } catch (err) {
-    throw new DstError('E_DISTRIBUTED', storeHint((err as Error).message, rank, port));
+    throw new DstError('E_DISTRIBUTED', storeHint((err as Error).message, rank, host, port, timeoutMs));
   }
   rendezvous(native, group, rank, worldSize, timeoutMs, `${host}:${port}`);
   try {
@@ -326,9 +320,12 @@ export function initProcessGroup(options: ProcessGroupOptions = {}): ProcessGrou
   return new ProcessGroup(group, rank, worldSize, timeoutMs);
 }
 
-/** c10d's words for the two usual rendezvous failures, followed by what to do. */
-function storeHint(message: string, rank: number, port: number): string {
-  if (rank === 0 && /address already in use|failed to listen/i.test(message)) return `${message} (port ${port} is in use; choose another --master port or MASTER_PORT)`;
-  if (rank !== 0 && /timed? ?out|timeout/i.test(message)) return `${message} (is rank 0 running, and is the master address reachable from this host?)`;
+/** c10d's words for the usual rendezvous failures, as what happened and what to do. */
+function storeHint(message: string, rank: number, host: string, port: number, timeoutMs: number): string {
+  const head = message.slice(0, message.indexOf(': ') + 2);
+  if (/address already in use/i.test(message)) return `${head}port ${port} is in use on this host; choose another port (--master HOST:PORT or MASTER_PORT)`;
+  if (rank !== 0 && /timed out|timeout/i.test(message)) {
+    return `${head}nothing answered at ${host}:${port} within ${timeoutMs} ms; is rank 0 (--node-rank 0) running, and is ${host} reachable from this host?`;
+  }
   return message;
 }

@@ -38,6 +38,10 @@ try {
     }
     pg.allReduce([tensor([1, 2, 3], [3])]);
     console.log(JSON.stringify({ rank: r, unexpected: 'allReduce returned' }));
+  } else if (scenario === 'join') {
+    pg.barrier();
+    pg.destroy();
+    console.log(JSON.stringify({ rank: r, joined: true }));
   } else {
     throw new Error(`unknown scenario '${scenario}'`);
   }

@@ -1,63 +1,25 @@
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors.js';
-import { distributedAvailable, initProcessGroup } from '../../src/torch/index.js';
+import { ConfigError, DstError } from '../../src/errors.js';
+import { checkRankCard, distributedAvailable, initProcessGroup } from '../../src/torch/distributed.js';
+import { freePort, spawnScript, type ScriptResult } from './spawn-script.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..', '..');
-const viteNode = path.join(root, 'node_modules', 'vite-node', 'vite-node.mjs');
-const worker = path.join(here, 'distributed-worker.ts');
-
-interface RankResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** A port nobody listens on right now: the kernel picks it for a throw-away server. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+const worker = path.join(path.dirname(fileURLToPath(import.meta.url)), 'distributed-worker.ts');
 
 /** One rank, configured through PyTorch's variables; killed if it outlives `limitMs`, so a hang fails instead of stalling the suite. */
-function runRank(rank: number, port: number, scenario: string, timeoutMs: number, limitMs: number): { done: Promise<RankResult>; kill: () => void } {
-  const started = Date.now();
-  let kill = (): void => {};
-  const done = new Promise<RankResult>((resolve, reject) => {
-    const child = spawn(process.execPath, [viteNode, worker, scenario, String(timeoutMs)], {
-      cwd: root,
-      env: { ...process.env, RANK: String(rank), WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), GLOO_SOCKET_IFNAME: '' },
-      timeout: limitMs,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
-    kill = () => child.kill();
-  });
-  return { done, kill };
+function runRank(rank: number, port: number, scenario: string, timeoutMs: number, limitMs: number, worldSize = 2): ReturnType<typeof spawnScript> {
+  return spawnScript(worker, [scenario, String(timeoutMs)], { RANK: String(rank), WORLD_SIZE: String(worldSize), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) }, limitMs);
 }
 
-async function startPair(scenario: string, timeoutMs: number): Promise<ReturnType<typeof runRank>[]> {
+async function startPair(scenario: string, timeoutMs: number, worldSizes: [number, number] = [2, 2]): Promise<ReturnType<typeof runRank>[]> {
   const port = await freePort();
-  return [0, 1].map((rank) => runRank(rank, port, scenario, timeoutMs, 40_000));
+  return [0, 1].map((rank) => runRank(rank, port, scenario, timeoutMs, 40_000, worldSizes[rank]));
 }
 
-async function runPair(scenario: string, timeoutMs: number): Promise<RankResult[]> {
-  return Promise.all((await startPair(scenario, timeoutMs)).map((r) => r.done));
+async function runPair(scenario: string, timeoutMs: number, worldSizes?: [number, number]): Promise<ScriptResult[]> {
+  return Promise.all((await startPair(scenario, timeoutMs, worldSizes)).map((r) => r.done));
 }
 
 describe.skipIf(!distributedAvailable())('distributed (c10d over Gloo, two processes on loopback)', () => {
@@ -79,7 +41,7 @@ describe.skipIf(!distributedAvailable())('distributed (c10d over Gloo, two proce
     const [r0, r1] = await runPair('early-exit', 5_000);
     expect(r1!.code, r1!.stderr).toBe(0);
     expect(r0!.code, r0!.stdout).toBe(3);
-    expect(r0!.stderr).toMatch(/^allReduce failed on rank 0 of 2: .+\n$/);
+    expect(r0!.stderr).toMatch(/^allReduce failed on rank 0 of 2: .+; lost rank 1 \(no report from it within 3 s of the failure: exited, killed or hung\)\n$/);
     expect(r0!.ms).toBeLessThan(25_000);
   });
 
@@ -90,9 +52,53 @@ describe.skipIf(!distributedAvailable())('distributed (c10d over Gloo, two proce
     rank1!.kill();
     await rank1!.done;
     expect(r0.code, r0.stdout).toBe(3);
-    expect(r0.stderr).toMatch(/^allReduce failed on rank 0 of 2: .+\n$/);
+    expect(r0.stderr).toMatch(/^allReduce failed on rank 0 of 2: timed out after 3000 ms; lost rank 1 \(.+\)\n$/);
     // Start-up, rendezvous and barrier come first; the bound is the 3 s timeout, not a hang.
     expect(r0.ms).toBeLessThan(25_000);
+  });
+});
+
+describe.skipIf(!distributedAvailable())('rendezvous failures: one line each', () => {
+  it('names both world sizes when the ranks disagree', async () => {
+    const [r0, r1] = await runPair('join', 10_000, [2, 3]);
+    expect(r0!.code).toBe(3);
+    expect(r0!.stderr).toMatch(/^WORLD_SIZE: rank 0 \(.+\) was started with 2 ranks, rank 1 \(.+\) with 3; start every rank with the same --nproc\/--nnodes\n$/);
+    expect(r1!.code).toBe(3);
+    expect(r1!.stderr).toMatch(/^WORLD_SIZE: rank 1 \(.+\) was started with 3 ranks, rank 0 \(.+\) with 2;/);
+  });
+
+  it('names the port when it is in use', async () => {
+    const server = createServer();
+    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+    try {
+      const r = await runRank(0, port, 'join', 5_000, 30_000).done;
+      expect(r.code).toBe(3);
+      expect(r.stderr).toBe(`hosting the store at 127.0.0.1:${port} failed on rank 0 of 2: port ${port} is in use on this host; choose another port (--master HOST:PORT or MASTER_PORT)\n`);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('gives up on a master nobody answers at within the time-out', async () => {
+    const port = await freePort();
+    const r = await runRank(1, port, 'join', 1_500, 30_000).done;
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe(
+      `connecting to the store at 127.0.0.1:${port} failed on rank 1 of 2: nothing answered at 127.0.0.1:${port} within 1500 ms; is rank 0 (--node-rank 0) running, and is 127.0.0.1 reachable from this host?\n`,
+    );
+  });
+});
+
+describe('rank cards', () => {
+  const card = { worldSize: 2, version: '1.0.0', host: 'a', pid: 1 };
+  it('accept the same world size and version', () => {
+    expect(() => checkRankCard(card, { ...card, host: 'b' }, 1, 0)).not.toThrow();
+  });
+  it('refuse another dst version in one line naming both ranks and hosts', () => {
+    expect(() => checkRankCard(card, { ...card, version: '0.9.0', host: 'b' }, 1, 0)).toThrow(DstError);
+    expect(() => checkRankCard(card, { ...card, version: '0.9.0', host: 'b' }, 1, 0)).toThrow(
+      'rank 1 (a) runs dst 1.0.0, rank 0 (b) runs dst 0.9.0; install the same version on every host',
+    );
   });
 });
 

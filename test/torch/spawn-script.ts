@@ -28,10 +28,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts `script` with `args` and extra `env`; killed if it outlives `limitMs`, so a hang fails instead of stalling the suite. */
+/** Starts `script` (c10d's own glog lines silenced, so stderr holds dst's lines only) with `args` and extra `env`; killed if it outlives `limitMs`, so a hang fails instead of stalling the suite. */
 export function spawnScript(script: string, args: readonly string[], env: NodeJS.ProcessEnv, limitMs: number): { done: Promise<ScriptResult>; kill: (signal?: NodeJS.Signals) => void } {
   const started = Date.now();
-  const child = spawn(process.execPath, [viteNode, script, ...args], { cwd: root, env: { ...process.env, GLOO_SOCKET_IFNAME: '', ...env }, timeout: limitMs });
+  const child = spawn(process.execPath, [viteNode, script, ...args], { cwd: root, env: { ...process.env, GLOO_SOCKET_IFNAME: '', GLOG_minloglevel: '3', ...env }, timeout: limitMs });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
