@@ -29,7 +29,8 @@ export interface CalibrationOptions {
   batchSize?: number;
   /** Names the calibration data in errors, e.g. the CLI option it came from. */
   label?: string;
-  onProgress?: (done: number, total: number) => void;
+  /** Images done of the current pass over the set; minmax takes one pass, the histogram methods two. */
+  onProgress?: (done: number, total: number, pass: number, passes: number) => void;
 }
 
 export const DEFAULT_PERCENTILE = 99.99;
@@ -83,7 +84,8 @@ export function calibrateRanges(graph: Graph, set: CalibrationSet, values: reado
   let done = 0;
   const onBatch = (n: number) => {
     done += n;
-    options.onProgress?.(done, passes * set.count);
+    const pass = Math.ceil(done / set.count);
+    options.onProgress?.(done - (pass - 1) * set.count, set.count, pass, passes);
   };
   const extremes = new Map<string, [number, number]>(values.map((v) => [v, [Infinity, -Infinity]]));
   sweep(graph, set, wanted, batchSize, (name, t) => {

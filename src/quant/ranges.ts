@@ -7,6 +7,8 @@ import { activationParams } from './params.js';
 
 export const CALIBRATION_METHODS = ['minmax', 'percentile', 'mse'] as const;
 export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];
+/** Measured in docs/experiments/int8.md. */
+export const DEFAULT_CALIBRATION_METHOD: CalibrationMethod = 'mse';
 
 export const HISTOGRAM_BINS = 2048;
 /** Shrink factors the MSE search tries, as fractions of the full range. */

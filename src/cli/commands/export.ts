@@ -4,6 +4,11 @@ import { denseWeightBytes, writeUhp } from '../../export/uhp-writer.js';
 import { C_TARGETS, exportC } from '../../export/c/index.js';
 import { writeFileAtomic } from '../../fsutil.js';
 import { formatPattern, parsePattern } from '../../sparsity/pattern.js';
+import { CALIBRATION_METHODS, DEFAULT_CALIBRATION_METHOD, type CalibrationMethod } from '../../quant/ranges.js';
+import type { Graph } from '../../export/ir.js';
+import type { ModelFileInfo } from '../../train/model-file.js';
+import { positiveInt } from '../parse.js';
+import { ProgressPrinter } from '../progress.js';
 
 function size(value: string): [number, number] {
   const m = /^(\d+)(?:x(\d+))?$/.exec(value.trim());
@@ -25,7 +30,48 @@ function format(value: string): 'uhp' | 'onnx' | 'c' {
   return value;
 }
 
+function quantize(value: string): 'int8' {
+  if (value !== 'int8') throw new ConfigError('--quantize', `expected 'int8', got '${value}'`);
+  return value;
+}
+
+function calibrationMethod(value: string): CalibrationMethod {
+  if (!(CALIBRATION_METHODS as readonly string[]).includes(value)) {
+    throw new ConfigError('--calibration-method', `expected ${CALIBRATION_METHODS.map((m) => `'${m}'`).join(', ')}, got '${value}'`);
+  }
+  return value as CalibrationMethod;
+}
+
 const kb = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
+
+interface QuantizeOpts {
+  run: string;
+  quantize?: 'int8';
+  calibration?: number;
+  calibrationMethod?: CalibrationMethod;
+  calibrationData?: string;
+}
+
+/** Calibration options without --quantize are a mistake the user should hear about before any work. */
+function checkQuantizeOpts(opts: QuantizeOpts): void {
+  if (opts.quantize) return;
+  for (const [key, flag] of [['calibration', '--calibration'], ['calibrationMethod', '--calibration-method'], ['calibrationData', '--calibration-data']] as const) {
+    if (opts[key] !== undefined) throw new ConfigError(flag, 'only applies with --quantize int8');
+  }
+}
+
+/** The graph quantized to int8 on the run's training images (or --calibration-data), with a progress line. */
+async function quantizeRun(graph: Graph, info: ModelFileInfo, opts: QuantizeOpts): Promise<{ graph: Graph; note: string }> {
+  const [{ runCalibrationSet }, { checkQuantizable, quantizeGraph }] = await Promise.all([import('../../quant/run-data.js'), import('../../quant/quantize.js')]);
+  checkQuantizable(graph);
+  const progress = new ProgressPrinter();
+  const label = opts.calibrationData === undefined ? '--calibration' : '--calibration-data';
+  const set = await runCalibrationSet(opts.run, info, { count: opts.calibration ?? 512, spec: opts.calibrationData, label, onProgress: progress.data });
+  const method = opts.calibrationMethod ?? DEFAULT_CALIBRATION_METHOD;
+  const stage = `calibrating int8 (${method}) on ${set.count} training images of ${set.spec}`;
+  const quantized = quantizeGraph(graph, set, { method, label, onProgress: (done, total, pass, passes) => progress.data({ stage: `${stage}, pass ${pass}/${passes}`, done, total }) });
+  return { graph: quantized, note: `int8 calibrated (${method}) on ${set.count} images` };
+}
 
 export function registerExport(program: Command, print: (text: string) => void): void {
   program
@@ -38,11 +84,18 @@ export function registerExport(program: Command, print: (text: string) => void):
     .option('--ram <size>', "static RAM the C project may use (arena and scratch), e.g. 256K: a model that needs more fails here, naming its peak layer", ramSize)
     .option('--pattern <spec>', "sparsity pattern of the pruned layers, e.g. 'uhp:2:4:16' (default: the run's own, else dense)")
     .option('--crop-from <HxW>', 'size of the images fed to the .uhp model when the test pipeline centre-crops', size)
-    .action(async (opts: { run: string; out: string; format: 'uhp' | 'onnx' | 'c'; target: string; ram?: number; pattern?: string; cropFrom?: [number, number] }) => {
+    .option('--quantize <int8>', 'post-training int8: integer-only weights and activations (.uhp version 2; ONNX QuantizeLinear/DequantizeLinear)', quantize)
+    .option('--calibration <n>', 'training images the activation ranges are calibrated on (default 512)', positiveInt('--calibration'))
+    .option(`--calibration-method <${CALIBRATION_METHODS.join('|')}>`, `how a range is chosen from the calibration statistics (default ${DEFAULT_CALIBRATION_METHOD})`, calibrationMethod)
+    .option('--calibration-data <spec>', "data spec whose training split calibrates (default: the run's own data)")
+    .action(async (opts: QuantizeOpts & { out: string; format: 'uhp' | 'onnx' | 'c'; target: string; ram?: number; pattern?: string; cropFrom?: [number, number] }) => {
+      checkQuantizeOpts(opts);
       const requested = opts.pattern === undefined ? null : parsePattern(opts.pattern, '--pattern');
       const { describePatterns, graphOfRun } = await import('../../export/from-run.js');
-      const { graph, info, pattern, patternLayers } = await graphOfRun(opts.run, { pattern: requested, cropFrom: opts.cropFrom ?? null });
-      const shape = `${info.model} ${info.input.join('x')} -> ${info.classes.length} classes, ${graph.nodes.length} nodes`;
+      const run = await graphOfRun(opts.run, { pattern: requested, cropFrom: opts.cropFrom ?? null });
+      const { info, pattern, patternLayers } = run;
+      const { graph, note } = opts.quantize ? await quantizeRun(run.graph, info, opts) : { graph: run.graph, note: null };
+      const shape = `${info.model} ${info.input.join('x')} -> ${info.classes.length} classes, ${graph.nodes.length} nodes${note ? `, ${note}` : ''}`;
       if (opts.format === 'onnx') {
         const { toOnnxModel } = await import('../../export/onnx.js');
         const bytes = toOnnxModel(graph);
