@@ -1,0 +1,11 @@
+/** Public face of src/quant: post-training int8 quantization and the integer reference every int8 engine matches. */
+export { quantizeGraph, checkQuantizable } from './quantize.js';
+export { calibrateRanges, checkCalibrationSet, DEFAULT_PERCENTILE } from './calibrate.js';
+export type { CalibrationOptions, CalibrationSet } from './calibrate.js';
+export { CALIBRATION_METHODS, DEFAULT_CALIBRATION_METHOD } from './ranges.js';
+export type { CalibrationMethod } from './ranges.js';
+export { runCalibrationSet } from './run-data.js';
+export { quantFault } from './check.js';
+export { pixelTable, quantizeInput, runInt8, runInt8Values } from './reference.js';
+export type { Int8Output } from './reference.js';
+export { clamp8, divRound, quantizeMultiplier, requantize, roundHalfAway } from './fixed-point.js';
