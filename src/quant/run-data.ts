@@ -26,7 +26,9 @@ export interface RunCalibrationOptions {
 export async function runCalibrationSet(runPath: string, info: ModelFileInfo, options: RunCalibrationOptions): Promise<CalibrationSet & { spec: string }> {
   const recipe = await new RunDir(runPath).readRecipe();
   const spec = options.spec ?? (recipe.data as string);
-  const { train } = await openData(spec, { ...((options.spec === undefined ? recipe.dataOptions : undefined) ?? {}), onProgress: options.onProgress });
+  // The run's data options (cache folder, sizes) belong to its own spec only.
+  const dataOptions = options.spec === undefined ? ((recipe.dataOptions as object | undefined) ?? {}) : {};
+  const { train } = await openData(spec, { ...dataOptions, onProgress: options.onProgress });
   if (train.channels !== info.input[0]) {
     throw new ConfigError(options.label, `${spec} has ${train.channels}-channel images, the model takes ${info.input[0]}`);
   }
