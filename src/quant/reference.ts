@@ -36,7 +36,7 @@ export function quantizeInput(graph: Graph, image: Float32Array): Int8Array {
     for (let i = 0; i < H; i++) {
       for (let j = 0; j < W; j++) {
         const v = Math.fround(image[(c * H0 + top + i) * W0 + left + j]!);
-        const t = mean ? Math.fround(Math.fround(v - m) * inv) : v;
+        const t = Math.fround(Math.fround(v - m) * inv);
         out[(c * H + i) * W + j] = clamp8(roundHalfAway(Math.fround(t / s)) + zeroPoint);
       }
     }
