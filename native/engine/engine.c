@@ -13,6 +13,7 @@
 #include <math.h>
 
 #include "kernels/kernels.h"
+#include "kernels/ops_q8.h"
 #include "kernels/q8.h"
 #include "graph.h"
 #include "pack.h"
@@ -81,8 +82,16 @@ static const dst_kernels *kernels_of(int isa) {
 
 /* The int8 kernels of a kernel set: integer results do not depend on it, only speed. */
 static const dst_q8_kernels *q8_kernels_of(int isa) {
-  (void)isa;
-  return &dst_q8_scalar;
+  switch (isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+    case DST_ISA_AVX2:
+    case DST_ISA_AVX512: return &dst_q8_avx2; /* there is no AVX-512 int8 kernel: AVX-512 CPUs run the AVX2 one */
+#endif
+#if defined(__aarch64__)
+    case DST_ISA_NEON: return &dst_q8_neon;
+#endif
+    default: return &dst_q8_scalar;
+  }
 }
 
 /* The code of every 8-bit pixel value per input channel, as dst_run_q8 quantizes a float pixel p / 255. */
@@ -138,6 +147,7 @@ static int plan_and_pack(dst_engine *e, char *err, size_t errlen) {
     nd->dense = NULL, nd->mask = NULL, nd->bias = NULL, nd->qw = NULL, nd->qbias = NULL, nd->qreq = NULL;
   }
   e->plan.scratch_ints = e->plan.compact ? scratch_ints : 0;
+  if (m->int8 && e->plan.scratch_ints < DST_Q8_ADD_LUT) e->plan.scratch_ints = scratch_ints = DST_Q8_ADD_LUT;
   const size_t arena_bytes = (size_t)e->plan.arena_floats * (m->int8 ? 1 : sizeof(float));
   e->arena = aligned_alloc(64, arena_bytes);
   e->scratch = malloc(sizeof *e->scratch * (size_t)scratch_ints);

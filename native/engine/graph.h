@@ -18,9 +18,9 @@ typedef struct dst_shape {
   int c, h, w;
 } dst_shape;
 
-/* Integer fields of a node besides in[], rq[] and the shapes: X(name), for exporters. */
+/* Integer fields of a node besides in[] and the shapes: X(name), for exporters. */
 #define DST_NODE_INT_FIELDS(X) \
-  X(op) X(n_in) X(relu) X(o) X(cg) X(kh) X(kw) X(sh) X(sw) X(ph) X(pw) X(dh) X(dw) X(groups) X(pattern) X(n) X(m) X(block) X(flat) X(qz)
+  X(op) X(n_in) X(relu) X(o) X(cg) X(kh) X(kw) X(sh) X(sw) X(ph) X(pw) X(dh) X(dw) X(groups) X(pattern) X(n) X(m) X(block) X(flat)
 
 typedef struct dst_node {
   int op;
@@ -32,16 +32,19 @@ typedef struct dst_node {
   /* weights: `dense` is [O][Cg][kh][kw], zeros where pruned */
   int pattern;
   int n, m, block, flat; /* UHP */
+#if !defined(DST_BARE_METAL)
+  /* What the reader decoded, for the planner and packer: a microcontroller's const tables have the packed steps instead. */
   float *dense;    /* int8 models: the int8 weights times their scales, for the planner's view of the pattern */
   uint8_t *mask;   /* UHP: kept positions, one byte per (block, group, position) */
   float *bias;     /* O values, zeros when the file has none */
-  /* int8 models (uhp-format.md, version 2): the output's scale and zero point; an add's requantization */
+  /* int8 models (uhp-format.md, version 2): the output's scale and zero point; an add's requantization (plan.h's dst_qnode) */
   float qs;
   int qz;
   int32_t rq[6];   /* add: ma, sa, mb, sb, mo, so */
   int8_t *qw;      /* conv/linear: int8 weights, laid out as dense */
   int32_t *qbias;  /* O values */
   int32_t *qreq;   /* 2 * O: mult, shift per output channel */
+#endif
 } dst_node;
 
 typedef struct dst_model {

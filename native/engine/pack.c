@@ -399,7 +399,7 @@ static int8_t q8_weight(const dst_node *nd, int o, int pos) {
 static int32_t q8_bias(const job *j, int o) {
   const dst_node *nd = j->nd;
   const int per_out = nd->cg * nd->kh * nd->kw;
-  const int zin = nd->in[0] ? j->p->nodes[nd->in[0] - 1].qz : j->p->in_qz;
+  const int zin = nd->in[0] ? j->p->qnodes[nd->in[0] - 1].qz : j->p->in_qz;
   int64_t sum = 0;
   for (int k = 0; k < per_out; k++) sum += nd->qw[(size_t)o * per_out + k];
   return (int32_t)(nd->qbias[o] - (int64_t)zin * sum);

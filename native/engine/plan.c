@@ -44,6 +44,7 @@ typedef struct {
 /* The plan's arrays and the planner's working space, in the order carved. */
 typedef struct {
   dst_step *steps;
+  dst_qnode *qnodes;
   ptrdiff_t *val_at;
   dst_border *border;
   char *ok;
@@ -56,6 +57,7 @@ typedef struct {
 static size_t carve_all(const dst_model *m, carver *c, plan_mem *pm) {
   const size_t nv = (size_t)m->n_nodes + 1, n_ivs = nv + 2 * (size_t)m->n_nodes;
   pm->steps = carve(c, sizeof *pm->steps * (size_t)m->n_nodes);
+  pm->qnodes = m->int8 ? carve(c, sizeof *pm->qnodes * (size_t)m->n_nodes) : NULL;
   pm->val_at = carve(c, sizeof *pm->val_at * nv);
   pm->border = carve(c, sizeof *pm->border * nv);
   pm->ok = carve(c, nv);
@@ -315,6 +317,11 @@ int dst_plan_build(const dst_model *m, const dst_target *t, void *mem, dst_plan 
                   .input = m->input, .out_shape = m->out_shape, .nodes = m->nodes, .steps = pm.steps, .val_at = pm.val_at,
                   .border = pm.border, .mean = m->mean, .std = m->std};
   dst_step *steps = pm.steps;
+  for (int i = 0; pm.qnodes && i < m->n_nodes; i++) {
+    const dst_node *nd = &m->nodes[i];
+    pm.qnodes[i] = (dst_qnode){nd->qs, nd->qz, {nd->rq[0], nd->rq[1], nd->rq[2], nd->rq[3], nd->rq[4], nd->rq[5]}};
+  }
+  p->qnodes = pm.qnodes;
   for (int i = 0; i < m->n_nodes; i++) {
     steps[i].pad_at = steps[i].col_at = -1;
     if (m->nodes[i].op == DST_OP_CONV || m->nodes[i].op == DST_OP_LINEAR) plan_conv(&m->nodes[i], t, &steps[i]);

@@ -74,6 +74,13 @@ typedef struct dst_step {
   const int32_t *qbias, *qreq;
 } dst_step;
 
+/* An int8 node's output quantization, and an add's requantization (uhp-format.md, version 2). */
+typedef struct dst_qnode {
+  float qs;
+  int qz;
+  int32_t rq[6]; /* ma, sa, mb, sb, mo, so */
+} dst_qnode;
+
 /* Integer fields of a plan. */
 #define DST_PLAN_INT_FIELDS(X) X(n_nodes) X(output) X(crop_h) X(crop_w) X(compact) X(int8) X(in_qz)
 /* Float fields of a plan: the int8 input's scale. */
@@ -90,6 +97,7 @@ typedef struct dst_plan {
   ptrdiff_t arena_floats, scratch_ints, peak_step;
   float in_qs;                /* int8: the input's scale (its zero point is in_qz) */
   const int8_t *qlut;         /* int8: per input channel, the code of each 8-bit pixel value (256 entries), or NULL */
+  const dst_qnode *qnodes;    /* int8: per node; NULL for float plans */
   dst_shape input, out_shape;
   const dst_node *nodes;
   const dst_step *steps;

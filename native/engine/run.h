@@ -77,7 +77,9 @@ void dst_expand_block(const dst_step *s, const dst_node *nd, int pattern_block, 
  * for dst_run, quantized as the input's q says (in_u8 through plan->qlut
  * when set: no float at all); out receives the output dequantized, out_q
  * (when not NULL) its codes. arena holds plan->arena_floats bytes (64-byte
- * aligned). Returns 0, or -1 for a float image holding a NaN or an infinity.
+ * aligned), scratch plan->scratch_ints ints (int8 plans: at least
+ * DST_Q8_ADD_LUT, kernels/ops_q8.h). Returns 0, or -1 for a float image
+ * holding a NaN or an infinity.
  */
 int dst_run_q8(const dst_plan *p, const dst_q8_kernels *k, int8_t *arena, int32_t *scratch, const dst_sched *sched, const float *in,
                const uint8_t *in_u8, float *out, int8_t *out_q);

@@ -28,13 +28,15 @@ static void for_tasks(const q8_runner *r, dst_task_fn fn, void *ctx, int tasks) 
     r->sched->parallel(r->sched->pool, fn, ctx, tasks);
     return;
   }
+#else
+  (void)r;
 #endif
   for (int t = 0; t < tasks; t++) fn(ctx, t);
 }
 
 static int8_t *storage(const q8_runner *r, int v) { return r->arena + r->p->val_at[v]; }
 
-static int zero_of(const dst_plan *p, int v) { return v ? p->nodes[v - 1].qz : p->in_qz; }
+static int zero_of(const dst_plan *p, int v) { return v ? p->qnodes[v - 1].qz : p->in_qz; }
 
 /* Codes per stored row of value v, and pixel (0, 0) of it. */
 static ptrdiff_t stored_row(const dst_plan *p, int v) {
@@ -63,7 +65,7 @@ typedef struct {
   ptrdiff_t x_row, x_col;
   int8_t *y;
   ptrdiff_t y_row;
-  int chunks, lo;
+  int chunks, zq, lo;
 } conv_ctx;
 
 /* Tasks are (pixel chunk, output block) pairs, pixel-major: a thread's share is a band of output pixels. */
@@ -75,7 +77,7 @@ static void conv_task(void *arg, int task) {
   const int p0 = (int)((long)s->npix * ch / c->chunks), p1 = (int)((long)s->npix * (ch + 1) / c->chunks);
   if (p0 == p1) return;
   if (s->path == DST_PATH_GROUPED) {
-    const dst_q8_task t = {c->x, c->x_row, c->x_col, nd->out_shape.w, p0, p1, c->y, nd->o, c->y_row, nd->o, nd->qz, c->lo,
+    const dst_q8_task t = {c->x, c->x_row, c->x_col, nd->out_shape.w, p0, p1, c->y, nd->o, c->y_row, nd->o, c->zq, c->lo,
                            s->qbias, s->qreq, s->qreq + nd->o, s->qw, NULL, 0};
     dst_q8_conv_grouped(&t, nd->o, nd->o / nd->groups, nd->cg, nd->kh * nd->kw, s->off);
     return;
@@ -87,7 +89,7 @@ static void conv_task(void *arg, int task) {
   }
   const int lanes = nd->o - b * 16 < 16 ? nd->o - b * 16 : 16;
   const int32_t *req = s->qreq + b * 32;
-  const dst_q8_task t = {c->x, c->x_row, c->x_col, nd->out_shape.w, p0, p1, c->y + b * 16, nd->o, c->y_row, lanes, nd->qz, c->lo,
+  const dst_q8_task t = {c->x, c->x_row, c->x_col, nd->out_shape.w, p0, p1, c->y + b * 16, nd->o, c->y_row, lanes, c->zq, c->lo,
                          s->qbias + b * 16, req, req + 16, s->qw + b * s->w_bstride, off, s->n_off};
   c->r->k->conv16(&t);
 }
@@ -109,7 +111,7 @@ static void run_conv(const q8_runner *r, int i) {
   int chunks = s->npix / Q8_MIN_TASK_PIXELS;
   chunks = chunks < 1 ? 1 : chunks > threads ? threads : chunks;
   conv_ctx c = {r, s, nd, src, (ptrdiff_t)nd->sh * s->wp * s->cin_total, (ptrdiff_t)nd->sw * s->cin_total, origin(r, i + 1),
-                stored_row(p, i + 1), chunks, nd->relu ? nd->qz : -128};
+                stored_row(p, i + 1), chunks, zero_of(p, i + 1), nd->relu ? zero_of(p, i + 1) : -128};
   for_tasks(r, conv_task, &c, s->nblocks * chunks);
 }
 
@@ -146,7 +148,7 @@ static int quantize_input(const q8_runner *r, const float *in, const uint8_t *in
 static void write_output(const q8_runner *r, float *out, int8_t *out_q) {
   const dst_plan *p = r->p;
   const int v = p->output, z = zero_of(p, v);
-  const float s = v ? p->nodes[v - 1].qs : p->in_qs;
+  const float s = v ? p->qnodes[v - 1].qs : p->in_qs;
   const dst_shape sh = dst_value_shape(p, v);
   const ptrdiff_t row = stored_row(p, v);
   const int8_t *x = origin(r, v);
@@ -176,7 +178,8 @@ int dst_run_q8(const dst_plan *p, const dst_q8_kernels *k, int8_t *arena, int32_
       case DST_OP_LINEAR: run_conv(&r, i); break;
       case DST_OP_RELU: dst_q8_relu(storage(&r, nd->in[0]), n, zin, y); break;
       case DST_OP_ADD:
-        dst_q8_add(storage(&r, nd->in[0]), storage(&r, nd->in[1]), n, zin, zero_of(p, nd->in[1]), nd->rq, nd->qz, nd->relu ? nd->qz : -128, y);
+        dst_q8_add(storage(&r, nd->in[0]), storage(&r, nd->in[1]), n, zin, zero_of(p, nd->in[1]), p->qnodes[i].rq, zero_of(p, i + 1),
+                   nd->relu ? zero_of(p, i + 1) : -128, r.scratch, y);
         break;
       case DST_OP_MAXPOOL:
       case DST_OP_AVGPOOL:

@@ -61,6 +61,9 @@ export interface NativePlan {
   kernelsUsed: string[];
   mean: Float32Array | null;
   std: Float32Array | null;
+  /** int8 plans: per input channel the code of each 8-bit pixel value, and per node its output q (and an add's requantization). */
+  qlut: Int8Array | null;
+  qnodes: CStruct[] | null;
 }
 
 /** native/engine/uhp_engine.h's DST_TARGET_* flags. */

@@ -23,12 +23,12 @@ void dst_q8_pad(const int8_t *x, ptrdiff_t x_row, int h, int w, int c, int ph, i
   for (int i = 0; i < h; i++) memcpy(out + (i + ph) * row + (size_t)pw * c, x + i * x_row, (size_t)w * c);
 }
 
-void dst_q8_add(const int8_t *a, const int8_t *b, size_t n, int za, int zb, const int32_t *rq, int zo, int lo, int8_t *y) {
-  for (size_t i = 0; i < n; i++) {
-    const int32_t sa = dst_q8_requant((int64_t)(a[i] - za) << 20, rq[0], rq[1]);
-    const int32_t sb = dst_q8_requant((int64_t)(b[i] - zb) << 20, rq[2], rq[3]);
-    y[i] = dst_q8_clamp(zo + dst_q8_requant((int64_t)sa + sb, rq[4], rq[5]), lo);
+void dst_q8_add(const int8_t *a, const int8_t *b, size_t n, int za, int zb, const int32_t *rq, int zo, int lo, int32_t *lut, int8_t *y) {
+  for (int v = -128; v < 128; v++) {
+    lut[v + 128] = dst_q8_requant((int64_t)(v - za) * (1 << 20), rq[0], rq[1]);
+    lut[v + 384] = dst_q8_requant((int64_t)(v - zb) * (1 << 20), rq[2], rq[3]);
   }
+  for (size_t i = 0; i < n; i++) y[i] = dst_q8_clamp(zo + dst_q8_requant((int64_t)lut[a[i] + 128] + lut[b[i] + 384], rq[4], rq[5]), lo);
 }
 
 void dst_q8_relu(const int8_t *x, size_t n, int z, int8_t *y) {

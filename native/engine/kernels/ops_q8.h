@@ -17,8 +17,12 @@ void dst_q8_fill_border(int8_t *x, int h, int w, int c, int bh, int bw, int8_t z
 /* Copies [h, w, c] x (rows x_row codes apart) into out with ph rows and pw columns of z around it. */
 void dst_q8_pad(const int8_t *x, ptrdiff_t x_row, int h, int w, int c, int ph, int pw, int8_t z, int8_t *out);
 
-/* y = clamp(zo + R(R((a - za) * 2^20, ma, sa) + R((b - zb) * 2^20, mb, sb), mo, so), lo, 127); rq = {ma, sa, mb, sb, mo, so}. */
-void dst_q8_add(const int8_t *a, const int8_t *b, size_t n, int za, int zb, const int32_t *rq, int zo, int lo, int8_t *y);
+/*
+ * y = clamp(zo + R(R((a - za) * 2^20, ma, sa) + R((b - zb) * 2^20, mb, sb), mo, so), lo, 127); rq = {ma, sa, mb, sb, mo, so}.
+ * The inner R of each input takes 256 values only: lut (DST_Q8_ADD_LUT ints) holds them, one R per element is left.
+ */
+#define DST_Q8_ADD_LUT 512
+void dst_q8_add(const int8_t *a, const int8_t *b, size_t n, int za, int zb, const int32_t *rq, int zo, int lo, int32_t *lut, int8_t *y);
 
 void dst_q8_relu(const int8_t *x, size_t n, int z, int8_t *y);
 

@@ -303,12 +303,8 @@ static napi_value node_object(napi_env env, const dst_node *nd) {
   if (napi_create_object(env, &obj) != napi_ok) return NULL;
 #define DST_SET(f) if (set_num(env, obj, #f, nd->f)) return NULL;
   DST_NODE_INT_FIELDS(DST_SET)
-  DST_SET(qs)
 #undef DST_SET
-  int rq[6];
-  for (int i = 0; i < 6; i++) rq[i] = nd->rq[i];
   if (napi_set_named_property(env, obj, "in", int_array(env, nd->in, 2)) != napi_ok ||
-      napi_set_named_property(env, obj, "rq", int_array(env, rq, 6)) != napi_ok ||
       napi_set_named_property(env, obj, "in_shape", shape_object(env, nd->in_shape)) != napi_ok ||
       napi_set_named_property(env, obj, "out_shape", shape_object(env, nd->out_shape)) != napi_ok)
     return NULL;
@@ -384,6 +380,23 @@ static napi_value plan(napi_env env, napi_callback_info cbinfo) {
   CALL(env, napi_set_named_property(env, out, "mean", typed_copy(env, napi_float32_array, p->mean, (size_t)p->input.c, 4)));
   CALL(env, napi_set_named_property(env, out, "std", typed_copy(env, napi_float32_array, p->std, (size_t)p->input.c, 4)));
   CALL(env, napi_set_named_property(env, out, "qlut", typed_copy(env, napi_int8_array, p->qlut, (size_t)p->input.c * 256, 1)));
+  napi_value qnodes;
+  if (p->qnodes) {
+    CALL(env, napi_create_array_with_length(env, (size_t)p->n_nodes, &qnodes));
+    for (int i = 0; i < p->n_nodes; i++) {
+      const dst_qnode *q = &p->qnodes[i];
+      napi_value o;
+      int rq[6];
+      for (int k = 0; k < 6; k++) rq[k] = q->rq[k];
+      CALL(env, napi_create_object(env, &o));
+      if (set_num(env, o, "qs", q->qs) || set_num(env, o, "qz", q->qz)) return throw_msg(env, "node-api call failed");
+      CALL(env, napi_set_named_property(env, o, "rq", int_array(env, rq, 6)));
+      CALL(env, napi_set_element(env, qnodes, (uint32_t)i, o));
+    }
+  } else {
+    CALL(env, napi_get_null(env, &qnodes));
+  }
+  CALL(env, napi_set_named_property(env, out, "qnodes", qnodes));
   return out;
 }
 

@@ -1,6 +1,8 @@
 /** C initialiser text for typed arrays; floats round-trip exactly to the same float32. */
 import { ShapeError } from '../../errors.js';
 
+export type CArrayType = 'float' | 'int32_t' | 'uint8_t' | 'int8_t';
+
 /** Shortest decimal that parses back to the same float32, as a C float literal. */
 export function floatLiteral(v: number, what: string): string {
   if (!Number.isFinite(v)) throw new ShapeError(`${what}: value ${v} cannot be written as a C constant`);
@@ -24,7 +26,7 @@ function lines(items: string[], perLine: number): string {
 }
 
 /** `const <type> name[len] = {...};` (C has no empty arrays: an empty one holds a single 0). */
-export function arrayDefinition(type: 'float' | 'int32_t' | 'uint8_t', name: string, values: ArrayLike<number>, what: string): string {
+export function arrayDefinition(type: CArrayType, name: string, values: ArrayLike<number>, what: string): string {
   const items: string[] = [];
   if (type === 'float') for (let i = 0; i < values.length; i++) items.push(floatLiteral(values[i], what));
   else for (let i = 0; i < values.length; i++) items.push(String(values[i]));
@@ -32,6 +34,6 @@ export function arrayDefinition(type: 'float' | 'int32_t' | 'uint8_t', name: str
   return `const ${type} ${name}[${items.length}] = {\n${lines(items, type === 'float' ? 8 : 16)}\n};\n`;
 }
 
-export function arrayDeclaration(type: 'float' | 'int32_t' | 'uint8_t', name: string, length: number): string {
+export function arrayDeclaration(type: CArrayType, name: string, length: number): string {
   return `extern const ${type} ${name}[${Math.max(1, length)}];\n`;
 }

@@ -5,7 +5,7 @@
  */
 import type { CStruct, NativePlan } from '../../runtime/native.js';
 import type { Graph } from '../ir.js';
-import { arrayDeclaration, arrayDefinition, floatLiteral } from './c-literals.js';
+import { arrayDeclaration, arrayDefinition, floatLiteral, type CArrayType } from './c-literals.js';
 
 export const MARKER = 'dst C export';
 
@@ -17,7 +17,6 @@ export interface ModelSources {
   scratchBytes: number;
 }
 
-type ArrayType = 'float' | 'int32_t' | 'uint8_t';
 
 class WeightFile {
   readonly defs: string[] = [];
@@ -26,19 +25,19 @@ class WeightFile {
   private readonly byContent = new Map<string, string>();
   bytes = 0;
 
-  add(type: ArrayType, name: string, values: ArrayLike<number>, comment: string): string {
+  add(type: CArrayType, name: string, values: ArrayLike<number>, comment: string): string {
     const key = values.length <= 256 ? `${type}:${Array.prototype.join.call(values, ',')}` : null;
     const known = key === null ? undefined : this.byContent.get(key);
     if (known) return known;
     if (key !== null) this.byContent.set(key, name);
     this.defs.push(`/* ${comment} */\n${arrayDefinition(type, name, values, comment)}`);
     this.decls.push(arrayDeclaration(type, name, values.length));
-    this.bytes += Math.max(1, values.length) * (type === 'uint8_t' ? 1 : 4);
+    this.bytes += Math.max(1, values.length) * (type === 'uint8_t' || type === 'int8_t' ? 1 : 4);
     return name;
   }
 }
 
-const ARRAY_TYPES: Record<string, { type: ArrayType; what: string }> = {
+const ARRAY_TYPES: Record<string, { type: CArrayType; what: string }> = {
   w: { type: 'float', what: 'packed weights' },
   bias: { type: 'float', what: 'bias' },
   off: { type: 'int32_t', what: 'input offsets' },
@@ -46,6 +45,9 @@ const ARRAY_TYPES: Record<string, { type: ArrayType; what: string }> = {
   rowptr: { type: 'int32_t', what: 'CSR row starts' },
   pidx: { type: 'uint8_t', what: 'bit-packed pattern indices' },
   kept: { type: 'uint8_t', what: 'kept positions of each pattern index' },
+  qw: { type: 'int8_t', what: 'int8 weight pairs' },
+  qbias: { type: 'int32_t', what: 'int32 biases (input zero point folded in)' },
+  qreq: { type: 'int32_t', what: 'requantization multipliers and shifts' },
 };
 
 /**
@@ -109,7 +111,44 @@ export function emitModel(graph: Graph, plan: NativePlan, target: string): Model
     .join(', ')}};\n`;
   if (plan.mean) planRefs.mean = 'pre_mean';
   if (plan.std) planRefs.std = 'pre_std';
+  const int8 = head.int8 === 1;
+  const elementBytes = int8 ? 1 : 4;
+  const q8Tables = int8
+    ? `static const dst_qnode qnodes[${n}] = {\n${plan.qnodes!.map((q, i) => `  /* ${names[i]} */ ${initializer(q)}`).join(',\n')}\n};\n` +
+      `/* Per input channel, the int8 code of each 8-bit pixel value: the integer-only input path. */\n` +
+      `static const int8_t qlut[${plan.qlut!.length}] = {${Array.from(plan.qlut!).join(', ')}};\n`
+    : '';
+  if (int8) Object.assign(planRefs, { qnodes: 'qnodes', qlut: 'qlut' });
+  if (int8) delete planRefs.ops;
+  const outQ = int8 ? plan.qnodes![(head.output as number) - 1]! : null;
 
+  const floatKernels = `#if defined(DST_KERNELS_AVX2)
+#define DST_K dst_kernels_avx2
+#elif defined(DST_KERNELS_NEON)
+#define DST_K dst_kernels_neon
+#else
+${scalarKernels}#define DST_K scalar_kernels
+#endif`;
+  const q8Kernels = `#if defined(DST_KERNELS_AVX2)
+#define DST_Q8 dst_q8_avx2
+#elif defined(DST_KERNELS_NEON)
+#define DST_Q8 dst_q8_neon
+#else
+static const dst_q8_kernels scalar_q8 = {dst_q8_scalar_conv16};
+#define DST_Q8 scalar_q8
+#endif`;
+  const runFloat = `
+int dst_model_run(const float *input, float *scores) { return dst_run(&plan, &DST_K, arena, scratch, NULL, input, NULL, scores); }
+
+void dst_model_run_u8(const uint8_t *input, float *scores) { (void)dst_run(&plan, &DST_K, arena, scratch, NULL, NULL, input, scores); }
+`;
+  const runQ8 = `
+int dst_model_run(const float *input, float *scores) { return dst_run_q8(&plan, &DST_Q8, arena, scratch, NULL, input, NULL, scores, NULL); }
+
+void dst_model_run_u8(const uint8_t *input, float *scores) { (void)dst_run_q8(&plan, &DST_Q8, arena, scratch, NULL, NULL, input, scores, NULL); }
+
+void dst_model_run_q8(const uint8_t *input, int8_t *scores) { (void)dst_run_q8(&plan, &DST_Q8, arena, scratch, NULL, NULL, input, NULL, scores); }
+`;
   const modelH = `${header}
 #ifndef DST_GENERATED_MODEL_H
 #define DST_GENERATED_MODEL_H
@@ -137,7 +176,7 @@ extern "C" {
 #define DST_MODEL_OUTPUT_SIZE ${outSize}
 
 /* Static RAM the model uses: the activation arena and the pattern-index scratch. */
-#define DST_MODEL_ARENA_BYTES ${arenaFloats * 4}
+#define DST_MODEL_ARENA_BYTES ${arenaFloats * elementBytes}
 #define DST_MODEL_SCRATCH_BYTES ${scratchInts * 4}
 
 /*
@@ -150,7 +189,21 @@ int dst_model_run(const float *input, float *scores);
 
 /* The same from 8-bit pixels, each divided by 255 before the mean/std step. */
 void dst_model_run_u8(const uint8_t *input, float *scores);
-
+${
+    int8
+      ? `
+/*
+ * int8 model: integer-only from 8-bit pixels to int8 scores, whose real
+ * value is (code - DST_MODEL_OUTPUT_ZERO_POINT) * DST_MODEL_OUTPUT_SCALE
+ * (dst_model_run and dst_model_run_u8 return them so, as floats).
+ */
+#define DST_MODEL_INT8 1
+#define DST_MODEL_OUTPUT_SCALE ${floatLiteral(outQ!.qs as number, 'output scale')}
+#define DST_MODEL_OUTPUT_ZERO_POINT ${outQ!.qz}
+void dst_model_run_q8(const uint8_t *input, int8_t *scores);
+`
+      : ''
+  }
 #ifdef __cplusplus
 }
 #endif
@@ -167,13 +220,7 @@ void dst_model_run_u8(const uint8_t *input, float *scores);
 #include "run.h"
 #include "weights.h"
 
-#if defined(DST_KERNELS_AVX2)
-#define DST_K dst_kernels_avx2
-#elif defined(DST_KERNELS_NEON)
-#define DST_K dst_kernels_neon
-#else
-${scalarKernels}#define DST_K scalar_kernels
-#endif
+${int8 ? q8Kernels : floatKernels}
 
 #if defined(__GNUC__)
 #define DST_ALIGN64 __attribute__((aligned(64)))
@@ -192,16 +239,12 @@ ${steps.join(',\n')}
 /* Where each value's storage starts in the arena (floats; -1: never stored), and the zero border it keeps. */
 static const ptrdiff_t val_at[${n + 1}] = {${plan.valAt.join(', ')}};
 static const dst_border border[${n + 1}] = {${plan.border.map(([h, w]) => `{${h}, ${w}}`).join(', ')}};
-${pre}${ops}
+${pre}${int8 ? q8Tables : ops}
 static const dst_plan plan = ${initializer(head as CStruct, planRefs)};
 
-static float arena[${arenaFloats}] DST_ALIGN64;
+static ${int8 ? 'int8_t' : 'float'} arena[${arenaFloats}] DST_ALIGN64;
 static int32_t scratch[${scratchInts}];
-
-int dst_model_run(const float *input, float *scores) { return dst_run(&plan, &DST_K, arena, scratch, NULL, input, NULL, scores); }
-
-void dst_model_run_u8(const uint8_t *input, float *scores) { (void)dst_run(&plan, &DST_K, arena, scratch, NULL, NULL, input, scores); }
-`;
+${int8 ? runQ8 : runFloat}`;
   const weightsH = `${header}
 #ifndef DST_GENERATED_WEIGHTS_H
 #define DST_GENERATED_WEIGHTS_H
@@ -219,7 +262,7 @@ ${wf.defs.join('\n')}`;
   return {
     files: new Map([['model.h', modelH], ['model.c', modelC], ['weights.h', weightsH], ['weights.c', weightsC]]),
     weightBytes: wf.bytes,
-    arenaBytes: arenaFloats * 4,
+    arenaBytes: arenaFloats * elementBytes,
     scratchBytes: scratchInts * 4,
   };
 }

@@ -57,7 +57,7 @@ export async function buildCProject(graph: Graph, options: CProjectOptions = {})
     const peak = graph.nodes[plan.plan.peak_step as number]?.name ?? '?';
     throw new ConfigError('ram', `the model needs ${kib(ram)} of RAM (arena ${kib(model.arenaBytes)} + scratch ${kib(model.scratchBytes)}), more than the ${kib(options.ramBytes)} given; its peak is at layer '${peak}'`);
   }
-  const runtime = await readKernelSources(runtimeSources(target));
+  const runtime = await readKernelSources(runtimeSources(target, plan.plan.int8 === 1));
   const files = new Map(model.files);
   // kernels/ keeps its place; the layer loop and its headers go to runtime/, apart from the generated model.h
   const placed = (rel: string): string => (rel.startsWith('kernels/') ? rel : `runtime/${rel}`);

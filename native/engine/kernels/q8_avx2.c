@@ -1,0 +1,149 @@
+/*
+ * AVX2 int8 conv kernel (q8.h): 16 output channels as int32 in two ymm per
+ * pixel, P pixels per tile. A weight pair is one vpmaddwd per 8 lanes: the
+ * pixel's two codes as one broadcast dword of int16s times the pair's weights
+ * sign-extended to int16. |x| <= 128 and |w| <= 127, so neither the products
+ * nor their pair sum saturate and every result equals the scalar kernel's.
+ * AVX2 is enabled per function (target attribute), so the rest of the addon
+ * builds without -mavx2; the engine only picks this set on a CPU with AVX2.
+ */
+#include <string.h>
+
+#include "q8.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+#define TGT __attribute__((target("avx2")))
+#define INL static inline __attribute__((always_inline)) TGT
+
+/* Most pixels per tile: 12 accumulators, two weight registers and a broadcast fill the 16 ymm. */
+#define PMAX 6
+
+/*
+ * Requantization constants, per half h of the block (lanes 8h .. 8h + 7) and
+ * parity k (even lanes in the low dwords, odd lanes moved there), as 64-bit
+ * lanes for vpmuldq and vpsrlvq. AVX2 has no 64-bit arithmetic shift, so
+ * R = (v + 2^63) >>> s - 2^63 >>> s with v = acc * mult + 2^(s - 1): adding
+ * 2^63 maps [-2^63, 2^63) onto [0, 2^64) in order and 2^63 >>> s removes it
+ * again exactly (s >= 1). The output zero point is folded into that last
+ * term; its low dword is the scalar's int32 wrap of zq + R.
+ */
+typedef struct {
+  __m256i mult[2][2], shift[2][2], round[2][2], base[2][2];
+  __m256i lo, hi;
+} q8_requant;
+
+INL void requant_init(const dst_q8_task *t, q8_requant *r) {
+  const __m256i one = _mm256_set1_epi64x(1), top = _mm256_set1_epi64x(INT64_MIN), zq = _mm256_set1_epi64x(t->zq);
+  for (int h = 0; h < 2; h++) {
+    const __m256i m = _mm256_loadu_si256((const __m256i *)(t->mult + 8 * h));
+    const __m256i s = _mm256_loadu_si256((const __m256i *)(t->shift + 8 * h));
+    /* lanes past t->lanes may hold anything (shift 0 included): vpsllv/vpsrlv give 0 for out-of-range counts, and those lanes are never stored */
+    const __m256i sk[2] = {_mm256_and_si256(s, _mm256_set1_epi64x(0xffffffff)), _mm256_srli_epi64(s, 32)};
+    r->mult[h][0] = m;
+    r->mult[h][1] = _mm256_srli_epi64(m, 32);
+    for (int k = 0; k < 2; k++) {
+      r->shift[h][k] = sk[k];
+      r->round[h][k] = _mm256_or_si256(_mm256_sllv_epi64(one, _mm256_sub_epi64(sk[k], one)), top);
+      r->base[h][k] = _mm256_sub_epi64(_mm256_srlv_epi64(top, sk[k]), zq);
+    }
+  }
+  r->lo = _mm256_set1_epi32(t->lo);
+  r->hi = _mm256_set1_epi32(127);
+}
+
+/* One parity's four lanes: the low dword of each qword is zq + R(acc, mult, shift) wrapped to 32 bits. */
+INL __m256i requant4(__m256i acc, const q8_requant *r, int h, int k) {
+  const __m256i v = _mm256_add_epi64(_mm256_mul_epi32(acc, r->mult[h][k]), r->round[h][k]);
+  return _mm256_sub_epi64(_mm256_srlv_epi64(v, r->shift[h][k]), r->base[h][k]);
+}
+
+/* Lanes 8h .. 8h + 7 as clamped codes in int32 lanes. */
+INL __m256i requant8(__m256i acc, const q8_requant *r, int h) {
+  const __m256i even = requant4(acc, r, h, 0), odd = requant4(_mm256_srli_epi64(acc, 32), r, h, 1);
+  const __m256i v = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xaa);
+  return _mm256_min_epi32(_mm256_max_epi32(v, r->lo), r->hi);
+}
+
+/* The pixel's codes out of its two accumulators; only the block's valid channels are written (a neighbouring block's may be another thread's). */
+INL void store16(const dst_q8_task *t, int8_t *y, __m256i a0, __m256i a1, const q8_requant *r) {
+  /* packs works per 128-bit half: qwords hold lanes 0-3, 8-11, 4-7, 12-15; the permute puts them in order */
+  const __m256i s = _mm256_permute4x64_epi64(_mm256_packs_epi32(requant8(a0, r, 0), requant8(a1, r, 1)), 0xd8);
+  const __m128i b = _mm_packs_epi16(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+  if (t->lanes == 16) {
+    _mm_storeu_si128((__m128i *)y, b);
+  } else {
+    int8_t tmp[16];
+    _mm_storeu_si128((__m128i *)tmp, b);
+    memcpy(y, tmp, (size_t)t->lanes);
+  }
+}
+
+/* Window starts and output offsets of pixels p .. p + P - 1: one division per tile. */
+INL void tile_pixels(const dst_q8_task *t, int p, int P, const int8_t **xp, ptrdiff_t *yo) {
+  int oy = p / t->ow, ox = p % t->ow;
+  for (int i = 0; i < P; i++) {
+    xp[i] = t->x + (ptrdiff_t)oy * t->x_row + (ptrdiff_t)ox * t->x_col;
+    yo[i] = (ptrdiff_t)oy * t->y_row + (ptrdiff_t)ox * t->y_pix;
+    if (++ox == t->ow) ox = 0, oy++;
+  }
+  /* as dst_opaque_pixels (kernels.h): keeps GCC from rebuilding each pointer as base + constant, an extra add per load */
+#if defined(__GNUC__)
+  for (int i = 0; i < P; i++) __asm__("" : "+r"(xp[i]));
+#endif
+}
+
+/* The dword (x0, x1) of int16s that vpmaddwd takes against a lane's (w0, w1). */
+INL int32_t code_pair(int8_t x0, int8_t x1) { return (int32_t)((uint32_t)(uint16_t)x0 | (uint32_t)(uint16_t)x1 << 16); }
+
+/* One weight pair (entries at o0, o1) into P pixels' accumulators. */
+INL void pair_step(const int8_t *const *xp, ptrdiff_t o0, ptrdiff_t o1, const int8_t *w, __m256i *a0, __m256i *a1, const int P) {
+  const __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w));
+  const __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 16)));
+#pragma GCC unroll 6
+  for (int i = 0; i < P; i++) {
+    const __m256i xv = _mm256_set1_epi32(code_pair(xp[i][o0], xp[i][o1]));
+    a0[i] = _mm256_add_epi32(a0[i], _mm256_madd_epi16(xv, w0));
+    a1[i] = _mm256_add_epi32(a1[i], _mm256_madd_epi16(xv, w1));
+  }
+}
+
+INL void tile(const dst_q8_task *t, int p, const int P, const q8_requant *r) {
+  const int8_t *xp[PMAX];
+  ptrdiff_t yo[PMAX];
+  tile_pixels(t, p, P, xp, yo);
+  __m256i a0[PMAX], a1[PMAX];
+  const __m256i b0 = _mm256_loadu_si256((const __m256i *)t->bias), b1 = _mm256_loadu_si256((const __m256i *)(t->bias + 8));
+#pragma GCC unroll 6
+  for (int i = 0; i < P; i++) {
+    a0[i] = b0;
+    a1[i] = b1;
+  }
+  const int32_t *off = t->off;
+  const int8_t *w = t->w;
+  const int n2 = t->n & ~1;
+  for (int e = 0; e < n2; e += 2, w += 32) pair_step(xp, off[e], off[e + 1], w, a0, a1, P);
+  /* odd n: the last pair's second weight is 0, so entry n - 1 stands in for the missing one */
+  if (t->n & 1) pair_step(xp, off[n2], off[n2], w, a0, a1, P);
+#pragma GCC unroll 6
+  for (int i = 0; i < P; i++) store16(t, t->y + yo[i], a0[i], a1[i], r);
+}
+
+TGT static void conv16(const dst_q8_task *t) {
+  q8_requant r;
+  requant_init(t, &r);
+  int p = t->p0;
+  for (; p + PMAX <= t->p1; p += PMAX) tile(t, p, PMAX, &r);
+  switch (t->p1 - p) {
+    case 5: tile(t, p, 5, &r); break;
+    case 4: tile(t, p, 4, &r); break;
+    case 3: tile(t, p, 3, &r); break;
+    case 2: tile(t, p, 2, &r); break;
+    case 1: tile(t, p, 1, &r); break;
+    default: break;
+  }
+}
+
+const dst_q8_kernels dst_q8_avx2 = {conv16};
+#endif
