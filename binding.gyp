@@ -43,6 +43,8 @@
         "native/engine/kernels/k_scalar.c",
         "native/engine/kernels/ops_q8.c",
         "native/engine/kernels/q8_scalar.c",
+        "native/engine/kernels/q8_avx2.c",
+        "native/engine/kernels/q8_neon.c",
         "native/engine/kernels/k_avx2.c",
         "native/engine/kernels/k_avx512.c",
         "native/engine/kernels/k_neon.c"
