@@ -2,7 +2,7 @@
 export { quantizeGraph, checkQuantizable } from './quantize.js';
 export { calibrateRanges, checkCalibrationSet, DEFAULT_PERCENTILE } from './calibrate.js';
 export type { CalibrationOptions, CalibrationSet } from './calibrate.js';
-export { CALIBRATION_METHODS, DEFAULT_CALIBRATION_METHOD } from './ranges.js';
+export { CALIBRATION_METHODS, DEFAULT_CALIBRATION_IMAGES, DEFAULT_CALIBRATION_METHOD } from './ranges.js';
 export type { CalibrationMethod } from './ranges.js';
 export { runCalibrationSet } from './run-data.js';
 export { quantFault } from './check.js';

@@ -9,6 +9,8 @@ export const CALIBRATION_METHODS = ['minmax', 'percentile', 'mse'] as const;
 export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];
 /** Measured in docs/experiments/int8.md. */
 export const DEFAULT_CALIBRATION_METHOD: CalibrationMethod = 'mse';
+/** Training images a CLI calibration runs over unless told otherwise. */
+export const DEFAULT_CALIBRATION_IMAGES = 512;
 
 export const HISTOGRAM_BINS = 2048;
 /** Shrink factors the MSE search tries, as fractions of the full range. */

@@ -4,7 +4,7 @@ import { denseWeightBytes, writeUhp } from '../../export/uhp-writer.js';
 import { C_TARGETS, exportC } from '../../export/c/index.js';
 import { writeFileAtomic } from '../../fsutil.js';
 import { formatPattern, parsePattern } from '../../sparsity/pattern.js';
-import { CALIBRATION_METHODS, DEFAULT_CALIBRATION_METHOD, type CalibrationMethod } from '../../quant/ranges.js';
+import { CALIBRATION_METHODS, DEFAULT_CALIBRATION_IMAGES, DEFAULT_CALIBRATION_METHOD, type CalibrationMethod } from '../../quant/ranges.js';
 import type { Graph } from '../../export/ir.js';
 import type { ModelFileInfo } from '../../train/model-file.js';
 import { positiveInt } from '../parse.js';
@@ -66,7 +66,7 @@ async function quantizeRun(graph: Graph, info: ModelFileInfo, opts: QuantizeOpts
   checkQuantizable(graph);
   const progress = new ProgressPrinter();
   const label = opts.calibrationData === undefined ? '--calibration' : '--calibration-data';
-  const set = await runCalibrationSet(opts.run, info, { count: opts.calibration ?? 512, spec: opts.calibrationData, label, onProgress: progress.data });
+  const set = await runCalibrationSet(opts.run, info, { count: opts.calibration ?? DEFAULT_CALIBRATION_IMAGES, spec: opts.calibrationData, label, onProgress: progress.data });
   const method = opts.calibrationMethod ?? DEFAULT_CALIBRATION_METHOD;
   const stage = `calibrating int8 (${method}) on ${set.count} training images of ${set.spec}`;
   const quantized = quantizeGraph(graph, set, { method, label, onProgress: (done, total, pass, passes) => progress.data({ stage: `${stage}, pass ${pass}/${passes}`, done, total }) });
@@ -85,7 +85,7 @@ export function registerExport(program: Command, print: (text: string) => void):
     .option('--pattern <spec>', "sparsity pattern of the pruned layers, e.g. 'uhp:2:4:16' (default: the run's own, else dense)")
     .option('--crop-from <HxW>', 'size of the images fed to the .uhp model when the test pipeline centre-crops', size)
     .option('--quantize <int8>', 'post-training int8: integer-only weights and activations (.uhp version 2; ONNX QuantizeLinear/DequantizeLinear)', quantize)
-    .option('--calibration <n>', 'training images the activation ranges are calibrated on (default 512)', positiveInt('--calibration'))
+    .option('--calibration <n>', `training images the activation ranges are calibrated on (default ${DEFAULT_CALIBRATION_IMAGES})`, positiveInt('--calibration'))
     .option(`--calibration-method <${CALIBRATION_METHODS.join('|')}>`, `how a range is chosen from the calibration statistics (default ${DEFAULT_CALIBRATION_METHOD})`, calibrationMethod)
     .option('--calibration-data <spec>', "data spec whose training split calibrates (default: the run's own data)")
     .action(async (opts: QuantizeOpts & { out: string; format: 'uhp' | 'onnx' | 'c'; target: string; ram?: number; pattern?: string; cropFrom?: [number, number] }) => {
