@@ -6,6 +6,8 @@
 import { toOnnxModel } from '../export/onnx.js';
 import type { Graph } from '../export/ir.js';
 import { writeUhp } from '../export/uhp-writer.js';
+import { DstError } from '../errors.js';
+import { quantizeGraph } from '../quant/index.js';
 import { loadModelBytes, type Model, type Schedule } from '../runtime/model.js';
 import { formatPattern, type UhpPattern } from '../sparsity/pattern.js';
 import { tidy } from '../torch/scope.js';
@@ -71,8 +73,32 @@ export const BENCH_UHP: UhpPattern = { kind: 'uhp', n: 2, m: 4, block: 16 };
 
 const noPreprocess = { cropFrom: null, mean: null, std: null };
 
+/** The graph in float32 (an int8 file's quantization dropped) without preprocessing. */
+function floatGraph(graph: Graph): Graph {
+  const { quant: _int8, ...float } = graph;
+  return { ...float, preprocess: noPreprocess };
+}
+
 function dense(graph: Graph): Graph {
-  return { ...graph, preprocess: noPreprocess, nodes: graph.nodes.map((n) => (n.op === 'conv' || n.op === 'linear' ? { ...n, pattern: { kind: 'dense' as const } } : n)) };
+  const float = floatGraph(graph);
+  return { ...float, nodes: float.nodes.map((n) => (n.op === 'conv' || n.op === 'linear' ? { ...n, pattern: { kind: 'dense' as const } } : n)) };
+}
+
+/** Random network inputs the int8 rows calibrate on: their speed does not depend on the scales. */
+const INT8_CALIBRATION_IMAGES = 8;
+
+/** The int8 rows' graphs (dense, UHP), or why there are none. */
+function int8Graphs(base: Graph, uhp: Graph): { graphs: [Graph, Graph] } | { refused: string } {
+  const shape = base.inputShape;
+  const per = shape.reduce((a, b) => a * b, 1);
+  const images = tidy(() => randn([INT8_CALIBRATION_IMAGES * per]).data() as Float32Array);
+  const calibration = { images, count: INT8_CALIBRATION_IMAGES, shape };
+  try {
+    return { graphs: [quantizeGraph(base, calibration, { method: 'minmax' }), quantizeGraph(uhp, calibration, { method: 'minmax' })] };
+  } catch (err) {
+    if (err instanceof DstError) return { refused: err.message };
+    throw err;
+  }
 }
 
 export async function benchModel(subject: BenchSubject, options: BenchOptions): Promise<BenchResult> {
@@ -83,7 +109,7 @@ export async function benchModel(subject: BenchSubject, options: BenchOptions): 
   const own = subject.graph.nodes.find((n) => (n.op === 'conv' || n.op === 'linear') && n.pattern.kind === 'uhp');
   let uhpGraph: Graph;
   if (own) {
-    uhpGraph = { ...subject.graph, preprocess: noPreprocess };
+    uhpGraph = floatGraph(subject.graph);
   } else {
     uhpGraph = pruneGraph(base, subject.layers, { kind: 'uhp', pattern: BENCH_UHP });
     notes.push(`the model has no UHP layers: the engine UHP row prunes it by magnitude to ${formatPattern(BENCH_UHP)} (speed only; accuracy is not kept)`);
@@ -100,15 +126,24 @@ export async function benchModel(subject: BenchSubject, options: BenchOptions): 
   const onnx = toOnnxModel(base);
   const session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
   const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', input, shape) };
+  const int8 = int8Graphs(base, uhpGraph);
+  if ('refused' in int8) notes.push(`no int8 rows: ${int8.refused}`);
+  else notes.push(`the int8 rows quantize the dense and UHP graphs calibrated on ${INT8_CALIBRATION_IMAGES} random inputs (speed only; accuracy is not kept); onnxruntime int8 runs the QDQ model dst exports`);
+  const onnxInt8 = 'graphs' in int8 ? toOnnxModel(int8.graphs[0]) : null;
+  const sessionInt8 = onnxInt8
+    ? await ort.InferenceSession.create(onnxInt8, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' })
+    : null;
 
   const engines: { name: string; bytes: Uint8Array; model: Model }[] = [];
   const x: Tensor = tensor(input, shape);
   try {
+    const int8Rows: [string, Graph][] = 'graphs' in int8 ? [['engine int8 dense', int8.graphs[0]], [`engine int8 UHP ${describeUhp(uhpGraph)}`, int8.graphs[1]]] : [];
     for (const [name, graph] of [
       ['engine dense', base],
       ['engine unstructured 50% (CSR)', csrGraph],
       [`engine UHP ${describeUhp(uhpGraph)}`, uhpGraph],
-    ] as const) {
+      ...int8Rows,
+    ] as [string, Graph][]) {
       const bytes = writeUhp(graph);
       engines.push({ name, bytes, model: loadModelBytes(bytes, name, { threads, schedule }) });
     }
@@ -117,10 +152,11 @@ export async function benchModel(subject: BenchSubject, options: BenchOptions): 
       { name: 'LibTorch dense', run: () => noGrad(() => tidy(() => model.forward(x).data())) },
       { name: 'onnxruntime dense', run: () => session.run(feeds) },
       ...engines.map((e) => ({ name: e.name, run: () => e.model.run(input, batch) })),
+      ...(sessionInt8 ? [{ name: 'onnxruntime int8 (QDQ)', run: () => sessionInt8.run({ [sessionInt8.inputNames[0]!]: feeds[session.inputNames[0]!]! }) }] : []),
     ];
     const latency = await measureRoundRobin(contenders, { runs, warmup, turn });
     const ms = latency.map((l) => l.ms);
-    const sizes = [subject.modelBytes, onnx.length, ...engines.map((e) => e.bytes.length)];
+    const sizes = [subject.modelBytes, onnx.length, ...engines.map((e) => e.bytes.length), ...(onnxInt8 ? [onnxInt8.length] : [])];
     const rows = contenders.map((c, i) => ({
       name: c.name,
       ms: ms[i]!,
@@ -136,6 +172,7 @@ export async function benchModel(subject: BenchSubject, options: BenchOptions): 
     x.dispose();
     for (const e of engines) e.model.dispose();
     await session.release();
+    await sessionInt8?.release();
   }
 }
 

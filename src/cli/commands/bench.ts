@@ -20,7 +20,7 @@ function scheduleOption(value: string): Schedule {
 export function registerBench(program: Command, print: (text: string) => void): void {
   program
     .command('bench')
-    .description("time a run's model through LibTorch, onnxruntime and dst's engine (dense, unstructured CSR, UHP), side by side in one process")
+    .description("time a run's model through LibTorch, onnxruntime and dst's engine (dense, unstructured CSR, UHP; float and int8), side by side in one process")
     .option('--run <dir>', 'run directory holding model.safetensors')
     .option('--model <file>', 'a .uhp model file instead of a run (LibTorch then runs its graph, BatchNorm folded)')
     .option('--batch <n>', 'images per inference', positiveInt('--batch'), 1)
