@@ -69,7 +69,7 @@ static int make_task(random_task *r, int it) {
   const ptrdiff_t x_col = range(1, 24), x_row = ow * x_col + range(0, 10);
   const int maxoff = (int)range(0, 400);
   const int extreme = range(0, 7) == 0; /* all codes -128 and all weights +-127: the largest sums */
-  const int n = extreme || range(0, 9) == 0 ? (int)range(1, MAX_N) : (int)range(1, 160);
+  const int n = range(0, 99) == 0 ? 0 : extreme || range(0, 9) == 0 ? (int)range(1, MAX_N) : (int)range(1, 160); /* 0: the bias alone */
   const int8_t *x = xbuf + range(0, 7); /* unaligned on purpose */
   const size_t xlen = (size_t)((oh - 1) * x_row + (ow - 1) * x_col + maxoff + 1);
   if (xlen + 8 > sizeof xbuf) {
