@@ -88,6 +88,8 @@ export async function launch(flags: LaunchFlags, args: readonly string[]): Promi
       MASTER_ADDR: addr,
       MASTER_PORT: port,
       DST_LAUNCHER_PID: String(process.pid),
+      // c10d logs its retries and failures through glog; dst reports them itself, in one line (set it to 0 to see them).
+      GLOG_minloglevel: process.env.GLOG_minloglevel ?? '3',
       // The command to quote in notes ("continue with: dst train ... --resume"): the user's, launcher flags included.
       DST_LAUNCH_ARGS: JSON.stringify(args),
       ...(flags.distTimeout !== undefined ? { DST_DIST_TIMEOUT_MS: String(flags.distTimeout * 1000) } : {}),

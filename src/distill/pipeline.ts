@@ -12,6 +12,7 @@ import { distillRun, resolvePattern } from './run.js';
 import { runStageProcess } from './stage-process.js';
 import { pipelineStages, runStages, stageName, type Cohort, type PipelineStage, type StageName } from './stages.js';
 import { writeComparisonPlot } from '../plot/comparison-plot.js';
+import type { ProcessGroup } from '../torch/distributed.js';
 
 export interface ComparisonRow {
   method: Method | 'teacher';
@@ -147,6 +148,12 @@ export interface PipelineControl {
   onDataProgress?: RunControl['onDataProgress'];
   /** Stages in their own processes (parallel > 1): each line of their progress. */
   onStageLine?: (name: StageName, line: string) => void;
+  /**
+   * Every stage data-parallel over this group, one after the other (each rank
+   * of the group runs this same pipeline); rank 0 decides what is finished and
+   * writes the runs and the comparison, the other ranks return no rows.
+   */
+  group?: ProcessGroup;
 }
 
 /**
@@ -165,11 +172,16 @@ export async function runPipeline(recipe: PipelineRecipe, out: string, control: 
   const { teacherRecipe, cohorts } = resolvePipeline(recipe, out);
   const order = METHODS.filter((m) => recipe.methods.includes(m));
   const stages = pipelineStages(out, teacherRecipe, cohorts, order);
-  const parallel = control.parallel ?? recipe.parallel ?? 1;
+  const group = control.group;
+  if (group !== undefined && (control.parallel ?? 1) > 1) {
+    throw new ConfigError('--parallel', 'cannot be combined with --nproc/--nnodes: with data-parallel ranks every stage uses all of them, one stage after the other');
+  }
+  const parallel = group !== undefined ? 1 : (control.parallel ?? recipe.parallel ?? 1);
   const force = Boolean(control.force);
-  const stageControl: RunControl = { resume: !force, force, onEvent: control.onEvent, onDataProgress: control.onDataProgress };
+  const stageControl: RunControl = { resume: !force, force, onEvent: control.onEvent, onDataProgress: control.onDataProgress, group };
   await runStages(stages, parallel, async (stage, signal) => {
-    if (new RunDir(stage.dir).isFinished() && !force) {
+    const finished = new RunDir(stage.dir).isFinished() && !force;
+    if (group !== undefined ? group.shareFromRoot(finished) : finished) {
       control.onStage?.(stage.name, 'skip');
       return;
     }
@@ -184,6 +196,7 @@ export async function runPipeline(recipe: PipelineRecipe, out: string, control: 
     }
   });
 
+  if ((group?.rank ?? 0) !== 0) return { rows: [], markdown: '' };
   const title = recipe.name ?? path.basename(path.resolve(out));
   const teacher = await stageRow(stages[0]!);
   const byName = new Map(stages.map((s) => [s.name, s]));

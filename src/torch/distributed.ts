@@ -221,15 +221,17 @@ export class ProcessGroup {
     if (group === null) throw new DstError('E_DISTRIBUTED', line);
     const native = addon();
     const others = Array.from({ length: this.worldSize }, (_, r) => r).filter((r) => r !== this.rank);
+    // Short time-outs (tests, impatient users) get a shorter grace too.
+    const grace = Math.min(DIAGNOSIS_GRACE_MS, Math.max(500, Math.floor(this.timeoutMs / 2)));
     let lost: number[] | null;
     try {
       native.distStoreSet(group, downKey(this.rank), '1');
       native.distStoreAdd(group, FAILED_KEY, 1);
-      const deadline = Date.now() + Math.min(DIAGNOSIS_GRACE_MS, this.timeoutMs);
+      const deadline = Date.now() + grace;
       lost = others.filter((r) => native.distStoreGet(group, downKey(r), Math.max(1, deadline - Date.now())) === null);
       native.distStoreSet(group, doneKey(this.rank), '1');
       if (this.rank === 0) {
-        const until = Date.now() + DIAGNOSIS_GRACE_MS;
+        const until = Date.now() + grace;
         for (const r of others) if (!lost.includes(r)) native.distStoreGet(group, doneKey(r), Math.max(1, until - Date.now()));
       }
     } catch {
@@ -243,7 +245,7 @@ export class ProcessGroup {
         ? 'lost rank 0 (it hosts the store, which is unreachable)'
         : lost.length === 0
           ? 'no rank was lost: every rank reported the failure (Gloo does not say which peer it failed on)'
-          : `lost rank ${lost.join(', ')} (no report from ${lost.length === 1 ? 'it' : 'them'} within ${DIAGNOSIS_GRACE_MS / 1000} s of the failure: exited, killed or hung)`;
+          : `lost rank ${lost.join(', ')} (no report from ${lost.length === 1 ? 'it' : 'them'} within ${grace / 1000} s of the failure: exited, killed or hung)`;
     throw new DstError('E_DISTRIBUTED', `${line}; ${who}`);
   }
 }

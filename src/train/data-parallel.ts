@@ -127,6 +127,17 @@ export class DataParallel {
     return result;
   }
 
+  /**
+   * The epoch's communication per step, for its metrics line: milliseconds in
+   * the step's all-reduce (flattening and waiting for the slowest rank
+   * included) and bytes this rank sent into it; then counts afresh.
+   */
+  takeCommStats(): { commMsPerStep: number; commBytesPerStep: number } {
+    const { steps, ms, bytes } = this.comm;
+    Object.assign(this.comm, { steps: 0, calls: 0, bytes: 0, ms: 0 });
+    return { commMsPerStep: steps === 0 ? 0 : ms / steps, commBytesPerStep: steps === 0 ? 0 : bytes / steps };
+  }
+
   /** BatchNorm running statistics averaged over the ranks (after each rank re-estimated them on its own shard). */
   averageBatchNorm(): void {
     const buffers = this.#norms.flatMap((bn) => [bn.runningMean, bn.runningVar]);

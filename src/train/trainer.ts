@@ -220,6 +220,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         });
       }
       const trainSeconds = (performance.now() - epochStart) / 1000;
+      const comm = parallel?.takeCommStats();
       if (epoch === recipe.epochs - 1) {
         await recalibrateBatchNorm(model, loader.batches(recipe.epochs), recipe.recalibrateBn);
         // Each rank re-estimated on its own shard; their average is what every rank keeps.
@@ -244,6 +245,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         seconds: (performance.now() - epochStart) / 1000,
         imagesPerSecond: (parallel ? epochTotals.count : meter.count) / Math.max(trainSeconds, 1e-9),
         ...hooks.epochMetrics?.(epoch),
+        ...comm,
       };
       final = test;
       history.push(record);

@@ -36,36 +36,31 @@ async function ranks(out: (rank: number) => string, epochs: number, syncBn: bool
 const maxDiff = (a: readonly number[], b: readonly number[]): number => Math.max(...a.map((x, i) => Math.abs(x - b[i]!)));
 
 describe.skipIf(!distributedAvailable())('data-parallel training (2 ranks on loopback)', () => {
-  it('with sync BatchNorm follows the 1-rank loss curve over 50 steps of ResNet-20; the ranks hold bit-identical weights after every step; only rank 0 writes', async () => {
+  it('follows the 1-rank loss curve over 50 steps of ResNet-20 with sync BatchNorm, differs from the first step with per-rank BatchNorm, keeps the ranks bit-identical after every step either way; only rank 0 writes', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'dst-ddp-'));
-    const [single, pair] = await Promise.all([
-      spawnScript(worker, [path.join(dir, 'one'), '2', '0', LR], { WORLD_SIZE: '1' }, 60_000).done.then(parse),
-      ranks((rank) => path.join(dir, `two-rank${rank}`), 2, true),
+    const [single, synced, perRank] = await Promise.all([
+      spawnScript(worker, [path.join(dir, 'one'), '2', '0', LR], { WORLD_SIZE: '1' }, 80_000).done.then(parse),
+      ranks((rank) => path.join(dir, `sync-rank${rank}`), 2, true),
+      ranks((rank) => path.join(dir, `plain-rank${rank}`), 1, false),
     ]);
-    const [r0, r1] = pair as [Curve, Curve];
+    const [s0, s1] = synced as [Curve, Curve];
     expect(single.losses).toHaveLength(50);
-    expect(r0.losses).toHaveLength(50);
-    // Before any update only the order of the sums differs.
-    expect(Math.abs(r0.losses[0]! - single.losses[0]!)).toBeLessThan(1e-5);
-    expect(maxDiff(r0.losses.slice(0, 5), single.losses.slice(0, 5))).toBeLessThan(1e-3);
-    expect(maxDiff(r0.losses, single.losses)).toBeLessThan(0.05);
-    expect(r1.losses).toEqual(r0.losses);
-    expect(r0.sums).toHaveLength(50);
-    expect(r1.sums).toEqual(r0.sums);
-    expect(existsSync(path.join(dir, 'two-rank0', 'model.safetensors'))).toBe(true);
-    expect(existsSync(path.join(dir, 'two-rank1'))).toBe(false);
-  }, 90_000);
+    expect(s0.losses).toHaveLength(50);
+    // Before any update only the order of the sums differs; later the run's own chaos amplifies it (1 against 2 threads in one process drifts alike).
+    expect(Math.abs(s0.losses[0]! - single.losses[0]!)).toBeLessThan(1e-5);
+    expect(maxDiff(s0.losses.slice(0, 5), single.losses.slice(0, 5))).toBeLessThan(1e-3);
+    expect(maxDiff(s0.losses, single.losses)).toBeLessThan(0.05);
+    expect(s1.losses).toEqual(s0.losses);
+    expect(s0.sums).toHaveLength(50);
+    expect(s1.sums).toEqual(s0.sums);
+    expect(existsSync(path.join(dir, 'sync-rank0', 'model.safetensors'))).toBe(true);
+    expect(existsSync(path.join(dir, 'sync-rank1'))).toBe(false);
 
-  it('with per-rank BatchNorm (the DDP default) keeps the ranks bit-identical, and differs from one process from the first step', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'dst-ddp-'));
-    const [single, pair] = await Promise.all([
-      spawnScript(worker, [path.join(dir, 'one'), '1', '0', LR], { WORLD_SIZE: '1' }, 60_000).done.then(parse),
-      ranks((rank) => path.join(dir, `two-rank${rank}`), 1, false),
-    ]);
-    const [r0, r1] = pair as [Curve, Curve];
-    expect(r1.sums).toEqual(r0.sums);
-    // Each half batch normalised by its own statistics: a real difference, which the sync test above would catch.
-    expect(Math.abs(r0.losses[0]! - single.losses[0]!)).toBeGreaterThan(1e-4);
-    expect(maxDiff(r0.losses, single.losses)).toBeLessThan(0.5);
-  }, 90_000);
+    const [p0, p1] = perRank as [Curve, Curve];
+    expect(p0.sums).toHaveLength(25);
+    expect(p1.sums).toEqual(p0.sums);
+    // Each half batch normalised by its own statistics: a real difference, which the sync check above would catch.
+    expect(Math.abs(p0.losses[0]! - single.losses[0]!)).toBeGreaterThan(1e-4);
+    expect(maxDiff(p0.losses, single.losses.slice(0, 25))).toBeLessThan(0.5);
+  }, 100_000);
 });

@@ -8,6 +8,17 @@ interface DoctorReport {
   platform: string;
   cpu: ReturnType<typeof cpuFacts>;
   torch: { loaded: true; libtorch: string; onednn: boolean; openmp: boolean; threads: number; cpuCapability: string } | { loaded: false; error: string };
+  /** Whether the addon has the c10d/Gloo bindings that `--nproc` and `--nnodes` need (null: the addon did not load). */
+  distributed: boolean | null;
+}
+
+async function probeDistributed(): Promise<boolean | null> {
+  try {
+    const { distributedAvailable } = await import('../../torch/distributed.js');
+    return distributedAvailable();
+  } catch {
+    return null;
+  }
 }
 
 async function probeTorch(): Promise<DoctorReport['torch']> {
@@ -32,6 +43,7 @@ export function registerDoctor(program: Command, print: (text: string) => void):
         platform: `${process.platform}-${process.arch}`,
         cpu: cpuFacts(),
         torch: await probeTorch(),
+        distributed: await probeDistributed(),
       };
       if (opts.json) {
         print(JSON.stringify(report, null, 2));
@@ -46,6 +58,13 @@ export function registerDoctor(program: Command, print: (text: string) => void):
               ? `libtorch   ${t.libtorch}, oneDNN ${t.onednn ? 'yes' : 'no'}, OpenMP ${t.openmp ? 'yes' : 'no'}, kernels ${t.cpuCapability}, ${t.threads} intra-op thread(s)`
               : `libtorch   NOT LOADED: ${t.error}`,
             `addon      ${t.loaded ? 'ok' : 'failed'}`,
+            `c10d/Gloo  ${
+              report.distributed === null
+                ? 'unknown (the addon did not load)'
+                : report.distributed
+                  ? 'yes: data-parallel training (--nproc, --nnodes) available'
+                  : "no: the addon was built without Gloo's headers (Debian: libgloo-dev); install them and rebuild it for --nproc and --nnodes"
+            }`,
           ].join('\n'),
         );
       }

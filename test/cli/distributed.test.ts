@@ -1,0 +1,111 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { distributedAvailable } from '../../src/torch/index.js';
+import { freePort } from '../torch/spawn-script.js';
+import { dstAsync, root, type CliResult } from './run-cli.js';
+
+const work = mkdtempSync(path.join(tmpdir(), 'dst-ddp-cli-'));
+// test/train/distributed.test.ts holds 2 ranks to 1 process; here the CLI's launcher, hosts and faults.
+const common = ['--model', 'resnet20', '--data', 'synthetic:size=16,trainPerClass=16,testPerClass=4', '--batch-size', '16', '--lr', '0.002', '--sync-bn', '--threads', '1', '--workers', '0'];
+
+interface Metric {
+  epoch: number;
+  trainLoss: number;
+  testLoss: number;
+  testTop1: number;
+}
+
+function metrics(out: string): Metric[] {
+  return readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Metric);
+}
+
+/** The CLI as a running process, for tests that act on it while it trains. */
+function dstProcess(args: readonly string[]): { pid: number; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'dst.js'), ...args], { cwd: root, env: { ...process.env, CI: '1' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const done = new Promise<CliResult>((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })));
+  return { pid: child.pid!, done };
+}
+
+/** The launcher's worker with this RANK, from /proc (children of `launcher`). */
+function workerPid(launcher: number, rank: number): number | undefined {
+  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      if (ppid !== launcher) continue;
+      if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(`RANK=${rank}`)) return Number(entry);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return undefined;
+}
+
+async function until(condition: () => boolean, limitMs: number): Promise<void> {
+  const end = Date.now() + limitMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('dst doctor', () => {
+  it('says whether the c10d/Gloo bindings are there', async () => {
+    const r = await dstAsync(['doctor', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { distributed: boolean }).distributed).toBe(distributedAvailable());
+    const text = await dstAsync(['doctor']);
+    expect(text.stdout).toMatch(distributedAvailable() ? /^c10d\/Gloo  yes: data-parallel training \(--nproc, --nnodes\) available$/m : /^c10d\/Gloo  no: /m);
+  });
+});
+
+describe.skipIf(!distributedAvailable())('dst train --nproc / --nnodes', () => {
+  it('two --nnodes hosts on 127.0.0.1 train exactly what --nproc 2 on one host trains; only rank 0 writes', async () => {
+    const port = await freePort();
+    const [nproc, host0, host1] = await Promise.all([
+      dstAsync(['train', ...common, '--epochs', '2', '--out', path.join(work, 'nproc'), '--nproc', '2']),
+      dstAsync(['train', ...common, '--epochs', '2', '--out', path.join(work, 'nodes'), '--nnodes', '2', '--node-rank', '0', '--master', `127.0.0.1:${port}`]),
+      dstAsync(['train', ...common, '--epochs', '2', '--out', path.join(work, 'nodes-host1'), '--nnodes', '2', '--node-rank', '1', '--master', `127.0.0.1:${port}`]),
+    ]);
+    for (const r of [nproc, host0, host1]) expect(r.code, r.stderr).toBe(0);
+    expect(nproc.stdout).toMatch(/^nproc: resnet20 on synthetic, 2 epochs/);
+    // Rank 0 alone reports and writes; host 1's --out is never created.
+    expect(host1.stdout).toBe('');
+    expect(existsSync(path.join(work, 'nodes-host1'))).toBe(false);
+    expect(existsSync(path.join(work, 'nproc', '.dst-lock'))).toBe(false);
+    const two = metrics(path.join(work, 'nproc'));
+    // The same two ranks whether one launcher or two hosts started them: the same numbers exactly.
+    expect(metrics(path.join(work, 'nodes'))).toEqual(two.map((m) => ({ ...m, seconds: expect.any(Number), imagesPerSecond: expect.any(Number), commMsPerStep: expect.any(Number) })));
+    // Every gradient in one float32 bucket, with the BatchNorm statistics and the step's totals (about 1% more).
+    const { params } = JSON.parse(readFileSync(path.join(work, 'nproc', 'summary.json'), 'utf8')) as { params: number };
+    expect((two[0] as unknown as { commBytesPerStep: number }).commBytesPerStep / (4 * params)).toBeGreaterThan(1);
+    expect((two[0] as unknown as { commBytesPerStep: number }).commBytesPerStep / (4 * params)).toBeLessThan(1.02);
+  }, 80_000);
+
+  it('a killed rank stops the launcher with one line naming it; the checkpoint resumes with another number of ranks', async () => {
+    const out = path.join(work, 'killed');
+    const run = dstProcess(['train', ...common, '--epochs', '40', '--out', out, '--nproc', '2']);
+    await until(() => existsSync(path.join(out, 'checkpoints', 'last.safetensors')), 40_000);
+    const victim = workerPid(run.pid, 1);
+    expect(victim).toBeDefined();
+    process.kill(victim!, 'SIGKILL');
+    const killed = await run.done;
+    expect(killed.code).toBe(1);
+    // Rank 0's own account of the loss comes after the launcher's verdict, which dropped it.
+    expect(killed.stderr).not.toMatch(/lost rank/);
+    expect(killed.stderr.trim().split('\n').at(-1)).toBe(`dst: error: rank 1 (pid ${victim}) was killed by SIGKILL; stopped the other rank on this host`);
+    const resumed = await dstAsync(['train', ...common, '--epochs', '3', '--out', out, '--resume', '--allow-changes']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming at epoch \d\/3/);
+    expect(metrics(out).map((m) => m.epoch)).toEqual([1, 2, 3]);
+  }, 80_000);
+});
