@@ -14,6 +14,8 @@ export interface EngineEvalResult {
   top5: number;
   count: number;
   isa: string;
+  /** The file is an int8 model: the engine ran it integer-only. */
+  int8: boolean;
   /** Predictions per test image, in dataset order. */
   predictions: Int32Array;
 }
@@ -57,7 +59,7 @@ export async function evaluateUhp(
     } finally {
       await loader.close();
     }
-    return { top1: meter.top1, top5: meter.top5, count: meter.count, isa: model.isa, predictions };
+    return { top1: meter.top1, top5: meter.top5, count: meter.count, isa: model.isa, int8: model.int8, predictions };
   } finally {
     model.dispose();
   }

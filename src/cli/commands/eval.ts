@@ -14,7 +14,7 @@ export function registerEval(program: Command, print: (text: string) => void): v
     .option('--data <spec>', 'data spec; default: the one the run trained on')
     .option('--batch-size <n>', 'evaluation batch size', positiveInt('--batch-size'), 256)
     .option('--threads <n>', 'LibTorch intra-op threads', positiveInt('--threads'), 2)
-    .option('--uhp <file>', 'also run this exported .uhp through the C engine and compare its predictions with LibTorch, image by image')
+    .option('--uhp <file>', 'also run this exported .uhp (float or int8) through the C engine and compare its predictions with LibTorch, image by image')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { run: string; data?: string; batchSize: number; threads: number; uhp?: string; json?: boolean }) => {
       warnAboveCores(opts.threads, '--threads');
@@ -45,6 +45,7 @@ export function registerEval(program: Command, print: (text: string) => void): v
         const engineReport = engine && {
           file: opts.uhp,
           isa: engine.isa,
+          int8: engine.int8,
           top1: engine.top1,
           top5: engine.top5,
           samePredictions: engine.predictions.filter((p, i) => p === predictions[i]).length,
@@ -59,7 +60,7 @@ export function registerEval(program: Command, print: (text: string) => void): v
         print(formatTable(['class', 'accuracy'], info.classes.map((c, i) => [c, `${(100 * result.perClassAccuracy[i]!).toFixed(2)}%`])));
         if (engineReport) {
           print(
-            `engine (${engineReport.isa}) on ${engineReport.file}: top-1 ${(100 * engineReport.top1).toFixed(2)}%  top-5 ${(100 * engineReport.top5).toFixed(2)}%  same prediction as LibTorch on ${engineReport.samePredictions}/${engineReport.count} images`,
+            `engine${engineReport.int8 ? ' int8' : ''} (${engineReport.isa}) on ${engineReport.file}: top-1 ${(100 * engineReport.top1).toFixed(2)}%  top-5 ${(100 * engineReport.top5).toFixed(2)}%  same prediction as LibTorch on ${engineReport.samePredictions}/${engineReport.count} images`,
           );
         }
       } finally {
