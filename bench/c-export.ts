@@ -20,7 +20,9 @@ import { describePatterns, graphOfRun } from '../src/export/from-run.js';
 import type { Graph } from '../src/export/ir.js';
 import { writeUhp } from '../src/export/uhp-writer.js';
 import { availableIsas, loadModelBytes } from '../src/runtime/index.js';
+import { quantizeGraph } from '../src/quant/index.js';
 import { aconvnet, pruned, randomInput, resnet20, type PruneSpec } from '../test/engine/graphs.js';
+import { calibrationSet } from '../test/quant/graphs.js';
 import { qemuTools, runQemuM7 } from '../test/export-c/qemu.js';
 import { machineLine, median } from './common.js';
 
@@ -44,6 +46,12 @@ const specs: [string, PruneSpec][] = [
   ['UHP 2:4 B=16', { kind: 'uhp', n: 2, m: 4, block: 16 }],
 ];
 const randomModels: [string, Graph][] = [['ResNet-20 (32x32)', resnet20(1, 32)], ['A-ConvNets (88x88)', aconvnet()]];
+/** int8 rows: calibrated on generated images (random weights: sizes and instruction counts, not accuracy). */
+const int8Specs: [string, PruneSpec][] = [
+  ['int8 dense', { kind: 'dense' }],
+  ['int8 UHP 2:4 B=16', { kind: 'uhp', n: 2, m: 4, block: 16 }],
+];
+const int8 = (graph: Graph): Graph => quantizeGraph(graph, calibrationSet(graph, 32, 3), { method: 'minmax' });
 /** [model, weights, graph] rows: the trained runs if named, else the random-weight models at each pattern. */
 const rows: [string, string, Graph][] =
   runDirs.length > 0
@@ -53,7 +61,10 @@ const rows: [string, string, Graph][] =
           return [`${info.model} (${run})`, describePatterns(pattern, patternLayers), graph];
         }),
       )
-    : randomModels.flatMap(([m, g]) => specs.map(([s, spec]): [string, string, Graph] => [m, s, pruned(g, spec)]));
+    : randomModels.flatMap(([m, g]) => [
+        ...specs.map(([s, spec]): [string, string, Graph] => [m, s, pruned(g, spec)]),
+        ...int8Specs.map(([s, spec]): [string, string, Graph] => [m, s, int8(pruned(g, spec))]),
+      ]);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'dst-c-bench-'));
 const make = (d: string, target: CTarget, opt = '-O3'): void => {
@@ -120,20 +131,24 @@ const lines = [
   `host C: ${hostTarget} kernels, gcc -O2 / -O3, 1 thread; engine: ${engineIsa}, 1 thread; batch 1; in ${turns} turns of ${TURN} runs each (after warm-up), median of the turns' medians`,
   cortex ? 'Cortex-M7: arm-none-eabi-gcc -O3 -mcpu=cortex-m7 -mthumb -mfpu=fpv5-d16 -mfloat-abi=hard; flash = text+rodata+data, RAM = data+bss (arena, input and scores buffers)' : 'Cortex-M7: arm-none-eabi-gcc missing, sizes not measured',
   qemu
-    ? 'M7 instructions: the same build for QEMU 7 mps2-an500 (Cortex-M7), -icount shift=0, instructions executed by one inference (float image), to 40; instructions, not cycles; ratio to the dense row of the same model'
+    ? 'M7 instructions: the same build for QEMU 7 mps2-an500 (Cortex-M7), -icount shift=0, instructions executed by one inference (float image), to 40; instructions, not cycles; ratio to the float dense row of the same model (int8 UHP: also to int8 dense)'
     : 'M7 instructions: qemu-system-arm or arm-none-eabi-gcc missing, not measured',
   '',
   '| model | weights | M7 flash | M7 RAM | M7 instructions per inference (QEMU) | C -O2 | C -O3 | engine | C -O3 / engine |',
   '|---|---|---|---|---|---|---|---|---|',
 ];
 const denseInstructions = new Map<string, number>();
-const millions = (n: number, dense: number | undefined): string =>
-  Number.isFinite(n) ? `${(n / 1e6).toFixed(1)} M${dense && dense !== n ? ` (${(n / dense).toFixed(2)}x)` : ''}` : 'n/a';
+const int8DenseInstructions = new Map<string, number>();
+const ratio = (n: number, of: number | undefined, what: string): string => (of && of !== n ? `${(n / of).toFixed(2)}x ${what}` : '');
+const millions = (n: number, dense: number | undefined, int8Dense?: number): string =>
+  Number.isFinite(n) ? `${(n / 1e6).toFixed(1)} M${[ratio(n, dense, 'dense'), ratio(n, int8Dense, 'int8 dense')].filter(Boolean).map((r) => ` (${r})`).join('')}` : 'n/a';
 try {
   for (const [mName, sName, graph] of rows) {
     const r = await measure(graph, `${mName}-${sName}`.replace(/[^a-z0-9]+/gi, '-'));
     if (sName === 'dense') denseInstructions.set(mName, r.instructions);
-    lines.push(`| ${mName} | ${sName} | ${kib(r.flash)} | ${kib(r.ram)} | ${millions(r.instructions, denseInstructions.get(mName))} | ${(r.o2Us / 1000).toFixed(3)} ms | ${(r.cUs / 1000).toFixed(3)} ms | ${(r.engineUs / 1000).toFixed(3)} ms | ${(r.cUs / r.engineUs).toFixed(2)}x |`);
+    if (sName === 'int8 dense') int8DenseInstructions.set(mName, r.instructions);
+    const int8Dense = sName.startsWith('int8 UHP') ? int8DenseInstructions.get(mName) : undefined;
+    lines.push(`| ${mName} | ${sName} | ${kib(r.flash)} | ${kib(r.ram)} | ${millions(r.instructions, denseInstructions.get(mName), int8Dense)} | ${(r.o2Us / 1000).toFixed(3)} ms | ${(r.cUs / 1000).toFixed(3)} ms | ${(r.engineUs / 1000).toFixed(3)} ms | ${(r.cUs / r.engineUs).toFixed(2)}x |`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
