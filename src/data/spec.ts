@@ -111,7 +111,8 @@ function fromText(key: string, value: string): unknown {
     return parts.length === 2 ? parts : parts[0];
   }
   if (key === 'classes') return value.split(',').map((s) => s.trim());
-  if (key === 'cacheDir' && value === 'off') return false;
+  // 'false' as YAML's false: a cache folder named false is never what was meant
+  if (key === 'cacheDir' && (value === 'off' || value === 'false')) return false;
   return value;
 }
 

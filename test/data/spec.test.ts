@@ -2,6 +2,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openData, parseDataSpec } from '../../src/data/index.js';
+import { resolveDataOptions } from '../../src/data/spec.js';
 
 describe('data spec strings', () => {
   it('parses kind, path and options', () => {
@@ -13,6 +14,11 @@ describe('data spec strings', () => {
     });
     expect(parseDataSpec('synthetic')).toEqual({ kind: 'synthetic', path: undefined, query: {} });
     expect(parseDataSpec('synthetic:size=16,trainPerClass=3')).toEqual({ kind: 'synthetic', path: undefined, query: { size: '16', trainPerClass: '3' } });
+  });
+
+  it("turns the cache off with cacheDir=off or cacheDir=false, never a folder named 'false'", () => {
+    for (const off of ['off', 'false']) expect(resolveDataOptions(parseDataSpec(`synthetic?cacheDir=${off}`), {}).cacheDir).toBe(false);
+    expect(resolveDataOptions(parseDataSpec('synthetic?cacheDir=/tmp/c'), {}).cacheDir).toBe('/tmp/c');
   });
 
   it('names the problem in one line', async () => {
