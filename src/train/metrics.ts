@@ -75,6 +75,18 @@ export class ClassificationMeter {
     return this.#count === 0 ? NaN : this.#top5 / this.#count;
   }
 
+  /**
+   * Replaces the counts with `reduce` of them: the meters of several ranks,
+   * each over its part of a test set, summed into the whole set's.
+   */
+  combine(reduce: (counts: number[]) => number[]): void {
+    const k = this.numClasses;
+    const counts = reduce([this.#lossSum, this.#count, this.#top1, this.#top5, this.#nonFinite, ...this.#perLabel, ...this.confusion.flat()]);
+    [this.#lossSum, this.#count, this.#top1, this.#top5, this.#nonFinite] = counts as [number, number, number, number, number];
+    counts.slice(5, 5 + k).forEach((v, c) => (this.#perLabel[c] = v));
+    this.confusion.forEach((row, label) => row.forEach((_, predicted) => (row[predicted] = counts[5 + k + label * k + predicted]!)));
+  }
+
   perClassAccuracy(): number[] {
     return this.confusion.map((row, c) => {
       const total = this.#perLabel[c]!;

@@ -65,3 +65,23 @@ export class ShardedLoader extends DataLoader {
     return out;
   }
 }
+
+/** Items [start, end) of a dataset in order: one rank's part of an evaluation. */
+export class RangeLoader extends DataLoader {
+  constructor(
+    dataset: Dataset,
+    options: DataLoaderOptions,
+    readonly start: number,
+    readonly end: number,
+  ) {
+    super(dataset, { ...options, shuffle: false, dropLast: false });
+  }
+
+  override get length(): number {
+    return Math.ceil((this.end - this.start) / this.batchSize);
+  }
+
+  override order(): Int32Array {
+    return Int32Array.from({ length: this.end - this.start }, (_, i) => this.start + i);
+  }
+}

@@ -124,6 +124,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const stepsPerEpoch = loader.length;
   // Only rank 0 writes; the others hold the same state and compute alongside.
   const writes = parallel?.isRoot ?? true;
+  // Each rank evaluates its part of the test set; the counts are summed, so every rank holds the whole result.
+  const shard = parallel ? { rank: parallel.rank, worldSize: parallel.worldSize, sum: (v: number[]) => parallel.sum(v) } : undefined;
   let history: EpochRecord[] = [];
   let startEpoch = 0;
   let globalStep = 0;
@@ -232,6 +234,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         stats,
         workers: recipe.workers,
         onBatch: (done, total) => onEvent({ kind: 'eval', epoch, done, total }),
+        shard,
       });
       checkFinite(model, test, runDir, epoch, lr);
       const record: EpochRecord = {
@@ -257,7 +260,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     // A resumed run whose epochs were all done evaluates once more for the per-class figures.
     if (final === undefined) {
-      final = await evaluate(model, data.test, numClasses, { batchSize: recipe.evalBatchSize, transforms: options.transforms.test, stats, workers: recipe.workers });
+      final = await evaluate(model, data.test, numClasses, { batchSize: recipe.evalBatchSize, transforms: options.transforms.test, stats, workers: recipe.workers, shard });
       checkFinite(model, final, runDir, recipe.epochs - 1, optimizer.lr);
     }
     // Summed per epoch, so a run resumed after an interruption reports the time of all its epochs.

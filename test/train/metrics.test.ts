@@ -19,4 +19,29 @@ describe('ClassificationMeter', () => {
     ]);
     expect(meter.perClassAccuracy().slice(0, 2)).toEqual([0.5, 0]);
   });
+
+  it('combines the meters of two halves of a set into the meter of the whole (data-parallel evaluation)', () => {
+    const scores = [3, 1, 2, 0, 5, 1, 1, 1, 4, 2, 0, 1, 0, 0, 9, 7, 1, 1];
+    const labels = [0, 1, 2, 2, 0, 1];
+    const logits = (from: number, to: number) => tensor(new Float32Array(scores.slice(3 * from, 3 * to)), [to - from, 3]);
+    const whole = new ClassificationMeter(3);
+    const all = logits(0, 6);
+    whole.add(all, new Int32Array(labels), 1.5);
+    const halves = [new ClassificationMeter(3), new ClassificationMeter(3)];
+    const parts = [logits(0, 4), logits(4, 6)];
+    halves[0]!.add(parts[0]!, new Int32Array(labels.slice(0, 4)), 1.5);
+    halves[1]!.add(parts[1]!, new Int32Array(labels.slice(4)), 1.5);
+    for (const t of [all, ...parts]) t.dispose();
+    // What an all-reduce returns to both ranks: the element-wise sum of their counts.
+    const counts: number[][] = [];
+    for (const m of halves) m.combine((c) => (counts.push(c), c));
+    for (const m of halves) m.combine(() => counts[0]!.map((v, i) => v + counts[1]![i]!));
+    for (const m of halves) {
+      expect(m.count).toBe(whole.count);
+      expect(m.loss).toBeCloseTo(whole.loss, 12);
+      expect([m.top1, m.top5]).toEqual([whole.top1, whole.top5]);
+      expect(m.confusion).toEqual(whole.confusion);
+      expect(m.perClassAccuracy()).toEqual(whole.perClassAccuracy());
+    }
+  });
 });
