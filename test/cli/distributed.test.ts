@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -25,9 +25,10 @@ function metrics(out: string): Metric[] {
     .map((l) => JSON.parse(l) as Metric);
 }
 
-/** The CLI as a running process, for tests that act on it while it trains. */
-function dstProcess(args: readonly string[]): { pid: number; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'dst.js'), ...args], { cwd: root, env: { ...process.env, CI: '1' } });
+/** The CLI as a running process (run by `wrap`, e.g. in a network namespace), for tests that act on it while it trains. */
+function dstProcess(args: readonly string[], wrap: readonly string[] = [], env: NodeJS.ProcessEnv = {}): { pid: number; done: Promise<CliResult> } {
+  const command = [...wrap, process.execPath, path.join(root, 'bin', 'dst.js'), ...args];
+  const child = spawn(command[0]!, command.slice(1), { cwd: root, env: { ...process.env, CI: '1', ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -50,6 +51,47 @@ function workerPid(launcher: number, rank: number): number | undefined {
   return undefined;
 }
 
+/** How one "host" of a multi-host test runs dst. */
+interface Host {
+  address: string;
+  wrap: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Two hosts as two network namespaces joined by a veth pair, with private
+ * addresses that exist inside the namespaces only (so every pair may use the
+ * same ones), when this machine allows
+ * it (root and iproute2); otherwise two processes on 127.0.0.1.
+ */
+function twoHosts(): { hosts: [Host, Host]; namespaces: boolean; remove: () => void } {
+  const tag = `${process.pid % 100_000}`;
+  const ns = [`dsta${tag}`, `dstb${tag}`] as const;
+  const veth = [`dva${tag}`, `dvb${tag}`] as const;
+  const ip = (...args: string[]): boolean => spawnSync('ip', args, { stdio: 'ignore' }).status === 0;
+  const remove = (): void => {
+    for (const n of ns) ip('netns', 'del', n);
+  };
+  const made =
+    ip('netns', 'add', ns[0]) &&
+    ip('netns', 'add', ns[1]) &&
+    ip('link', 'add', veth[0], 'type', 'veth', 'peer', 'name', veth[1]) &&
+    [0, 1].every(
+      (i) =>
+        ip('link', 'set', veth[i]!, 'netns', ns[i]!) &&
+        ip('-n', ns[i]!, 'addr', 'add', `10.77.0.${i + 1}/24`, 'dev', veth[i]!) &&
+        ip('-n', ns[i]!, 'link', 'set', veth[i]!, 'up') &&
+        ip('-n', ns[i]!, 'link', 'set', 'lo', 'up'),
+    );
+  if (!made) {
+    remove();
+    const loopback: Host = { address: '127.0.0.1', wrap: [], env: {} };
+    return { hosts: [loopback, loopback], namespaces: false, remove: () => {} };
+  }
+  const host = (i: number): Host => ({ address: `10.77.0.${i + 1}`, wrap: ['ip', 'netns', 'exec', ns[i]!], env: { GLOO_SOCKET_IFNAME: veth[i]! } });
+  return { hosts: [host(0), host(1)], namespaces: true, remove };
+}
+
 async function until(condition: () => boolean, limitMs: number): Promise<void> {
   const end = Date.now() + limitMs;
   while (!condition()) {
@@ -69,13 +111,16 @@ describe('dst doctor', () => {
 });
 
 describe.skipIf(!distributedAvailable())('dst train --nproc / --nnodes', () => {
-  it('two --nnodes hosts on 127.0.0.1 train exactly what --nproc 2 on one host trains; only rank 0 writes', async () => {
-    const port = await freePort();
+  it('two --nnodes hosts (network namespaces, else 127.0.0.1) train exactly what --nproc 2 on one host trains; only rank 0 writes', async () => {
+    const { hosts, remove } = twoHosts();
+    const master = `${hosts[0].address}:${await freePort()}`;
+    const onHost = (i: number, out: string) =>
+      dstProcess(['train', ...common, '--epochs', '2', '--out', path.join(work, out), '--nnodes', '2', '--node-rank', String(i), '--master', master], hosts[i]!.wrap, hosts[i]!.env).done;
     const [nproc, host0, host1] = await Promise.all([
       dstAsync(['train', ...common, '--epochs', '2', '--out', path.join(work, 'nproc'), '--nproc', '2']),
-      dstAsync(['train', ...common, '--epochs', '2', '--out', path.join(work, 'nodes'), '--nnodes', '2', '--node-rank', '0', '--master', `127.0.0.1:${port}`]),
-      dstAsync(['train', ...common, '--epochs', '2', '--out', path.join(work, 'nodes-host1'), '--nnodes', '2', '--node-rank', '1', '--master', `127.0.0.1:${port}`]),
-    ]);
+      onHost(0, 'nodes'),
+      onHost(1, 'nodes-host1'),
+    ]).finally(remove);
     for (const r of [nproc, host0, host1]) expect(r.code, r.stderr).toBe(0);
     expect(nproc.stdout).toMatch(/^nproc: resnet20 on synthetic, 2 epochs/);
     // Rank 0 alone reports and writes; host 1's --out is never created.
