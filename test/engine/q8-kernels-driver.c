@@ -45,10 +45,9 @@ static uint64_t next_u64(void) {
 static int64_t range(int64_t lo, int64_t hi) { return lo + (int64_t)(next_u64() % (uint64_t)(hi - lo + 1)); }
 
 #define MAX_N 1200
-#define X_BYTES (1 << 16)
 #define Y_BYTES (1 << 14)
 
-static int8_t xbuf[X_BYTES], wbuf[(MAX_N / 2 + 1) * 32], y_ref[Y_BYTES];
+static int8_t wbuf[(MAX_N / 2 + 1) * 32], y_ref[Y_BYTES];
 static int32_t offbuf[MAX_N];
 
 static void fill_codes(int8_t *p, size_t n, int lo, int hi) {
@@ -59,6 +58,7 @@ static void fill_codes(int8_t *p, size_t n, int lo, int hi) {
 typedef struct {
   dst_q8_task t;
   int32_t bias[16], mult[16], shift[16];
+  int8_t *xmem;  /* the input, freed after the task */
   uint8_t fill; /* the output buffers' bytes before a run: none outside the valid lanes may change */
   size_t y_at, y_len; /* the task's output from y_ref/y_simd, and the bytes a run may reach */
 } random_task;
@@ -70,23 +70,44 @@ static int make_task(random_task *r, int it) {
   const int maxoff = (int)range(0, 400);
   const int extreme = range(0, 7) == 0; /* all codes -128 and all weights +-127: the largest sums */
   const int n = range(0, 99) == 0 ? 0 : extreme || range(0, 9) == 0 ? (int)range(1, MAX_N) : (int)range(1, 160); /* 0: the bias alone */
-  const int8_t *x = xbuf + range(0, 7); /* unaligned on purpose */
-  const size_t xlen = (size_t)((oh - 1) * x_row + (ow - 1) * x_col + maxoff + 1);
-  if (xlen + 8 > sizeof xbuf) {
-    fprintf(stderr, "task %d does not fit the input buffer\n", it);
-    return 1;
-  }
-  if (extreme) memset(xbuf, 0x80, sizeof xbuf);
-  else fill_codes(xbuf, xlen + 8, -128, 127);
   /* entries and weight pairs end where their buffers do, so a sanitized build catches a read past either */
   int32_t *offs = offbuf + MAX_N - n;
-  if (range(0, 2) == 0) {
-    /* dense-like: runs of consecutive channels per tap, as a dense conv's entries are */
+  const int layout = (int)range(0, 2);
+  if (layout == 0) {
+    /* dense-like: runs of consecutive channels per tap, as a dense conv's entries are (even runs: every pair adjacent) */
     const int cin = (int)range(1, 20);
     for (int e = 0; e < n; e++) offs[e] = (int32_t)(((e / cin) * 7 + e % cin) % (maxoff + 1));
+  } else if (layout == 1) {
+    /* UHP-like: each pair two of a group of 4 or 8 channels, either order, groups a few bytes apart */
+    const int m = range(0, 1) ? 4 : 8, step = (int)range(m, 3 * m);
+    for (int e = 0; e < n; e += 2) {
+      const int i = (int)range(0, m - 1), j = (i + (int)range(1, m - 1)) % m;
+      offs[e] = (int32_t)((e / 2 * step + i) % (maxoff + 1));
+      if (e + 1 < n) offs[e + 1] = (int32_t)((e / 2 * step + j) % (maxoff + 1));
+    }
   } else {
     for (int e = 0; e < n; e++) offs[e] = (int32_t)range(0, maxoff);
   }
+  /*
+   * The input is exactly the bytes from the first pixel's lowest entry to
+   * the last pixel's highest, in its own allocation, so a sanitized build
+   * catches a read before or past it (AVX2's window loads may read between
+   * a pixel's entries, never beyond them).
+   */
+  int32_t lo = 0, hi = 0;
+  for (int e = 0; e < n; e++) {
+    lo = e == 0 || offs[e] < lo ? offs[e] : lo;
+    hi = e == 0 || offs[e] > hi ? offs[e] : hi;
+  }
+  for (int e = 0; e < n; e++) offs[e] -= lo;
+  const size_t xlen = (size_t)((oh - 1) * x_row + (ow - 1) * x_col + (hi - lo) + 1);
+  if (!(r->xmem = malloc(xlen))) {
+    fprintf(stderr, "task %d: out of memory\n", it);
+    return 1;
+  }
+  if (extreme) memset(r->xmem, 0x80, xlen);
+  else fill_codes(r->xmem, xlen, -128, 127);
+  const int8_t *x = r->xmem;
   const int pairs = (n + 1) / 2;
   int8_t *w = wbuf + sizeof wbuf - (size_t)pairs * 32;
   if (extreme) {
@@ -133,6 +154,7 @@ static int check(int tasks) {
     memset(y_simd, r.fill, r.y_len);
     r.t.y = y_simd + r.y_at;
     SIMD_SET.conv16(&r.t);
+    free(r.xmem);
     if (memcmp(y_ref, y_simd, r.y_len)) {
       size_t i = 0;
       while (y_ref[i] == y_simd[i]) i++;
@@ -154,6 +176,7 @@ static int digest(int tasks) {
     random_task r;
     if (make_task(&r, it)) return 1;
     dst_q8_scalar_conv16(&r.t);
+    free(r.xmem);
     for (size_t i = 0; i < r.y_len; i++) h = (h ^ (uint8_t)y_ref[i]) * 16777619u;
   }
   printf("%d tasks: scalar digest %08x\n", tasks, (unsigned)h);
