@@ -98,10 +98,10 @@ INL void tile_pixels(const dst_q8_task *t, int p, int P, const int8_t **xp, ptrd
  * The pixel's two codes of a weight pair become the dword (x0, x1) of int16s
  * that vpmaddwd takes against each lane's (w0, w1). Three ways, by how far
  * apart the pair's entries lie, chosen once per task (pair_paths); measured
- * on Zen 3 (bench/q8-kernels.ts) the adjacent way makes a dense layer ~1.3x
- * as fast as the generic one and the window way a 2:4 layer ~1.1x.
+ * on Zen 3 (bench/q8-kernels.ts) the adjacent way makes a dense layer ~1.25x
+ * as fast as the generic one and the window way a 2:4 layer ~1.2x.
  */
-enum { PAIR_ANY, PAIR_WINDOW, PAIR_ADJACENT };
+enum { PAIR_ANY, PAIR_WINDOW, PAIR_TABLE, PAIR_ADJACENT };
 
 /* Any two entries: two byte loads combined in a general register, then broadcast (7 instructions per pixel). */
 INL int32_t code_pair(int8_t x0, int8_t x1) { return (int32_t)((uint32_t)(uint16_t)x0 | (uint32_t)(uint16_t)x1 << 16); }
@@ -125,28 +125,42 @@ INL __m256i window_codes(const int8_t *x, ptrdiff_t b, __m256i ctl) {
   return _mm256_srai_epi16(_mm256_shuffle_epi8(_mm256_set1_epi64x(bytes), ctl), 8);
 }
 
+/* A window pair's start b and shuffle control; once per task when its pairs fit (PAIR_TABLE, 4 KiB of stack), not per tile: ~1.1x on a 2:4 layer. */
+#define TABLE_PAIRS 512
+typedef struct {
+  int32_t b, ctl;
+} window_pair;
+
+INL window_pair window_of(ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t top) {
+  ptrdiff_t b = o0 < o1 ? o0 : o1;
+  b = b < top ? b : top;
+  const window_pair wp = {(int32_t)b, (int32_t)(0x00800080u | (uint32_t)(o0 - b) << 8 | (uint32_t)(o1 - b) << 24)};
+  return wp;
+}
+
 /* One weight pair (entries at o0, o1) into P pixels' accumulators. */
-INL void pair_step(const int8_t *const *xp, ptrdiff_t o0, ptrdiff_t o1, const int8_t *w, __m256i *a0, __m256i *a1, const int P, const int path, ptrdiff_t top) {
+INL void pair_step(const int8_t *const *xp, ptrdiff_t o0, ptrdiff_t o1, const int8_t *w, __m256i *a0, __m256i *a1, const int P, const int path, ptrdiff_t top,
+                   const window_pair *wt) {
   const __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w));
   const __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 16)));
   ptrdiff_t b = 0;
   __m256i ctl = _mm256_setzero_si256();
-  if (path == PAIR_WINDOW) {
-    b = o0 < o1 ? o0 : o1;
-    b = b < top ? b : top;
-    ctl = _mm256_set1_epi32((int32_t)(0x00800080u | (uint32_t)(o0 - b) << 8 | (uint32_t)(o1 - b) << 24));
+  if (path == PAIR_WINDOW || path == PAIR_TABLE) {
+    const window_pair wp = path == PAIR_TABLE ? *wt : window_of(o0, o1, top);
+    b = wp.b;
+    ctl = _mm256_set1_epi32(wp.ctl);
   }
 #pragma GCC unroll 6
   for (int i = 0; i < P; i++) {
     const __m256i xv = path == PAIR_ADJACENT ? adjacent_codes(xp[i], o0)
-                       : path == PAIR_WINDOW ? window_codes(xp[i], b, ctl)
+                       : path == PAIR_WINDOW || path == PAIR_TABLE ? window_codes(xp[i], b, ctl)
                                              : _mm256_set1_epi32(code_pair(xp[i][o0], xp[i][o1]));
     a0[i] = _mm256_add_epi32(a0[i], _mm256_madd_epi16(xv, w0));
     a1[i] = _mm256_add_epi32(a1[i], _mm256_madd_epi16(xv, w1));
   }
 }
 
-INL void tile(const dst_q8_task *t, int p, const int P, const q8_requant *r, const int path, const ptrdiff_t top) {
+INL void tile(const dst_q8_task *t, int p, const int P, const q8_requant *r, const int path, const ptrdiff_t top, const window_pair *wt) {
   const int8_t *xp[PMAX];
   ptrdiff_t yo[PMAX];
   tile_pixels(t, p, P, xp, yo);
@@ -162,14 +176,16 @@ INL void tile(const dst_q8_task *t, int p, const int P, const q8_requant *r, con
   const int n2 = t->n & ~1;
   /* one loop per path, so none tests the path per pair */
   if (path == PAIR_ADJACENT) {
-    for (int e = 0; e < n2; e += 2, w += 32) pair_step(xp, off[e], off[e + 1], w, a0, a1, P, PAIR_ADJACENT, top);
+    for (int e = 0; e < n2; e += 2, w += 32) pair_step(xp, off[e], off[e + 1], w, a0, a1, P, PAIR_ADJACENT, top, wt);
+  } else if (path == PAIR_TABLE) {
+    for (int e = 0; e < n2; e += 2, w += 32) pair_step(xp, 0, 0, w, a0, a1, P, PAIR_TABLE, top, wt + e / 2);
   } else if (path == PAIR_WINDOW) {
-    for (int e = 0; e < n2; e += 2, w += 32) pair_step(xp, off[e], off[e + 1], w, a0, a1, P, PAIR_WINDOW, top);
+    for (int e = 0; e < n2; e += 2, w += 32) pair_step(xp, off[e], off[e + 1], w, a0, a1, P, PAIR_WINDOW, top, wt);
   } else {
-    for (int e = 0; e < n2; e += 2, w += 32) pair_step(xp, off[e], off[e + 1], w, a0, a1, P, PAIR_ANY, top);
+    for (int e = 0; e < n2; e += 2, w += 32) pair_step(xp, off[e], off[e + 1], w, a0, a1, P, PAIR_ANY, top, wt);
   }
   /* odd n: the last pair's second weight is 0, so entry n - 1 stands in for the missing one */
-  if (t->n & 1) pair_step(xp, off[n2], off[n2], w, a0, a1, P, PAIR_ANY, top);
+  if (t->n & 1) pair_step(xp, off[n2], off[n2], w, a0, a1, P, PAIR_ANY, top, wt);
 #pragma GCC unroll 6
   for (int i = 0; i < P; i++) store16(t, t->y + yo[i], a0[i], a1[i], r);
 }
@@ -203,15 +219,20 @@ TGT static void conv16(const dst_q8_task *t) {
   q8_requant r;
   requant_init(t, &r);
   ptrdiff_t top;
-  const int path = pair_paths(t, &top);
+  int path = pair_paths(t, &top);
+  window_pair wt[TABLE_PAIRS];
+  if (path == PAIR_WINDOW && t->n / 2 <= TABLE_PAIRS) {
+    for (int e = 0; e + 1 < t->n; e += 2) wt[e / 2] = window_of(t->off[e], t->off[e + 1], top);
+    path = PAIR_TABLE;
+  }
   int p = t->p0;
-  for (; p + PMAX <= t->p1; p += PMAX) tile(t, p, PMAX, &r, path, top);
+  for (; p + PMAX <= t->p1; p += PMAX) tile(t, p, PMAX, &r, path, top, wt);
   switch (t->p1 - p) {
-    case 5: tile(t, p, 5, &r, path, top); break;
-    case 4: tile(t, p, 4, &r, path, top); break;
-    case 3: tile(t, p, 3, &r, path, top); break;
-    case 2: tile(t, p, 2, &r, path, top); break;
-    case 1: tile(t, p, 1, &r, path, top); break;
+    case 5: tile(t, p, 5, &r, path, top, wt); break;
+    case 4: tile(t, p, 4, &r, path, top, wt); break;
+    case 3: tile(t, p, 3, &r, path, top, wt); break;
+    case 2: tile(t, p, 2, &r, path, top, wt); break;
+    case 1: tile(t, p, 1, &r, path, top, wt); break;
     default: break;
   }
 }
