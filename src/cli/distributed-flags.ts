@@ -62,11 +62,19 @@ export function workerArgs(args: readonly string[]): string[] {
  */
 export async function joinFromEnvironment(flags: LaunchFlags): Promise<ProcessGroup | undefined> {
   const worldSize = process.env.WORLD_SIZE;
-  if (worldSize === undefined || worldSize === '' || worldSize === '1') return undefined;
+  if (worldSize === undefined || worldSize === '' || worldSize === '1') {
+    const stray = (['master', 'nodeRank', 'distTimeout'] as const).find((k) => flags[k] !== undefined);
+    if (stray !== undefined) {
+      const option = { master: '--master', nodeRank: '--node-rank', distTimeout: '--dist-timeout' }[stray];
+      throw new ConfigError(option, 'only applies to a data-parallel run: add --nproc N (N > 1) or --nnodes K (K > 1), or start dst with WORLD_SIZE set');
+    }
+    return undefined;
+  }
   const { initProcessGroup } = await import('../torch/distributed.js');
   const fromEnv = process.env.DST_DIST_TIMEOUT_MS;
   const timeoutMs = flags.distTimeout !== undefined ? flags.distTimeout * 1000 : fromEnv ? Number(fromEnv) : undefined;
-  const group = initProcessGroup({ timeoutMs });
+  // --master given to a worker that a cluster script started wins over MASTER_ADDR/MASTER_PORT, as on the launcher.
+  const group = initProcessGroup({ timeoutMs, master: flags.master });
   watchLauncher();
   return group;
 }

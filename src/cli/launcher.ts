@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { ConfigError } from '../errors.js';
 import { workerArgs, type LaunchFlags } from './distributed-flags.js';
+import { WorkerOutput } from './worker-output.js';
 
 interface Worker {
   rank: number;
@@ -53,13 +54,6 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
   return signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
 }
 
-/** Passes a stream on chunk by chunk (progress lines end in \r, not \n) until `open()` says no more. */
-function forward(from: NodeJS.ReadableStream | null, to: NodeJS.WriteStream, open: () => boolean): void {
-  from?.on('data', (chunk: Buffer) => {
-    if (open()) to.write(chunk);
-  });
-}
-
 /** Runs the workers of this host and returns the launcher's exit code. */
 export async function launch(flags: LaunchFlags, args: readonly string[]): Promise<number> {
   const nproc = flags.nproc ?? 1;
@@ -74,8 +68,13 @@ export async function launch(flags: LaunchFlags, args: readonly string[]): Promi
   const ttyColumns = process.stderr.isTTY ? String(process.stderr.columns ?? 120) : undefined;
 
   let failure: string | undefined;
+  let failedRank: number | undefined;
   let interrupted: NodeJS.Signals | undefined;
   const workers: Worker[] = [];
+  // After a failure only the failed rank's own words are passed on; the others' are its consequences.
+  // After a forwarded Ctrl-C rank 0 still says where its checkpoint is.
+  const open = (rank: number): boolean => (failure === undefined && interrupted === undefined) || rank === failedRank || (interrupted !== undefined && rank === 0);
+  const stderr = new WorkerOutput(process.stderr, open);
   for (let local = 0; local < nproc; local++) {
     const rank = nodeRank * nproc + local;
     const env: NodeJS.ProcessEnv = {
@@ -97,11 +96,11 @@ export async function launch(flags: LaunchFlags, args: readonly string[]): Promi
     };
     // Own process group: a Ctrl-C on the terminal reaches the launcher alone, which forwards it once.
     const child = spawn(process.execPath, [...process.execArgv, script, ...rest], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-    // After a failure only the failed rank's own words are passed on; the others' are consequences.
-    const open = (): boolean => (failure === undefined && interrupted === undefined) || (interrupted !== undefined && rank === 0);
-    forward(child.stdout, process.stdout, () => rank === 0 && open());
-    forward(child.stderr, process.stderr, open);
+    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (rank === 0 && open(0)) process.stdout.write(chunk);
+    });
+    stderr.attach(child.stderr, rank);
     workers.push({ rank, child, exit });
   }
 
@@ -124,6 +123,7 @@ export async function launch(flags: LaunchFlags, args: readonly string[]): Promi
         const { code, signal } = await w.exit;
         if ((code !== 0 || signal !== null) && failure === undefined && interrupted === undefined) {
           failure = `rank ${w.rank} (pid ${w.child.pid}) ${describeExit(code, signal)}`;
+          failedRank = w.rank;
           stopAll('SIGTERM');
         }
       }),
@@ -131,6 +131,7 @@ export async function launch(flags: LaunchFlags, args: readonly string[]): Promi
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    stderr.flush();
   }
   if (interrupted !== undefined) return interrupted === 'SIGINT' ? 130 : 143;
   if (failure !== undefined) {

@@ -136,6 +136,27 @@ describe.skipIf(!distributedAvailable())('dst train --nproc / --nnodes', () => {
     expect((two[0] as unknown as { commBytesPerStep: number }).commBytesPerStep / (4 * params)).toBeLessThan(1.02);
   }, 80_000);
 
+  it('refuses launcher options that cannot work, one line each naming the option', async () => {
+    const out = path.join(work, 'refused');
+    const [uneven, stray, noMaster, badNode] = await Promise.all([
+      dstAsync(['train', ...common, '--batch-size', '15', '--epochs', '1', '--out', out, '--nproc', '2']),
+      dstAsync(['train', ...common, '--epochs', '1', '--out', out, '--master', '127.0.0.1:29500']),
+      dstAsync(['train', ...common, '--epochs', '1', '--out', out, '--nnodes', '2', '--node-rank', '0']),
+      dstAsync(['train', ...common, '--epochs', '1', '--out', out, '--nnodes', '2', '--node-rank', '2', '--master', '127.0.0.1:29500']),
+    ]);
+    // Both ranks find the odd batch; the launcher shows it once, then names the rank that stopped first.
+    expect(uneven.code).toBe(1);
+    const lines = uneven.stderr.trim().split('\n');
+    expect(lines[0]).toBe('dst: error: --batch-size: the global batch (15) must be a multiple of the number of ranks (2), since each rank takes an equal part of it');
+    expect(lines[1]).toMatch(/^dst: error: rank [01] \(pid \d+\) exited with code 1; stopped the other rank on this host$/);
+    expect(lines).toHaveLength(2);
+    expect(stray.stderr).toBe('dst: error: --master: only applies to a data-parallel run: add --nproc N (N > 1) or --nnodes K (K > 1), or start dst with WORLD_SIZE set\n');
+    expect(noMaster.stderr).toBe('dst: error: --master: is required with --nnodes 2: the address and port of host 0 (--node-rank 0), the same on every host\n');
+    expect(badNode.stderr).toBe('dst: error: --node-rank: must be below --nnodes (2), got 2\n');
+    for (const r of [stray, noMaster, badNode]) expect(r.code).toBe(1);
+    expect(existsSync(out)).toBe(false);
+  }, 60_000);
+
   it('a killed rank stops the launcher with one line naming it; the checkpoint resumes with another number of ranks', async () => {
     const out = path.join(work, 'killed');
     const run = dstProcess(['train', ...common, '--epochs', '40', '--out', out, '--nproc', '2']);
