@@ -3,13 +3,14 @@
  * against the scalar one outside the engine, through test/engine/q8-kernels-driver.c:
  * random tasks (odd and even entry counts, 1..16 valid lanes, pixel and row
  * strides, tails, extreme codes, any shift) must give the same output bytes.
- * AVX2 runs natively, NEON cross-compiled for AArch64 under qemu-aarch64 (with
- * and without the dot-product extension), and the scalar kernel's SMLAD
- * variant on 32-bit Arm under qemu-arm must hash its outputs as the generic C
- * build does. test/engine/int8.test.ts covers the kernels inside the engine.
+ * AVX2 runs natively (and under ASan), NEON cross-compiled for AArch64 under
+ * qemu-aarch64 (with and without the dot-product extension, and under ASan),
+ * and the scalar kernel's SMLAD variant on 32-bit Arm under qemu-arm must hash
+ * its outputs as the generic C build does. test/engine/int8.test.ts covers
+ * the kernels inside the engine.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -73,6 +74,18 @@ describe('int8 conv kernels', () => {
     }));
   }, 300_000);
   if (!cross) console.warn('skipping the NEON int8 kernel test: aarch64-linux-gnu-gcc and qemu-aarch64 are not installed');
+
+  // ASan needs the target's shared libraries, which qemu finds under the cross sysroot.
+  const sysroot = '/usr/aarch64-linux-gnu';
+  const crossAsan = cross && existsSync(path.join(sysroot, 'lib', 'libasan.so.8'));
+  it.skipIf(!crossAsan)('NEON with sdot windows reads and writes nothing outside its task (ASan under qemu-aarch64)', async () => {
+    const bin = path.join(dir, 'neon-san');
+    await run('aarch64-linux-gnu-gcc', ['-std=c99', '-O1', '-g', '-march=armv8.2-a+dotprod', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-Wall', '-Wextra', '-Werror', `-I${kernels}`, '-o', bin, driver, ...q8Sources]);
+    // LeakSanitizer cannot run under qemu's ptrace-like tracing; leaks are not what this checks.
+    const { stdout } = await run('qemu-aarch64', ['-L', sysroot, bin, 'check', '3000', '31'], { encoding: 'utf8', timeout: 240_000, env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' } });
+    expect(stdout).toBe('3000 tasks: neon+dotprod matches scalar bit for bit\n');
+  }, 300_000);
+  if (cross && !crossAsan) console.warn(`skipping the NEON ASan test: no AArch64 libasan under ${sysroot}`);
 
   it.skipIf(!arm32 || !has('gcc'))("the scalar kernel's SMLAD variant (32-bit Arm under qemu-arm) computes what its generic C does; it builds for Cortex-M7", async () => {
     // Cortex-A7 in Arm state has the same DSP instructions as a Cortex-M7 and runs under qemu-arm with semihosting (an M-profile binary needs a board).

@@ -105,6 +105,63 @@ INL void quad_step(const int8_t *const *xp, const ptrdiff_t *o, const int8x16_t 
     for (int q = 0; q < 4; q++) a[i][q] = vdotq_s32(a[i][q], wq[q], xv);
   }
 }
+/*
+ * Four entries within the 16 bytes from b (a dense conv's runs of channels,
+ * UHP 2:4 groups): the pixel's 16 bytes there and one tbl put the four codes
+ * in every 32-bit lane, 2 instructions instead of quad_step's 8. ctl holds
+ * the codes' positions from b, one byte each.
+ */
+typedef struct {
+  int32_t b;
+  uint32_t ctl;
+} window_quad;
+
+/* Quads whose windows a task computes once (2 KiB of stack); a task with more computes them per tile. */
+#define TABLE_QUADS 256
+
+INL window_quad window_of(const int32_t *o, ptrdiff_t top) {
+  ptrdiff_t b = o[0];
+  for (int k = 1; k < 4; k++) b = o[k] < b ? o[k] : b;
+  b = b < top ? b : top;
+  const window_quad wq = {(int32_t)b, (uint32_t)(o[0] - b) | (uint32_t)(o[1] - b) << 8 | (uint32_t)(o[2] - b) << 16 | (uint32_t)(o[3] - b) << 24};
+  return wq;
+}
+
+INL void window_step(const int8_t *const *xp, window_quad q, const int8x16_t *wq, int32x4_t (*a)[4], const int P) {
+  const uint8x16_t ctl = vreinterpretq_u8_u32(vdupq_n_u32(q.ctl));
+#pragma GCC unroll 4
+  for (int i = 0; i < P; i++) {
+    const int8x16_t xv = vqtbl1q_s8(vld1q_s8(xp[i] + q.b), ctl);
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; k++) a[i][k] = vdotq_s32(a[i][k], wq[k], xv);
+  }
+}
+
+/*
+ * The latest window start of the task, or -1 when some full quad spans more
+ * than 16 bytes (or all entries fewer): the largest entry offset - 15, so a
+ * window never reaches past a pixel's last entry nor (it starts at the
+ * quad's lowest) before its first. A pixel's entries are read through one
+ * pointer, so every byte between its lowest and highest entry lies in the
+ * same array: the windows read nothing the scalar kernel's reads do not bracket.
+ */
+static ptrdiff_t window_top(const dst_q8_task *t) {
+  int32_t lo = INT32_MAX, hi = INT32_MIN;
+  for (int e = 0; e < t->n; e++) {
+    lo = t->off[e] < lo ? t->off[e] : lo;
+    hi = t->off[e] > hi ? t->off[e] : hi;
+  }
+  if (t->n < 4 || (int64_t)hi - lo < 15) return -1;
+  for (int e = 0; e + 4 <= t->n; e += 4) {
+    int32_t qlo = t->off[e], qhi = t->off[e];
+    for (int k = 1; k < 4; k++) {
+      qlo = t->off[e + k] < qlo ? t->off[e + k] : qlo;
+      qhi = t->off[e + k] > qhi ? t->off[e + k] : qhi;
+    }
+    if ((int64_t)qhi - qlo > 15) return -1;
+  }
+  return (ptrdiff_t)hi - 15;
+}
 #else
 /* One weight pair (entries at o0, o1) into P pixels' accumulators. */
 INL void pair_step(const int8_t *const *xp, ptrdiff_t o0, ptrdiff_t o1, const int8_t *w, int32x4_t (*a)[4], const int P) {
@@ -127,7 +184,14 @@ INL void pair_step(const int8_t *const *xp, ptrdiff_t o0, ptrdiff_t o1, const in
 }
 #endif
 
-INL void tile(const dst_q8_task *t, int p, const int P, const q8_requant *r) {
+/* Window quads: none (-1), computed per tile (0) or from the task's table (1). */
+typedef struct {
+  int mode;
+  ptrdiff_t top;
+  const void *table;
+} quad_windows;
+
+INL void tile(const dst_q8_task *t, int p, const int P, const q8_requant *r, const quad_windows *qw) {
   const int8_t *xp[PMAX];
   ptrdiff_t yo[PMAX];
   tile_pixels(t, p, P, xp, yo);
@@ -142,10 +206,23 @@ INL void tile(const dst_q8_task *t, int p, const int P, const q8_requant *r) {
 #if defined(__ARM_FEATURE_DOTPROD)
   int8x16_t wq[4];
   int e = 0;
-  for (; e + 4 <= n; e += 4, w += 64) {
-    const ptrdiff_t o[4] = {off[e], off[e + 1], off[e + 2], off[e + 3]};
-    quad_weights(w, w + 32, wq);
-    quad_step(xp, o, wq, a, P);
+  if (qw->mode == 1) {
+    const window_quad *table = (const window_quad *)qw->table;
+    for (; e + 4 <= n; e += 4, w += 64) {
+      quad_weights(w, w + 32, wq);
+      window_step(xp, table[e / 4], wq, a, P);
+    }
+  } else if (qw->mode == 0) {
+    for (; e + 4 <= n; e += 4, w += 64) {
+      quad_weights(w, w + 32, wq);
+      window_step(xp, window_of(off + e, qw->top), wq, a, P);
+    }
+  } else {
+    for (; e + 4 <= n; e += 4, w += 64) {
+      const ptrdiff_t o[4] = {off[e], off[e + 1], off[e + 2], off[e + 3]};
+      quad_weights(w, w + 32, wq);
+      quad_step(xp, o, wq, a, P);
+    }
   }
   if (e < n) {
     /*
@@ -160,6 +237,7 @@ INL void tile(const dst_q8_task *t, int p, const int P, const q8_requant *r) {
     quad_step(xp, o, wq, a, P);
   }
 #else
+  (void)qw;
   const int n2 = n & ~1;
   for (int e = 0; e < n2; e += 2, w += 32) pair_step(xp, off[e], off[e + 1], w, a, P);
   /* odd n: the last pair's second weight is 0, so entry n - 1 stands in for the missing one */
@@ -172,12 +250,23 @@ INL void tile(const dst_q8_task *t, int p, const int P, const q8_requant *r) {
 static void conv16(const dst_q8_task *t) {
   q8_requant r;
   requant_init(t, &r);
+  quad_windows qw = {-1, 0, NULL};
+#if defined(__ARM_FEATURE_DOTPROD)
+  window_quad table[TABLE_QUADS];
+  if ((qw.top = window_top(t)) >= 0) {
+    qw.mode = 0;
+    if (t->n / 4 <= TABLE_QUADS) {
+      for (int e = 0; e + 4 <= t->n; e += 4) table[e / 4] = window_of(t->off + e, qw.top);
+      qw.mode = 1, qw.table = table;
+    }
+  }
+#endif
   int p = t->p0;
-  for (; p + PMAX <= t->p1; p += PMAX) tile(t, p, PMAX, &r);
+  for (; p + PMAX <= t->p1; p += PMAX) tile(t, p, PMAX, &r, &qw);
   switch (t->p1 - p) {
-    case 3: tile(t, p, 3, &r); break;
-    case 2: tile(t, p, 2, &r); break;
-    case 1: tile(t, p, 1, &r); break;
+    case 3: tile(t, p, 3, &r, &qw); break;
+    case 2: tile(t, p, 2, &r, &qw); break;
+    case 1: tile(t, p, 1, &r, &qw); break;
     default: break;
   }
 }
