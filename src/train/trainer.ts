@@ -154,6 +154,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const meter = new ClassificationMeter(numClasses);
       // Over all ranks when data-parallel (the meter then sees this rank's shard only).
       const epochTotals = { lossSum: 0, count: 0, correct: 0 };
+      const soFar = (): { loss: number; top1: number; count: number } =>
+        parallel
+          ? { loss: epochTotals.lossSum / epochTotals.count, top1: epochTotals.correct / epochTotals.count, count: epochTotals.count }
+          : { loss: meter.loss, top1: meter.top1, count: meter.count };
       const epochStart = performance.now();
       let step = 0;
       let lr = optimizer.lr;
@@ -205,8 +209,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         step++;
         globalStep++;
         const elapsed = (performance.now() - epochStart) / 1000;
-        const seen = parallel ? epochTotals.count : meter.count;
-        const imagesPerSecond = seen / Math.max(elapsed, 1e-9);
+        const epochSoFar = soFar();
+        const imagesPerSecond = epochSoFar.count / Math.max(elapsed, 1e-9);
         const remainingSteps = (recipe.epochs - epoch) * stepsPerEpoch - step;
         onEvent({
           kind: 'step',
@@ -214,14 +218,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           epochs: recipe.epochs,
           step,
           stepsPerEpoch,
-          loss: parallel ? epochTotals.lossSum / epochTotals.count : meter.loss,
-          accuracy: parallel ? epochTotals.correct / epochTotals.count : meter.top1,
+          loss: epochSoFar.loss,
+          accuracy: epochSoFar.top1,
           imagesPerSecond,
           lr,
           etaSeconds: (remainingSteps * recipe.batchSize) / Math.max(imagesPerSecond, 1e-9),
         });
       }
       const trainSeconds = (performance.now() - epochStart) / 1000;
+      const trained = soFar();
       const comm = parallel?.takeCommStats();
       if (epoch === recipe.epochs - 1) {
         await recalibrateBatchNorm(model, loader.batches(recipe.epochs), recipe.recalibrateBn);
@@ -240,13 +245,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const record: EpochRecord = {
         epoch: epoch + 1,
         lr,
-        trainLoss: parallel ? epochTotals.lossSum / epochTotals.count : meter.loss,
-        trainTop1: parallel ? epochTotals.correct / epochTotals.count : meter.top1,
+        trainLoss: trained.loss,
+        trainTop1: trained.top1,
         testLoss: test.loss,
         testTop1: test.top1,
         testTop5: test.top5,
         seconds: (performance.now() - epochStart) / 1000,
-        imagesPerSecond: (parallel ? epochTotals.count : meter.count) / Math.max(trainSeconds, 1e-9),
+        imagesPerSecond: trained.count / Math.max(trainSeconds, 1e-9),
         ...hooks.epochMetrics?.(epoch),
         ...comm,
       };
