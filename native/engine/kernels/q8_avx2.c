@@ -2,8 +2,9 @@
  * AVX2 int8 conv kernel (q8.h): 16 output channels as int32 in two ymm per
  * pixel, P pixels per tile. A weight pair is one vpmaddwd per 8 lanes: the
  * pixel's two codes as one broadcast dword of int16s times the pair's weights
- * sign-extended to int16. |x| <= 128 and |w| <= 127, so neither the products
- * nor their pair sum saturate and every result equals the scalar kernel's.
+ * sign-extended to int16. Both are int8, so a product is at most 2^14 and
+ * the pair sum cannot saturate (vpmaddwd saturates only two (-2^15)^2
+ * products): every result equals the scalar kernel's.
  * AVX2 is enabled per function (target attribute), so the rest of the addon
  * builds without -mavx2; the engine only picks this set on a CPU with AVX2.
  */
@@ -191,9 +192,9 @@ INL void tile(const dst_q8_task *t, int p, const int P, const q8_requant *r, con
 }
 
 /*
- * The task's pair path, and for PAIR_WINDOW the latest window start, *top:
+ * The task's pair path, and for PAIR_WINDOW (PAIR_TABLE) the latest window start, *top:
  * the largest entry offset - 7, so a window never reaches past a pixel's
- * last entry nor (it starts at the pair's first) before its first. A pixel's
+ * last entry nor (it starts at the pair's lower one) before its first. A pixel's
  * entries are read through one pointer, so every byte between its lowest and
  * highest entry lies in the same array: the window reads nothing the scalar
  * kernel's reads do not bracket. PAIR_ADJACENT reads exactly the pair's bytes.
