@@ -2,10 +2,9 @@
  * NEON (AArch64) int8 conv kernel (q8.h): 16 output channels as int32 in
  * four q registers per pixel, 4 pixels per tile. A weight pair is split into
  * its first and second weights (ld2) and widened to int16 once for all the
- * tile's pixels; each
- * pixel then adds x0 * w0 + x1 * w1 with widening multiply-accumulates by
- * element (smlal/smlal2), whose int16 x int16 -> int32 products are exact, so
- * every result equals the scalar kernel's. With the dot-product extension
+ * tile's pixels; each pixel then adds x0 * w0 + x1 * w1 with widening
+ * multiply-accumulates by element (smlal/smlal2), whose int16 x int16 ->
+ * int32 products are exact, so every result equals the scalar kernel's. With the dot-product extension
  * (__ARM_FEATURE_DOTPROD), two pairs go through one sdot per four lanes
  * instead: int8 x int8 summed four at a time into int32, exact as well.
  */
