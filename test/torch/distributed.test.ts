@@ -38,10 +38,10 @@ describe.skipIf(!distributedAvailable())('distributed (c10d over Gloo, two proce
   });
 
   it('fails with one line naming the operation when a peer exits', async () => {
-    const [r0, r1] = await runPair('early-exit', 5_000);
+    const [r0, r1] = await runPair('early-exit', 3_000);
     expect(r1!.code, r1!.stderr).toBe(0);
     expect(r0!.code, r0!.stdout).toBe(3);
-    expect(r0!.stderr).toMatch(/^allReduce failed on rank 0 of 2: .+; lost rank 1 \(no report from it within 2.5 s of the failure: exited, killed or hung\)\n$/);
+    expect(r0!.stderr).toMatch(/^allReduce failed on rank 0 of 2: .+; lost rank 1 \(no report from it within 1.5 s of the failure: exited, killed or hung\)\n$/);
     expect(r0!.ms).toBeLessThan(25_000);
   });
 
