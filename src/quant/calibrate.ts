@@ -27,6 +27,8 @@ export interface CalibrationOptions {
   /** For 'percentile': the share of samples kept on each side (default 99.99). */
   percentile?: number;
   batchSize?: number;
+  /** Values that keep their whole calibrated range whatever the method (the logits: see quantizeGraph). */
+  fullRange?: ReadonlySet<string>;
   /** Names the calibration data in errors, e.g. the CLI option it came from. */
   label?: string;
   /** Images done of the current pass over the set; minmax takes one pass, the histogram methods two. */
@@ -100,6 +102,7 @@ export function calibrateRanges(graph: Graph, set: CalibrationSet, values: reado
   sweep(graph, set, wanted, batchSize, (name, t) => histograms.get(name)!.add(t.data() as Float32Array), onBatch);
   return new Map(values.map((v) => {
     const h = histograms.get(v)!;
+    if (options.fullRange?.has(v)) return [v, extremes.get(v)!];
     return [v, options.method === 'mse' ? mseRange(h) : percentileRange(h, percentile)];
   }));
 }

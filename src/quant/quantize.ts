@@ -9,7 +9,6 @@ import { PASS_THROUGH } from './check.js';
 import { calibrateRanges, type CalibrationOptions, type CalibrationSet } from './calibrate.js';
 import { activationParams, addRequant, quantizeLayer } from './params.js';
 
-
 /** Refuses, naming the layer, a graph the int8 engine cannot run. */
 export function checkQuantizable(graph: Graph): void {
   if (graph.quant) throw new DstError('E_QUANT', 'the graph is already quantized to int8');
@@ -17,6 +16,16 @@ export function checkQuantizable(graph: Graph): void {
     if (node.op === 'softmax') {
       throw new DstError('E_QUANT', `${node.name}: softmax cannot run in int8 (its probabilities need more than 256 levels); export the logits`);
     }
+  }
+}
+
+/** The value whose scale the graph output takes: the output itself, or what the pass-through ops before it read. */
+function outputSource(graph: Graph): string {
+  let value = graph.output;
+  for (;;) {
+    const node = graph.nodes.find((n) => n.output === value);
+    if (!node || !PASS_THROUGH.has(node.op)) return value;
+    value = (node as { input: string }).input;
   }
 }
 
@@ -28,7 +37,8 @@ export function checkQuantizable(graph: Graph): void {
 export function quantizeGraph(graph: Graph, calibration: CalibrationSet, options: CalibrationOptions): Graph {
   checkQuantizable(graph);
   const calibrated = [GRAPH_INPUT, ...graph.nodes.filter((n) => !PASS_THROUGH.has(n.op)).map((n) => n.output)];
-  const ranges = calibrateRanges(graph, calibration, calibrated, options);
+  // The top of the logits' range is where argmax reads: clipping it makes the leading classes tie at 127.
+  const ranges = calibrateRanges(graph, calibration, calibrated, { ...options, fullRange: new Set([outputSource(graph)]) });
   const values: Record<string, QuantParams> = {};
   const q = (name: string): QuantParams => values[name]!;
   const [inLo, inHi] = ranges.get(GRAPH_INPUT)!;

@@ -39,8 +39,10 @@ describe('calibrateRanges', () => {
         expect(hi).toBeGreaterThan(0);
       }
     }
-    // 1% of the input's samples lie beyond the 99th percentile: the range is strictly narrower.
+    // 1% of the input's samples lie beyond the 99th percentile: the range is strictly narrower, unless kept whole.
     const p99 = calibrateRanges(graph, set, ['input'], { method: 'percentile', percentile: 99 }).get('input')!;
     expect(p99[1]).toBeLessThan(full.get('input')![1]);
+    const whole = calibrateRanges(graph, set, ['input'], { method: 'percentile', percentile: 99, fullRange: new Set(['input']) }).get('input')!;
+    expect(whole).toEqual(full.get('input'));
   });
 });

@@ -78,6 +78,14 @@ describe('quantizeGraph', () => {
     expect(q.nodes).toBe(graph.nodes);
   });
 
+  it('the logits keep their whole calibrated range under every method', () => {
+    const graph = small();
+    const set = calibrationSet(graph, 8, 1);
+    const minmax = quantizeGraph(graph, set, { method: 'minmax' }).quant!.values[graph.output];
+    expect(quantizeGraph(graph, set, { method: 'percentile', percentile: 90 }).quant!.values[graph.output]).toEqual(minmax);
+    expect(quantizeGraph(graph, set, { method: 'mse' }).quant!.values[graph.output]).toEqual(minmax);
+  });
+
   it('refuses softmax naming the layer, and a graph quantized already', () => {
     const graph = oddities(3);
     const last = graph.nodes.at(-1)!.name;
