@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Graph } from '../../src/export/ir.js';
 import { quantizeGraph } from '../../src/quant/quantize.js';
 import { pixelTable, quantizeInput, runInt8, runInt8Values } from '../../src/quant/reference.js';
-import { aconvnet, oddities, pruned, reference, resnet20 } from '../engine/graphs.js';
+import { aconvnet, oddities, pruned, reference, resnet20, rowsCases } from '../engine/graphs.js';
 import { argmax, calibrationSet, logitsOnly, rawImages } from './graphs.js';
 
 /** Int8 scores against the float64 reference on `count` images: relative max error per image, and top-1 agreement. */
@@ -28,12 +28,13 @@ describe('int8 reference runner', () => {
     ['resnet20 (narrow, uhp 2:4:4)', pruned(resnet20(1, 16, 8), { kind: 'uhp', n: 2, m: 4, block: 4 }), 8],
     ['oddities (crop, normalise, groups, dilation, pools)', logitsOnly(oddities(3)), 8],
     ['aconvnet', aconvnet(2), 2],
+    ['strides, dilation, 5x5, uneven padding, groups', rowsCases(4), 4],
   ];
   for (const [name, graph, count] of cases) {
     it(`${name}: dequantized scores stay close to float`, () => {
       const q = quantizeGraph(graph, calibrationSet(graph, 16, 7), { method: 'minmax' });
       const { worst, same } = compare(graph, q, count);
-      // Measured: 1.0% (resnet20), 2.1% (oddities), 1.0% (aconvnet) of the largest score.
+      // Measured: 1.0% (resnet20), 2.1% (oddities), 1.0% (aconvnet), 1.5% (rowsCases) of the largest score.
       expect(worst).toBeLessThan(0.05);
       expect(same).toBeGreaterThanOrEqual(count - 1);
     });
