@@ -55,6 +55,7 @@ describe('dst export --quantize int8', () => {
     const out = path.join(work, 'int8.onnx');
     const r = dst(['export', '--run', run, '--out', out, '--format', 'onnx', '--quantize', 'int8', '--calibration', '48']);
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/wrote .*int8\.onnx: ONNX opset 13 in QDQ form .*int8 calibrated \(mse\) on 48 images/);
     const session = await ort.InferenceSession.create(readFileSync(out), { intraOpNumThreads: 1 });
     const res = await session.run({ input: new ort.Tensor('float32', split.networkInput, [split.count, ...split.shape]) });
     await session.release();

@@ -100,7 +100,7 @@ export function registerExport(program: Command, print: (text: string) => void):
         const { toOnnxModel } = await import('../../export/onnx.js');
         const bytes = toOnnxModel(graph);
         await writeFileAtomic(opts.out, bytes);
-        print(`wrote ${opts.out}: ONNX opset 13, ${kb(bytes.length)}, ${shape}`);
+        print(`wrote ${opts.out}: ONNX opset 13${graph.quant ? ' in QDQ form (int8 weights, QuantizeLinear/DequantizeLinear on every value)' : ''}, ${kb(bytes.length)}, ${shape}`);
         if (pattern.kind !== 'dense') print(`note: ONNX has no N:M format; the ${formatPattern(pattern)} layers are stored dense with their zeros`);
         print('input: the normalised [N, C, H, W] tensor (preprocessing is not part of the ONNX graph)');
         return;
