@@ -5,16 +5,20 @@
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeUhp } from '../../src/export/uhp-writer.js';
+import { quantizeGraph } from '../../src/quant/index.js';
+import { calibrationSet, logitsOnly } from '../quant/graphs.js';
 import { oddities, pruned, resnet20, type PruneSpec } from './graphs.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const engine = path.join(root, 'native', 'engine');
-const sources = ['engine.c', 'plan.c', 'pack.c', 'run.c', 'uhp_geometry.c', 'reader.c', 'json.c', 'crc32.c', 'cpu.c', 'threadpool.c', 'kernels/ops.c', 'kernels/k_scalar.c', 'kernels/k_avx2.c', 'kernels/k_avx512.c', 'kernels/k_neon.c'].map((f) => path.join(engine, f));
+/** The engine's C sources as the addon builds them (binding.gyp), without the Node-API binding. */
+const gyp = JSON.parse(readFileSync(path.join(root, 'binding.gyp'), 'utf8')) as { targets: { target_name: string; sources: string[] }[] };
+const sources = gyp.targets.find((t) => t.target_name === 'dst_engine')!.sources.filter((f) => !f.includes('/node/')).map((f) => path.join(root, f));
 const dir = mkdtempSync(path.join(tmpdir(), 'dst-native-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -55,6 +59,12 @@ describe('native drivers', () => {
     }));
     await run(cc, [...flags, '-o', bin, ...objects, '-lm']);
     const files = seeds([['odd', oddities()], ['r20', resnet20(1, 8, 4)]], [allSpecs[0], allSpecs[1], allSpecs[3], allSpecs[5]]);
+    // int8 files (version 2): the reader's quantization checks and the int8 run-time under the same mutations
+    for (const [name, g] of [['q8-odd', logitsOnly(oddities())], ['q8-r20', pruned(resnet20(1, 8, 4), allSpecs[3]!)]] as const) {
+      const file = path.join(dir, `${name}.uhp`);
+      writeFileSync(file, writeUhp(quantizeGraph(g, calibrationSet(g, 4, 1), { method: 'minmax' })));
+      files.push(file);
+    }
     const { stdout: out } = await run(bin, ['10000', ...files], { env: { ...process.env, ASAN_OPTIONS: 'allocator_may_return_null=1:detect_leaks=1' }, encoding: 'utf8', timeout: 240_000 });
     expect(out).toMatch(/^10000 mutated files: \d+ rejected with an error, \d+ accepted, \d+ run\n$/);
   }, 300_000);
