@@ -281,22 +281,20 @@ std::string FirstLine(const std::string& what) {
   return line;
 }
 
-// Runs one collective (enqueue + bounded wait for every work it returns) and
-// turns any failure, a time-out or a lost peer alike, into one line naming the
-// operation and this rank.
 // Waits for a work in slices, bounded by the group's time-out: between slices,
 // a failure another rank reported through the store ends the wait too. Throws
 // std::runtime_error (time-out, stop) or the work's own c10::Error.
 void WaitBounded(Group& g, const c10::intrusive_ptr<c10d::Work>& w, std::chrono::steady_clock::time_point deadline) {
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) throw std::runtime_error("timed out after " + std::to_string(g.timeout.count()) + " ms");
+    // wait() throws alike for a slice that ran out and for a failed work, and a
+    // work may complete just after its slice ran out: only a work that had
+    // completed before the call tells a failure by throwing.
+    const bool done = w->isCompleted();
     try {
-      w->wait(std::min(left, kWaitSlice));
+      w->wait(kWaitSlice);
       return;
     } catch (const c10::Error& e) {
-      // wait() throws both for a slice that ran out and for a failed work; only the latter is completed.
-      if (w->isCompleted()) {
+      if (done) {
         // Gloo's own time-out (the same length as ours) says less than ours.
         if (std::string(e.what_without_backtrace()).rfind("Operation timed out", 0) == 0) {
           throw std::runtime_error("timed out after " + std::to_string(g.timeout.count()) + " ms");
@@ -304,6 +302,8 @@ void WaitBounded(Group& g, const c10::intrusive_ptr<c10d::Work>& w, std::chrono:
         throw;
       }
     }
+    if (w->isCompleted()) continue;
+    if (std::chrono::steady_clock::now() >= deadline) throw std::runtime_error("timed out after " + std::to_string(g.timeout.count()) + " ms");
     if (g.store->check({kFailedKey})) throw std::runtime_error("stopped: another rank reported a failure");
   }
 }
