@@ -281,6 +281,14 @@ std::string FirstLine(const std::string& what) {
   return line;
 }
 
+// Gloo's own time-outs (the same length as ours) are said as ours.
+std::string TimeoutSaidAsOurs(const Group& g, const std::string& what) {
+  if (what.rfind("Operation timed out", 0) == 0 || what.rfind("Timed out waiting", 0) == 0) {
+    return "timed out after " + std::to_string(g.timeout.count()) + " ms";
+  }
+  return what;
+}
+
 // Waits for a work in slices, bounded by the group's time-out: between slices,
 // a failure another rank reported through the store ends the wait too. Throws
 // std::runtime_error (time-out, stop) or the work's own c10::Error.
@@ -294,13 +302,7 @@ void WaitBounded(Group& g, const c10::intrusive_ptr<c10d::Work>& w, std::chrono:
       w->wait(kWaitSlice);
       return;
     } catch (const c10::Error& e) {
-      if (done) {
-        // Gloo's own time-out (the same length as ours) says less than ours.
-        if (std::string(e.what_without_backtrace()).rfind("Operation timed out", 0) == 0) {
-          throw std::runtime_error("timed out after " + std::to_string(g.timeout.count()) + " ms");
-        }
-        throw;
-      }
+      if (done) throw;
     }
     if (w->isCompleted()) continue;
     if (std::chrono::steady_clock::now() >= deadline) throw std::runtime_error("timed out after " + std::to_string(g.timeout.count()) + " ms");
@@ -322,9 +324,9 @@ void RunCollective(Group& g, const char* op, Enqueue enqueue) {
     auto deadline = std::chrono::steady_clock::now() + g.timeout;
     for (auto& w : works) WaitBounded(g, w, deadline);
   } catch (const c10::Error& e) {
-    throw line(FirstLine(e.what_without_backtrace()));
+    throw line(TimeoutSaidAsOurs(g, FirstLine(e.what_without_backtrace())));
   } catch (const std::exception& e) {
-    throw line(FirstLine(e.what()));
+    throw line(TimeoutSaidAsOurs(g, FirstLine(e.what())));
   }
 }
 

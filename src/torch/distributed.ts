@@ -278,11 +278,20 @@ function rendezvous(native: DistributedAddon, group: NativeGroup, rank: number, 
     for (const r of rank === 0 ? Array.from({ length: worldSize - 1 }, (_, i) => i + 1) : [0]) {
       const text = native.distStoreGet(group, `dst/rank/${r}`, Math.max(1, deadline - Date.now()));
       if (text === null) throw new DstError('E_DISTRIBUTED', `rank ${r} did not join the store at ${master} within ${timeoutMs} ms (rank ${rank} of ${worldSize} waited for it)`);
-      checkRankCard(mine, JSON.parse(text) as RankCard, rank, r);
+      if (rank !== 0) native.distStoreSet(group, `dst/read/${rank}`, '1');
+      try {
+        checkRankCard(mine, JSON.parse(text) as RankCard, rank, r);
+      } catch (err) {
+        // Rank 0's store ends with its process: the other rank gets to read rank 0's card first, so it can say the same.
+        if (rank === 0) native.distStoreGet(group, `dst/read/${r}`, Math.min(timeoutMs, 3_000));
+        throw err;
+      }
     }
   } catch (err) {
     native.distDestroy(group);
-    throw err instanceof DstError ? err : new DstError('E_DISTRIBUTED', (err as Error).message);
+    if (err instanceof DstError) throw err;
+    const lost = rank === 0 ? '' : '; rank 0, which hosts the store, is gone';
+    throw new DstError('E_DISTRIBUTED', `${(err as Error).message}${lost}`);
   }
 }
 
