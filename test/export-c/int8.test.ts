@@ -4,7 +4,7 @@
  * (its SMLAD kernel), from float and 8-bit images; and the Cortex-M7 build
  * fits the flash and RAM an int8 tool would take.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -63,6 +63,7 @@ describe('int8 generated C', () => {
       const d = await build(graph, path.join(dir, `${name.replace(/\W+/g, '-')}-m7`), 'qemu-m7', '-O3');
       expect(Array.from((await runQemuM7(d, await writeImage(path.join(d, 'in.raw'), x))).scores)).toEqual(Array.from(engineScores(graph, x, 'scalar')));
       expect(Array.from((await runQemuM7(d, await writeImage(path.join(d, 'in.u8'), u8))).scores)).toEqual(Array.from(engineScores(graph, float, 'scalar')));
+      expect(readFileSync(path.join(d, 'README.md'), 'utf8')).toMatch(/void dst_model_run_q8\(const uint8_t \*input, int8_t \*scores\);[\s\S]*\| \w+ \| int8 sparse16 \| UHP 2:4:16 \|/);
       const s = await sections(path.join(d, 'build', 'qemu-m7', 'model.elf'));
       const get = (k: string): number => s.get(k) ?? 0;
       expect((get('.isr_vector') + get('.text') + get('.rodata') + get('.ARM.exidx') + get('.data')) / 1024).toBeLessThanOrEqual(flashKiB);

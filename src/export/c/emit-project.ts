@@ -59,6 +59,8 @@ export interface ReadmeFacts {
   kernelFiles: string[];
   /** Microcontroller plan: UHP pattern indices expanded at run time. */
   compact: boolean;
+  /** An int8 model: integer inference, and dst_model_run_q8. */
+  int8: boolean;
 }
 
 export function readme(f: ReadmeFacts): string {
@@ -80,7 +82,25 @@ void dst_model_run_u8(const uint8_t *input, float *scores); /* the same as 8-bit
 
 \`dst_model_run\` returns 0, or -1 without touching the scores when the image
 holds a NaN or an infinity (dst's engine refuses those too).
+${
+    f.int8
+      ? `
+An int8 model (\`DST_MODEL_INT8\`): every layer runs on 8-bit codes and
+32-bit sums, bit for bit as dst's engine does on every CPU, and both
+functions return the scores dequantized. Integer-only end to end:
 
+\`\`\`c
+void dst_model_run_q8(const uint8_t *input, int8_t *scores); /* 8-bit pixels in, int8 codes out */
+\`\`\`
+
+turns pixels into codes through a per-channel table and returns the output
+codes; a score's real value is \`(code - DST_MODEL_OUTPUT_ZERO_POINT) *
+DST_MODEL_OUTPUT_SCALE\`, and the class is the largest code. On cores with the
+DSP extension (Cortex-M4, M7, M33) the conv kernel multiplies two pairs per
+instruction (\`SMLAD\`).
+`
+      : ''
+  }
 Both crop the centre [${f.netShape.join(', ')}] window and apply the training
 run's mean/std, then write ${f.outputSize} scores. The model keeps its
 activations in one static arena (${kb(f.arenaBytes)}) plus ${kb(f.scratchBytes)} of

@@ -74,9 +74,10 @@ export async function buildCProject(graph: Graph, options: CProjectOptions = {})
     weightBytes: model.weightBytes,
     arenaBytes: model.arenaBytes,
     scratchBytes: model.scratchBytes,
-    layers: graph.nodes.flatMap((node, i) => (node.op === 'conv' || node.op === 'linear' ? [{ name: node.name, path: PATHS[plan.steps[i]!.path as number] ?? '?', pattern: patternName(node) }] : [])),
+    layers: graph.nodes.flatMap((node, i) => (node.op === 'conv' || node.op === 'linear' ? [{ name: node.name, path: `${plan.plan.int8 === 1 ? 'int8 ' : ''}${PATHS[plan.steps[i]!.path as number] ?? '?'}`, pattern: patternName(node) }] : [])),
     kernelFiles: [...runtime.keys()].map(placed),
     compact: plan.plan.compact === 1,
+    int8: plan.plan.int8 === 1,
   }));
   return {
     files,
