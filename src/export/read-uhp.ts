@@ -11,7 +11,7 @@ import { RegularFile } from '../regular-file.js';
 import { quantFault } from '../quant/check.js';
 import { GRAPH_INPUT, type AddRequant, type Graph, type GraphNode, type GraphQuant, type QuantLayer, type QuantParams, type Shape3, type SparsityPattern } from './ir.js';
 import { readPatternIndex, uhpBlocks, uhpGeometry, uhpPatternMasks, uhpPosition } from '../sparsity/uhp-geometry.js';
-import { UHP_HEADER_BYTES, UHP_MAGIC, UHP_VERSION, UHP_VERSION_INT8 } from './uhp-writer.js';
+import { like, UHP_HEADER_BYTES, UHP_MAGIC, UHP_VERSION, UHP_VERSION_INT8, type Weights } from './uhp-writer.js';
 
 interface SectionRef {
   offset: number;
@@ -54,11 +54,6 @@ const f32 = (b: Uint8Array) => new Float32Array(b.buffer, b.byteOffset, b.byteLe
 const u32 = (b: Uint8Array) => new Uint32Array(b.buffer, b.byteOffset, b.byteLength / 4);
 const i32 = (b: Uint8Array) => new Int32Array(b.buffer, b.byteOffset, b.byteLength / 4);
 const i8 = (b: Uint8Array) => new Int8Array(b.buffer, b.byteOffset, b.byteLength);
-
-/** Float32 weights, or the int8 of a version-2 file. */
-type Weights = Float32Array | Int8Array;
-
-const like = (values: Weights, length: number): Weights => (values instanceof Int8Array ? new Int8Array(length) : new Float32Array(length));
 
 function uhpWeights(shape: number[], n: number, m: number, block: number, bits: number, values: Weights, indices: Uint8Array): Weights {
   const geo = uhpGeometry(shape, m);

@@ -55,9 +55,10 @@ function checkUhpParams(layer: string, n: number, m: number, block: number): voi
 }
 
 /** Weights of a layer as one kind of number: float32, or the int8 of a quantized model. */
-type Weights = Float32Array | Int8Array;
+export type Weights = Float32Array | Int8Array;
 
-const like = (weights: Weights, length: number): Weights => (weights instanceof Int8Array ? new Int8Array(length) : new Float32Array(length));
+/** A zeroed array of `length` of the same kind as `weights`. */
+export const like = (weights: Weights, length: number): Weights => (weights instanceof Int8Array ? new Int8Array(length) : new Float32Array(length));
 
 /**
  * Kept values, per output channel and group in position order, and the packed
