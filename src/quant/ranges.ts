@@ -7,7 +7,11 @@ import { activationParams } from './params.js';
 
 export const CALIBRATION_METHODS = ['minmax', 'percentile', 'mse'] as const;
 export type CalibrationMethod = (typeof CALIBRATION_METHODS)[number];
-/** Measured in docs/experiments/int8.md. */
+/**
+ * MSE agreed with the float model most often on MSTAR A-ConvNets, all 2425
+ * test chips, 512 calibration images (docs/experiments/int8.md): UHP 2:4:16,
+ * 16 predictions differ (minmax 22, percentile 34); dense, 6 (minmax 5).
+ */
 export const DEFAULT_CALIBRATION_METHOD: CalibrationMethod = 'mse';
 /** Training images a CLI calibration runs over unless told otherwise. */
 export const DEFAULT_CALIBRATION_IMAGES = 512;
