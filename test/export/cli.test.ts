@@ -122,7 +122,7 @@ describe('dst export', () => {
 });
 
 describe('dst bench', () => {
-  it('measures the five rows side by side and says how the UHP row was made', () => {
+  it('measures the float and int8 rows side by side and says how the UHP and int8 rows were made', () => {
     const r = dst(['bench', '--run', run, '--runs', '5', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout);
@@ -132,6 +132,9 @@ describe('dst bench', () => {
       'engine dense',
       'engine unstructured 50% (CSR)',
       'engine UHP uhp:2:4:16',
+      'engine int8 dense',
+      'engine int8 UHP uhp:2:4:16',
+      'onnxruntime int8 (QDQ)',
     ]);
     expect(result.rows[0].speedupVsLibtorch).toBe(1);
     expect(result.rows.every((row: { ms: number; p90Ms: number; bytes: number }) => row.ms > 0 && row.p90Ms >= row.ms && row.bytes > 0)).toBe(true);
