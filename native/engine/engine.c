@@ -101,7 +101,7 @@ static int8_t *input_lut(const dst_model *m) {
     const float mean = m->mean ? m->mean[ch] : 0.0f, inv = m->std ? 1.0f / m->std[ch] : 1.0f;
     for (int v = 0; v < 256; v++) {
       const float t = ((float)v / 255.0f - mean) * inv;
-      lut[ch * 256 + v] = dst_q8_clamp((int32_t)roundf(t / m->in_qs) + m->in_qz, -128);
+      lut[ch * 256 + v] = dst_q8_quantize(t, m->in_qs, m->in_qz);
     }
   }
   return lut;

@@ -95,7 +95,8 @@ static int get_q(reader *r, const dst_json *obj, const char *where, float *scale
 }
 
 /* A requantization (mult, shift) as uhp-format.md bounds it. */
-static int requant_ok(int64_t mult, int64_t shift) { return mult >= (1ll << 30) && mult <= 0x7fffffffll && shift >= 1 && shift <= 62; }
+/* shift >= 31: a factor below 1, so a requantized int32 sum stays an int32 (kernels/q8.h) */
+static int requant_ok(int64_t mult, int64_t shift) { return mult >= (1ll << 30) && mult <= 0x7fffffffll && shift >= 31 && shift <= 62; }
 
 static int32_t le32s(const uint8_t *p) {
   const uint32_t u = le32(p);
@@ -190,12 +191,12 @@ static int read_quant_layer(reader *r, dst_node *nd, const dst_json *data, const
     nd->qbias[o] = le32s(qbias + 4 * o);
     nd->qreq[2 * o] = le32s(rq + 8 * o), nd->qreq[2 * o + 1] = le32s(rq + 8 * o + 4);
     if (!requant_ok(nd->qreq[2 * o], nd->qreq[2 * o + 1]))
-      return fail(r, "requantization of output channel %d (mult %d, shift %d) is outside mult 2^30..2^31-1, shift 1..62", o, nd->qreq[2 * o], nd->qreq[2 * o + 1]);
+      return fail(r, "requantization of output channel %d (mult %d, shift %d) is outside mult 2^30..2^31-1, shift 31..62", o, nd->qreq[2 * o], nd->qreq[2 * o + 1]);
   }
   return 0;
 }
 
-static int read_weights(reader *r, dst_node *nd, const dst_json *node) {
+static int read_weight_values(reader *r, dst_node *nd, const dst_json *node) {
   const dst_json *pat = dst_json_get(node, "pattern"), *data = dst_json_get(node, "data");
   if (!pat || pat->type != DST_JOBJ || !data || data->type != DST_JOBJ) return fail(r, "'pattern' and 'data' must be objects");
   const char *kind = get_str(pat, "kind");
@@ -290,6 +291,25 @@ static int read_weights(reader *r, dst_node *nd, const dst_json *node) {
   }
   free(combos);
   return 0;
+}
+
+/*
+ * An int8 layer's accumulator stays within int32 for every input: |bq| +
+ * 255 * sum |wq| per output channel, as the quantizer promises (uhp-format.md).
+ */
+static int accumulator_fits(reader *r, const dst_node *nd) {
+  const long per_out = (long)nd->cg * nd->kh * nd->kw;
+  for (int o = 0; o < nd->o; o++) {
+    int64_t most = nd->qbias[o] < 0 ? -(int64_t)nd->qbias[o] : nd->qbias[o];
+    for (long k = 0; k < per_out; k++) most += 255 * (int64_t)abs(nd->qw[o * per_out + k]);
+    if (most > 0x7fffffffll) return fail(r, "output channel %d can sum to %lld, beyond int32 (bias and weights too large for its scales)", o, (long long)most);
+  }
+  return 0;
+}
+
+static int read_weights(reader *r, dst_node *nd, const dst_json *node) {
+  if (read_weight_values(r, nd, node)) return -1;
+  return r->int8 ? accumulator_fits(r, nd) : 0;
 }
 
 static const struct { const char *name; int op, n_in; } OPS[] = {
@@ -425,8 +445,8 @@ static int read_add_requant(reader *r, dst_node *nd, const dst_json *node) {
   int i = 0;
   for (const dst_json *pair = rq->child; pair; pair = pair->next, i++) {
     const dst_json *mult = pair->type == DST_JARR && pair->len == 2 ? pair->child : NULL;
-    if (!mult || !is_int(mult, 1073741824.0, 2147483647.0) || !is_int(mult->next, 1, 62))
-      return fail(r, "requant[%d] must be [mult, shift] with mult in 2^30..2^31-1 and shift in 1..62", i);
+    if (!mult || !is_int(mult, 1073741824.0, 2147483647.0) || !is_int(mult->next, 31, 62))
+      return fail(r, "requant[%d] must be [mult, shift] with mult in 2^30..2^31-1 and shift in 31..62", i);
     nd->rq[2 * i] = (int32_t)mult->num, nd->rq[2 * i + 1] = (int32_t)mult->next->num;
   }
   return 0;

@@ -138,7 +138,7 @@ static int quantize_input(const q8_runner *r, const float *in, const uint8_t *in
         /* v - v is 0 for every finite v, NaN for NaN and the infinities */
         finite &= v - v == 0.0f;
         const float t = (v - mean) * inv;
-        *q = finite ? dst_q8_clamp((int32_t)roundf(t / p->in_qs) + z, -128) : 0;
+        *q = finite ? dst_q8_quantize(t, p->in_qs, z) : 0;
       }
   }
   return finite ? 0 : -1;

@@ -18,7 +18,7 @@ function paramsFault(q: QuantParams | undefined): string | null {
 
 function requantFault(mult: number, shift: number): string | null {
   if (!(Number.isInteger(mult) && mult >= MULT_MIN && mult <= MULT_MAX)) return `multiplier ${mult} is outside [2^30, 2^31 - 1]`;
-  if (!(Number.isInteger(shift) && shift >= SHIFT_MIN && shift <= SHIFT_MAX)) return `shift ${shift} is outside 1..62`;
+  if (!(Number.isInteger(shift) && shift >= SHIFT_MIN && shift <= SHIFT_MAX)) return `shift ${shift} is outside 31..62`;
   return null;
 }
 

@@ -7,7 +7,8 @@ import { DstError } from '../errors.js';
 
 export const MULT_MIN = 2 ** 30;
 export const MULT_MAX = 2 ** 31 - 1;
-export const SHIFT_MIN = 1;
+/** A multiplier below 1 (shift >= 31) keeps every requantized sum within int32, so engines clamp 32-bit values. */
+export const SHIFT_MIN = 31;
 export const SHIFT_MAX = 62;
 
 /** [f, e] with x = f * 2^e and f in [0.5, 1), for finite x > 0 (C's frexp), read off the IEEE bits so that it is exact. */
@@ -40,7 +41,7 @@ export function quantizeMultiplier(real: number, layer: string): { mult: number;
   }
   const shift = 31 - e;
   if (shift < SHIFT_MIN || shift > SHIFT_MAX) {
-    throw new DstError('E_QUANT', `${layer}: requantization multiplier ${real.toExponential(4)} does not fit a 31-bit multiplier with a right shift of 1..62 (scales too far apart)`);
+    throw new DstError('E_QUANT', `${layer}: requantization multiplier ${real.toExponential(4)} does not fit a 31-bit multiplier with a right shift of 31..62, i.e. it must lie in [2^-32, 1) (scales too far apart)`);
   }
   return { mult, shift };
 }

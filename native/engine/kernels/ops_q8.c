@@ -25,8 +25,9 @@ void dst_q8_pad(const int8_t *x, ptrdiff_t x_row, int h, int w, int c, int ph, i
 
 void dst_q8_add(const int8_t *a, const int8_t *b, size_t n, int za, int zb, const int32_t *rq, int zo, int lo, int32_t *lut, int8_t *y) {
   for (int v = -128; v < 128; v++) {
-    lut[v + 128] = dst_q8_requant((int64_t)(v - za) * (1 << 20), rq[0], rq[1]);
-    lut[v + 384] = dst_q8_requant((int64_t)(v - zb) * (1 << 20), rq[2], rq[3]);
+    /* |v - z| * 2^20 < 2^28 times a factor below 1: int32 */
+    lut[v + 128] = (int32_t)dst_q8_requant((int64_t)(v - za) * (1 << 20), rq[0], rq[1]);
+    lut[v + 384] = (int32_t)dst_q8_requant((int64_t)(v - zb) * (1 << 20), rq[2], rq[3]);
   }
   for (size_t i = 0; i < n; i++) y[i] = dst_q8_clamp(zo + dst_q8_requant((int64_t)lut[a[i] + 128] + lut[b[i] + 384], rq[4], rq[5]), lo);
 }

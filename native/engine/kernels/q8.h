@@ -17,6 +17,7 @@
 #ifndef DST_Q8_H
 #define DST_Q8_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,16 +52,24 @@ extern const dst_q8_kernels dst_q8_neon;
 /* The scalar kernel by name, for a microcontroller build's table. */
 void dst_q8_scalar_conv16(const dst_q8_task *t);
 
-/* R(x, mult, shift) = (x * mult + 2^(shift - 1)) >> shift in 64 bits, shift arithmetic: rounds half up. */
-static inline int32_t dst_q8_requant(int64_t x, int32_t mult, int32_t shift) {
-  return (int32_t)((x * mult + ((int64_t)1 << (shift - 1))) >> shift);
+/* R(x, mult, shift) = (x * mult + 2^(shift - 1)) >> shift in 64 bits, shift arithmetic: rounds half up. Files hold shift >= 31, so an int32 x gives an int32. */
+static inline int64_t dst_q8_requant(int64_t x, int32_t mult, int32_t shift) {
+  return (x * mult + ((int64_t)1 << (shift - 1))) >> shift;
 }
 
-static inline int8_t dst_q8_clamp(int32_t v, int lo) { return (int8_t)(v < lo ? lo : v > 127 ? 127 : v); }
+/* In 64 bits: a zero point added to a requantized sum near the int32 limits must not wrap. */
+static inline int8_t dst_q8_clamp(int64_t v, int lo) { return (int8_t)(v < lo ? lo : v > 127 ? 127 : v); }
+
+/* roundf(t / s) + z as a code; |t / s| is bounded first, as a float beyond int's range has no defined conversion. */
+static inline int8_t dst_q8_quantize(float t, float s, int z) {
+  float r = t / s;
+  r = r < -512.0f ? -512.0f : r > 512.0f ? 512.0f : r;
+  return dst_q8_clamp((int64_t)roundf(r) + z, -128);
+}
 
 /* Lane l's code from its accumulator. */
 static inline int8_t dst_q8_out(const dst_q8_task *t, int l, int32_t acc) {
-  return dst_q8_clamp(t->zq + dst_q8_requant(acc, t->mult[l], t->shift[l]), t->lo);
+  return dst_q8_clamp((int64_t)t->zq + dst_q8_requant(acc, t->mult[l], t->shift[l]), t->lo);
 }
 
 /* Output offset (from y) of output pixel p. */
