@@ -29,7 +29,7 @@ void dst_q8_add(const int8_t *a, const int8_t *b, size_t n, int za, int zb, cons
     lut[v + 128] = (int32_t)dst_q8_requant((int64_t)(v - za) * (1 << 20), rq[0], rq[1]);
     lut[v + 384] = (int32_t)dst_q8_requant((int64_t)(v - zb) * (1 << 20), rq[2], rq[3]);
   }
-  for (size_t i = 0; i < n; i++) y[i] = dst_q8_clamp(zo + dst_q8_requant((int64_t)lut[a[i] + 128] + lut[b[i] + 384], rq[4], rq[5]), lo);
+  for (size_t i = 0; i < n; i++) y[i] = dst_q8_clamp(zo + (int32_t)dst_q8_requant((int64_t)lut[a[i] + 128] + lut[b[i] + 384], rq[4], rq[5]), lo);
 }
 
 void dst_q8_relu(const int8_t *x, size_t n, int z, int8_t *y) {

@@ -57,19 +57,20 @@ static inline int64_t dst_q8_requant(int64_t x, int32_t mult, int32_t shift) {
   return (x * mult + ((int64_t)1 << (shift - 1))) >> shift;
 }
 
-/* In 64 bits: a zero point added to a requantized sum near the int32 limits must not wrap. */
-static inline int8_t dst_q8_clamp(int64_t v, int lo) { return (int8_t)(v < lo ? lo : v > 127 ? 127 : v); }
+static inline int8_t dst_q8_clamp(int32_t v, int lo) { return (int8_t)(v < lo ? lo : v > 127 ? 127 : v); }
 
 /* roundf(t / s) + z as a code; |t / s| is bounded first, as a float beyond int's range has no defined conversion. */
 static inline int8_t dst_q8_quantize(float t, float s, int z) {
   float r = t / s;
   r = r < -512.0f ? -512.0f : r > 512.0f ? 512.0f : r;
-  return dst_q8_clamp((int64_t)roundf(r) + z, -128);
+  return dst_q8_clamp((int32_t)roundf(r) + z, -128);
 }
 
 /* Lane l's code from its accumulator. */
 static inline int8_t dst_q8_out(const dst_q8_task *t, int l, int32_t acc) {
-  return dst_q8_clamp((int64_t)t->zq + dst_q8_requant(acc, t->mult[l], t->shift[l]), t->lo);
+  /* an int32 (shift >= 31), clamped before the zero point is added so that the sum cannot wrap */
+  const int32_t r = (int32_t)dst_q8_requant(acc, t->mult[l], t->shift[l]);
+  return (int8_t)(r < t->lo - t->zq ? t->lo : r > 127 - t->zq ? 127 : r + t->zq);
 }
 
 /* Output offset (from y) of output pixel p. */
