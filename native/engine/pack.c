@@ -210,6 +210,17 @@ static void fill_pattern(job *j) {
     }
 }
 
+/* Compact UHP with a shared mask: the group start offsets (kernels.h's sparse layout from pattern indices) and the indices. */
+static void fill_compact(job *j) {
+  const dst_node *nd = j->nd;
+  if (nd->flat)
+    for (int g = 0; g < dst_uhp_groups(nd); g++)
+      for (int pos = 0; pos < nd->m; pos++) j->a.off[g * nd->m + pos] = group_offset(j->s, nd, g, pos);
+  else
+    tap_offsets(j);
+  fill_pattern(j);
+}
+
 static void layout_sparse(job *j, carver *c) {
   dst_step *s = j->s;
   const dst_node *nd = j->nd;
@@ -247,12 +258,7 @@ static void fill_sparse(job *j) {
     }
   }
   if (!j->p->compact) return;
-  if (nd->flat)
-    for (int g = 0; g < groups; g++)
-      for (int pos = 0; pos < nd->m; pos++) j->a.off[g * nd->m + pos] = group_offset(s, nd, g, pos);
-  else
-    tap_offsets(j);
-  fill_pattern(j);
+  fill_compact(j);
 }
 
 static void layout_gather(job *j, carver *c) {
@@ -446,12 +452,7 @@ static void fill_q8(job *j) {
     }
   }
   if (dense || !j->p->compact) return;
-  if (nd->flat)
-    for (int g = 0; g < groups; g++)
-      for (int pos = 0; pos < nd->m; pos++) j->a.off[g * nd->m + pos] = group_offset(s, nd, g, pos);
-  else
-    tap_offsets(j);
-  fill_pattern(j);
+  fill_compact(j);
 }
 
 static const struct {

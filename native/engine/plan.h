@@ -129,6 +129,16 @@ int dst_plan_kernels_used(const dst_plan *p, const char **names);
 /* Shape of value v (0 is the graph input, node i writes value i + 1) and its floats as stored, with its border. */
 static inline dst_shape dst_value_shape(const dst_plan *p, int v) { return v == 0 ? p->input : p->nodes[v - 1].out_shape; }
 
+/* Elements per stored row of value v, and from the start of its storage to its pixel (0, 0). */
+static inline ptrdiff_t dst_value_row(const dst_plan *p, int v) {
+  const dst_shape s = dst_value_shape(p, v);
+  return (ptrdiff_t)(s.w + 2 * p->border[v].w) * s.c;
+}
+
+static inline ptrdiff_t dst_value_origin(const dst_plan *p, int v) {
+  return p->border[v].h * dst_value_row(p, v) + (ptrdiff_t)p->border[v].w * dst_value_shape(p, v).c;
+}
+
 static inline size_t dst_value_floats(const dst_plan *p, int v) {
   const dst_shape s = dst_value_shape(p, v);
   const dst_border b = p->border[v];

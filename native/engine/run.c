@@ -24,31 +24,26 @@ typedef struct {
 
 static int threads_of(const runner *r) { return r->sched ? r->sched->threads : 1; }
 
-static void for_tasks(const runner *r, dst_task_fn fn, void *ctx, int tasks) {
+void dst_sched_for(const dst_sched *sched, dst_task_fn fn, void *ctx, int tasks) {
 #if !defined(DST_BARE_METAL)
-  if (tasks > 1 && threads_of(r) > 1) {
-    r->sched->parallel(r->sched->pool, fn, ctx, tasks);
+  if (tasks > 1 && sched && sched->threads > 1) {
+    sched->parallel(sched->pool, fn, ctx, tasks);
     return;
   }
 #else
-  (void)r;
+  (void)sched;
 #endif
   for (int t = 0; t < tasks; t++) fn(ctx, t);
 }
 
-/* Floats per stored row of value v. */
-static ptrdiff_t stored_row(const dst_plan *p, int v) {
-  const dst_shape sh = dst_value_shape(p, v);
-  return (ptrdiff_t)(sh.w + 2 * p->border[v].w) * sh.c;
-}
+static void for_tasks(const runner *r, dst_task_fn fn, void *ctx, int tasks) { dst_sched_for(r->sched, fn, ctx, tasks); }
+
+static ptrdiff_t stored_row(const dst_plan *p, int v) { return dst_value_row(p, v); }
 
 static float *storage(const runner *r, int v) { return r->arena + r->p->val_at[v]; }
 
 /* Pixel (0, 0) of value v in its storage. */
-static float *origin(const runner *r, int v) {
-  const dst_plan *p = r->p;
-  return storage(r, v) + p->border[v].h * stored_row(p, v) + (ptrdiff_t)p->border[v].w * dst_value_shape(p, v).c;
-}
+static float *origin(const runner *r, int v) { return storage(r, v) + dst_value_origin(r->p, v); }
 
 /* The storage is shared with other values over a run: the border is zeroed before each write of v. */
 static void zero_border(const runner *r, int v) {

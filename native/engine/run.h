@@ -54,6 +54,9 @@ typedef struct dst_sched {
   double *node_ms;
 } dst_sched;
 
+/* Runs fn(ctx, t) for every t in [0, tasks): over the scheduler's pool when it has threads (hosts), else in order. */
+void dst_sched_for(const dst_sched *sched, dst_task_fn fn, void *ctx, int tasks);
+
 /*
  * One image: in (plan->input.c x crop_h x crop_w floats, CHW) or in_u8 (the
  * same as 8-bit pixels, divided by 255 first) is cropped, normalised and run;

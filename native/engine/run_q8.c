@@ -22,32 +22,15 @@ typedef struct {
 
 static int threads_of(const q8_runner *r) { return r->sched ? r->sched->threads : 1; }
 
-static void for_tasks(const q8_runner *r, dst_task_fn fn, void *ctx, int tasks) {
-#if !defined(DST_BARE_METAL)
-  if (tasks > 1 && threads_of(r) > 1) {
-    r->sched->parallel(r->sched->pool, fn, ctx, tasks);
-    return;
-  }
-#else
-  (void)r;
-#endif
-  for (int t = 0; t < tasks; t++) fn(ctx, t);
-}
+static void for_tasks(const q8_runner *r, dst_task_fn fn, void *ctx, int tasks) { dst_sched_for(r->sched, fn, ctx, tasks); }
 
 static int8_t *storage(const q8_runner *r, int v) { return r->arena + r->p->val_at[v]; }
 
 static int zero_of(const dst_plan *p, int v) { return v ? p->qnodes[v - 1].qz : p->in_qz; }
 
-/* Codes per stored row of value v, and pixel (0, 0) of it. */
-static ptrdiff_t stored_row(const dst_plan *p, int v) {
-  const dst_shape sh = dst_value_shape(p, v);
-  return (ptrdiff_t)(sh.w + 2 * p->border[v].w) * sh.c;
-}
+static ptrdiff_t stored_row(const dst_plan *p, int v) { return dst_value_row(p, v); }
 
-static int8_t *origin(const q8_runner *r, int v) {
-  const dst_plan *p = r->p;
-  return storage(r, v) + p->border[v].h * stored_row(p, v) + (ptrdiff_t)p->border[v].w * dst_value_shape(p, v).c;
-}
+static int8_t *origin(const q8_runner *r, int v) { return storage(r, v) + dst_value_origin(r->p, v); }
 
 /* The arena is shared over a run: a border is set to the zero point before each write of v. */
 static void fill_border(const q8_runner *r, int v) {
