@@ -426,19 +426,21 @@ static void fill_q8_grouped(job *j) {
 static void fill_q8(job *j) {
   const dst_node *nd = j->nd;
   const dst_step *s = j->s;
-  const int dense = s->path == DST_PATH_DENSE16, groups = dense ? 0 : dst_uhp_groups(nd);
+  const int dense = s->path == DST_PATH_DENSE16;
   for (int b = 0; b < s->nblocks; b++) {
     int8_t *w = j->a.qw + b * s->w_bstride;
-    int e = 0;
-    for (int g = 0; dense ? e < s->n_off : g < groups; g++) {
-      int js[16], n = 1, pos = 0;
-      if (!dense) n = kept(nd, b * 16, g, js);
-      for (int k = 0; k < n; k++, e++) {
-        pos = dense ? q8_dense_pos(nd, e) : dst_uhp_position(nd, g, js[k]);
-        if (dense && b == 0) j->a.off[e] = in_offset(s, nd, pos / (nd->kh * nd->kw), pos % (nd->kh * nd->kw));
-        else if (!dense && !j->p->compact) j->a.off[b * s->off_bstride + e] = group_offset(s, nd, g, js[k]);
-        for (int l = 0; l < 16; l++) w[((e / 2) * 16 + l) * 2 + e % 2] = q8_weight(nd, b * 16 + l, pos);
+    /* entry e: its flat weight position, and (unless one list serves every block or the plan is compact) its offset */
+    for (int e = 0, g = 0, k = 0, js[16], n = 0; e < s->n_off; e++, k++) {
+      int pos;
+      if (dense) {
+        pos = q8_dense_pos(nd, e);
+        if (b == 0) j->a.off[e] = in_offset(s, nd, pos / (nd->kh * nd->kw), pos % (nd->kh * nd->kw));
+      } else {
+        for (; k == n; k = 0, g++) n = kept(nd, b * 16, g, js);
+        pos = dst_uhp_position(nd, g - 1, js[k]);
+        if (!j->p->compact) j->a.off[b * s->off_bstride + e] = group_offset(s, nd, g - 1, js[k]);
       }
+      for (int l = 0; l < 16; l++) w[((e / 2) * 16 + l) * 2 + e % 2] = q8_weight(nd, b * 16 + l, pos);
     }
     for (int l = 0; l < 16; l++) {
       const int o = b * 16 + l;

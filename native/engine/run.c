@@ -38,7 +38,6 @@ void dst_sched_for(const dst_sched *sched, dst_task_fn fn, void *ctx, int tasks)
 
 static void for_tasks(const runner *r, dst_task_fn fn, void *ctx, int tasks) { dst_sched_for(r->sched, fn, ctx, tasks); }
 
-static ptrdiff_t stored_row(const dst_plan *p, int v) { return dst_value_row(p, v); }
 
 static float *storage(const runner *r, int v) { return r->arena + r->p->val_at[v]; }
 
@@ -476,7 +475,7 @@ static int run_node(const runner *r, int i) {
       layer_ctx c;
       const int parallel = pooled && dst_step_macs(p, i) >= PARALLEL_MIN_MACS;
       zero_border(r, s->out_value);
-      conv_prepare(r, i, x, origin(r, s->out_value), stored_row(p, s->out_value), &c, parallel);
+      conv_prepare(r, i, x, origin(r, s->out_value), dst_value_row(p, s->out_value), &c, parallel);
       if (s->add_next) c.res = origin(r, s->res_value);
       conv_rows(r, &c, s->pad ? r->arena + s->pad_at : x + s->in_shift, 0, nd->out_shape.h, parallel);
       return s->add_next ? 2 : 1;
@@ -493,7 +492,7 @@ static int run_node(const runner *r, int i) {
       ops->pool2d(x, is.h, is.w, is.c, nd->kh, nd->kw, nd->sh, nd->sw, nd->ph, nd->pw, nd->out_shape.h, nd->out_shape.w,
                  nd->op == DST_OP_MAXPOOL, storage(r, i + 1));
       break;
-    case DST_OP_GLOBALAVGPOOL: ops->global_avgpool(origin(r, nd->in[0]), is.h, is.w, stored_row(p, nd->in[0]), is.c, storage(r, i + 1)); break;
+    case DST_OP_GLOBALAVGPOOL: ops->global_avgpool(origin(r, nd->in[0]), is.h, is.w, dst_value_row(p, nd->in[0]), is.c, storage(r, i + 1)); break;
     case DST_OP_FLATTEN: ops->hwc_to_chw(x, is.h, is.w, is.c, storage(r, i + 1)); break;
     case DST_OP_SOFTMAX: ops->softmax(x, n, storage(r, i + 1)); break;
   }
@@ -505,7 +504,7 @@ int dst_run(const dst_plan *p, const dst_kernels *k, float *arena, int32_t *scra
   const runner r = {p, k, arena, scratch, sched};
   const int profiling = sched && sched->now_ms && sched->node_ms;
   zero_border(&r, 0);
-  if (preprocess(p, in, in_u8, origin(&r, 0), stored_row(p, 0))) return -1;
+  if (preprocess(p, in, in_u8, origin(&r, 0), dst_value_row(p, 0))) return -1;
   for (int i = 0; i < p->n_nodes;) {
     const double t = profiling ? sched->now_ms() : 0.0;
     const int ran = run_node(&r, i);

@@ -28,7 +28,6 @@ static int8_t *storage(const q8_runner *r, int v) { return r->arena + r->p->val_
 
 static int zero_of(const dst_plan *p, int v) { return v ? p->qnodes[v - 1].qz : p->in_qz; }
 
-static ptrdiff_t stored_row(const dst_plan *p, int v) { return dst_value_row(p, v); }
 
 static int8_t *origin(const q8_runner *r, int v) { return storage(r, v) + dst_value_origin(r->p, v); }
 
@@ -85,7 +84,7 @@ static void run_conv(const q8_runner *r, int i) {
   const int8_t *src = storage(r, v) + s->in_shift;
   if (s->pad) {
     int8_t *padded = r->arena + s->pad_at;
-    dst_q8_pad(origin(r, v), stored_row(p, v), nd->in_shape.h, nd->in_shape.w, s->cin_total, nd->ph, nd->pw, (int8_t)zero_of(p, v), padded);
+    dst_q8_pad(origin(r, v), dst_value_row(p, v), nd->in_shape.h, nd->in_shape.w, s->cin_total, nd->ph, nd->pw, (int8_t)zero_of(p, v), padded);
     src = padded;
   }
   fill_border(r, i + 1);
@@ -94,7 +93,7 @@ static void run_conv(const q8_runner *r, int i) {
   int chunks = s->npix / Q8_MIN_TASK_PIXELS;
   chunks = chunks < 1 ? 1 : chunks > threads ? threads : chunks;
   conv_ctx c = {r, s, nd, src, (ptrdiff_t)nd->sh * s->wp * s->cin_total, (ptrdiff_t)nd->sw * s->cin_total, origin(r, i + 1),
-                stored_row(p, i + 1), chunks, zero_of(p, i + 1), nd->relu ? zero_of(p, i + 1) : -128};
+                dst_value_row(p, i + 1), chunks, zero_of(p, i + 1), nd->relu ? zero_of(p, i + 1) : -128};
   for_tasks(r, conv_task, &c, s->nblocks * chunks);
 }
 
@@ -103,7 +102,7 @@ static int quantize_input(const q8_runner *r, const float *in, const uint8_t *in
   const dst_plan *p = r->p;
   const int c = p->input.c, h = p->input.h, w = p->input.w, z = p->in_qz;
   const int top = (p->crop_h - h) / 2, left = (p->crop_w - w) / 2;
-  const ptrdiff_t row = stored_row(p, 0);
+  const ptrdiff_t row = dst_value_row(p, 0);
   int8_t *x = origin(r, 0);
   int finite = 1;
   fill_border(r, 0);
@@ -133,7 +132,7 @@ static void write_output(const q8_runner *r, float *out, int8_t *out_q) {
   const int v = p->output, z = zero_of(p, v);
   const float s = v ? p->qnodes[v - 1].qs : p->in_qs;
   const dst_shape sh = dst_value_shape(p, v);
-  const ptrdiff_t row = stored_row(p, v);
+  const ptrdiff_t row = dst_value_row(p, v);
   const int8_t *x = origin(r, v);
   for (int ch = 0; ch < sh.c; ch++)
     for (int i = 0; i < sh.h; i++)

@@ -78,6 +78,23 @@ static inline ptrdiff_t dst_q8_out_offset(const dst_q8_task *t, int p) {
   return (ptrdiff_t)(p / t->ow) * t->y_row + (ptrdiff_t)(p % t->ow) * t->y_pix;
 }
 
+/*
+ * Window starts and output offsets of pixels p .. p + P - 1 (SIMD tiles): one
+ * division per tile. The empty asm keeps GCC from rebuilding each pointer as
+ * base + constant, an extra add per load (as dst_opaque_pixels, kernels.h).
+ */
+static inline void dst_q8_tile_pixels(const dst_q8_task *t, int p, int P, const int8_t **xp, ptrdiff_t *yo) {
+  int oy = p / t->ow, ox = p % t->ow;
+  for (int i = 0; i < P; i++) {
+    xp[i] = t->x + (ptrdiff_t)oy * t->x_row + (ptrdiff_t)ox * t->x_col;
+    yo[i] = (ptrdiff_t)oy * t->y_row + (ptrdiff_t)ox * t->y_pix;
+    if (++ox == t->ow) ox = 0, oy++;
+  }
+#if defined(__GNUC__)
+  for (int i = 0; i < P; i++) __asm__("" : "+r"(xp[i]));
+#endif
+}
+
 /* Window start of output pixel p. */
 static inline const int8_t *dst_q8_pixel(const dst_q8_task *t, int p) {
   return t->x + (ptrdiff_t)(p / t->ow) * t->x_row + (ptrdiff_t)(p % t->ow) * t->x_col;

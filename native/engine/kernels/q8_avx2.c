@@ -81,20 +81,6 @@ INL void store16(const dst_q8_task *t, int8_t *y, __m256i a0, __m256i a1, const 
   }
 }
 
-/* Window starts and output offsets of pixels p .. p + P - 1: one division per tile. */
-INL void tile_pixels(const dst_q8_task *t, int p, int P, const int8_t **xp, ptrdiff_t *yo) {
-  int oy = p / t->ow, ox = p % t->ow;
-  for (int i = 0; i < P; i++) {
-    xp[i] = t->x + (ptrdiff_t)oy * t->x_row + (ptrdiff_t)ox * t->x_col;
-    yo[i] = (ptrdiff_t)oy * t->y_row + (ptrdiff_t)ox * t->y_pix;
-    if (++ox == t->ow) ox = 0, oy++;
-  }
-  /* as dst_opaque_pixels (kernels.h): keeps GCC from rebuilding each pointer as base + constant, an extra add per load */
-#if defined(__GNUC__)
-  for (int i = 0; i < P; i++) __asm__("" : "+r"(xp[i]));
-#endif
-}
-
 /*
  * The pixel's two codes of a weight pair become the dword (x0, x1) of int16s
  * that vpmaddwd takes against each lane's (w0, w1). Three ways, by how far
@@ -164,7 +150,7 @@ INL void pair_step(const int8_t *const *xp, ptrdiff_t o0, ptrdiff_t o1, const in
 INL void tile(const dst_q8_task *t, int p, const int P, const q8_requant *r, const int path, const ptrdiff_t top, const window_pair *wt) {
   const int8_t *xp[PMAX];
   ptrdiff_t yo[PMAX];
-  tile_pixels(t, p, P, xp, yo);
+  dst_q8_tile_pixels(t, p, P, xp, yo);
   __m256i a0[PMAX], a1[PMAX];
   const __m256i b0 = _mm256_loadu_si256((const __m256i *)t->bias), b1 = _mm256_loadu_si256((const __m256i *)(t->bias + 8));
 #pragma GCC unroll 6

@@ -65,20 +65,6 @@ INL void store16(const dst_q8_task *t, int8_t *y, const int32x4_t *a, const q8_r
   }
 }
 
-/* Window starts and output offsets of pixels p .. p + P - 1: one division per tile. */
-INL void tile_pixels(const dst_q8_task *t, int p, int P, const int8_t **xp, ptrdiff_t *yo) {
-  int oy = p / t->ow, ox = p % t->ow;
-  for (int i = 0; i < P; i++) {
-    xp[i] = t->x + (ptrdiff_t)oy * t->x_row + (ptrdiff_t)ox * t->x_col;
-    yo[i] = (ptrdiff_t)oy * t->y_row + (ptrdiff_t)ox * t->y_pix;
-    if (++ox == t->ow) ox = 0, oy++;
-  }
-  /* as dst_opaque_pixels (kernels.h): keeps GCC from rebuilding each pointer as base + constant, an extra add per load */
-#if defined(__GNUC__)
-  for (int i = 0; i < P; i++) __asm__("" : "+r"(xp[i]));
-#endif
-}
-
 #if defined(__ARM_FEATURE_DOTPROD)
 /*
  * Pairs q and q + 1 as sdot operands: lane l's four bytes (q.w0, q.w1,
@@ -194,7 +180,7 @@ typedef struct {
 INL void tile(const dst_q8_task *t, int p, const int P, const q8_requant *r, const quad_windows *qw) {
   const int8_t *xp[PMAX];
   ptrdiff_t yo[PMAX];
-  tile_pixels(t, p, P, xp, yo);
+  dst_q8_tile_pixels(t, p, P, xp, yo);
   int32x4_t a[PMAX][4];
 #pragma GCC unroll 4
   for (int i = 0; i < P; i++)
