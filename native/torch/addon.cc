@@ -812,6 +812,15 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     if (red == 3) RET(torch::kl_div(x, T(ARG(1)), at::Reduction::Sum, Bool(ARG(3))) / x.size(0));
     RET(torch::kl_div(x, T(ARG(1)), red, Bool(ARG(3))));
   });
+  // Quantization-aware training: round to the int8 grid forward, straight-through (zero outside the grid) backward.
+  // fakeQuantizePerTensor(x, scale, zeroPoint, quantMin, quantMax)
+  DEF(fakeQuantizePerTensor) {
+    RET(torch::fake_quantize_per_tensor_affine(T(ARG(0)), Num(ARG(1)), Int(ARG(2)), Int(ARG(3)), Int(ARG(4))));
+  });
+  // fakeQuantizePerChannel(x, scales float32[C], zeroPoints int32[C], axis, quantMin, quantMax)
+  DEF(fakeQuantizePerChannel) {
+    RET(torch::fake_quantize_per_channel_affine(T(ARG(0)), T(ARG(1)), T(ARG(2)), Int(ARG(3)), Int(ARG(4)), Int(ARG(5))));
+  });
 
   // ---- threads and build facts ----
   DEF(getNumThreads) { return Napi::Number::New(ENV, at::get_num_threads()); });

@@ -49,6 +49,19 @@ const dstSchema = z
   .strict();
 
 /**
+ * Quantization-aware fine-tuning after the student's last epoch: `epochs`
+ * more epochs with the int8 export's rounding simulated (weights per output
+ * channel, activations on ranges calibrated once at its start), masks fixed,
+ * the method's loss, at a constant rate `lr` (default: 1% of the stage's).
+ */
+export const quantSchema = z
+  .object({
+    epochs: z.number().int().positive(),
+    lr: z.number().positive().optional(),
+  })
+  .strict();
+
+/**
  * A distillation recipe: a training recipe (the dense stage) plus the method,
  * the teacher, the loss weights and the pruning stage. Pruning methods start
  * from a dense run: `init` names one, otherwise the dense stage runs first
@@ -64,9 +77,11 @@ export const distillRecipeSchema = trainRecipeSchema.extend({
   kd: kdSchema.default(kdSchema.parse({})),
   dst: dstSchema.default(dstSchema.parse({})),
   prune: pruneSchema.default(pruneSchema.parse({})),
+  quant: quantSchema.optional(),
 });
 
 export type DistillRecipe = z.output<typeof distillRecipeSchema>;
+export type QuantRecipe = z.output<typeof quantSchema>;
 
 export function defaultSparsity(method: Method): string | undefined {
   switch (method) {

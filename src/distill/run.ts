@@ -9,14 +9,15 @@ import { PruningController, installedMasks } from '../sparsity/training.js';
 import { loadModelFile } from '../train/model-file.js';
 import type { TrainRecipe } from '../train/recipe.js';
 import { RunDir } from '../train/run-dir.js';
-import { checkModelFitsInput, checkRunDir, decidedByRoot, inRunFolderOf, networkInput, openRecipeData, resolvedTransforms, runStage, type RunControl } from '../train/run.js';
+import { checkModelFitsInput, checkRunDir, decidedByRoot, inRunFolderOf, networkInput, openRecipeData, resolvedTransforms, runStage, type RunControl, type StageOptions } from '../train/run.js';
 import { broadcastModule } from '../train/data-parallel.js';
 import { masksFromRoot } from './mask-sync.js';
 import type { RunSummary } from '../train/summary.js';
 import type { TrainHooks } from '../train/trainer.js';
 import { manualSeed } from '../torch/tensor.js';
 import { dstLoss, kdLoss } from './losses.js';
-import { defaultSparsity, denseStart, needsTeacher, type DistillRecipe } from './recipe.js';
+import { FLOAT_MODEL, runQuantStage } from './quant-stage.js';
+import { defaultSparsity, denseStart, needsTeacher, type DistillRecipe, type QuantRecipe } from './recipe.js';
 import { FrozenNetwork, loadTeacher } from './teacher.js';
 
 export interface DistillResult {
@@ -25,7 +26,7 @@ export interface DistillResult {
 }
 
 function trainPart(recipe: DistillRecipe): TrainRecipe {
-  const { method: _m, teacher: _t, teacherModel: _tm, init: _i, sparsity: _s, kd: _k, dst: _d, prune: _p, ...train } = recipe;
+  const { method: _m, teacher: _t, teacherModel: _tm, init: _i, sparsity: _s, kd: _k, dst: _d, prune: _p, quant: _q, ...train } = recipe;
   return train;
 }
 
@@ -50,6 +51,16 @@ export function resolvePattern(recipe: DistillRecipe): Pattern | undefined {
   return pattern;
 }
 
+/** Recorded in recipe.yaml only when set, so runs without quantization-aware epochs resume as before. */
+function quantSettings(quant: QuantRecipe | undefined): { quant?: QuantRecipe } {
+  return quant === undefined ? {} : { quant };
+}
+
+/** The student's run, with its quantization-aware epochs when the recipe asks for them. */
+function studentStage(stage: StageOptions, quant: QuantRecipe | undefined): Promise<RunSummary> {
+  return quant === undefined ? runStage(stage) : runQuantStage(stage, quant);
+}
+
 function kdHooks(teacher: FrozenNetwork, recipe: DistillRecipe): TrainHooks {
   return { loss: (logits, labels, x) => kdLoss(logits, teacher.logits(x), labels, recipe.kd) };
 }
@@ -68,7 +79,7 @@ async function denseStage(recipe: DistillRecipe, out: string, data: DataSplits, 
     const state = await decidedByRoot(control, () => ({ finished: runDir.isFinished(), checkpoint: runDir.hasCheckpoint() }));
     if (state.finished && !control.force) return runDir.root;
     const method = denseStart(recipe) ?? 'kd';
-    await trainDense({ ...recipe, method, name: `${recipe.name ?? path.basename(out)}-dense` }, runDir, data, teacher, { ...control, resume: state.checkpoint && !control.force });
+    await trainDense({ ...recipe, method, name: `${recipe.name ?? path.basename(out)}-dense`, quant: undefined }, runDir, data, teacher, { ...control, resume: state.checkpoint && !control.force });
     return runDir.root;
   });
 }
@@ -77,17 +88,20 @@ async function trainDense(recipe: DistillRecipe, runDir: RunDir, data: DataSplit
   manualSeed(recipe.seed);
   const model = createModel(recipe.model, { numClasses: data.train.classes.length, inChannels: data.info.channels });
   try {
-    return await runStage({
-      recipe: trainPart(recipe),
-      runDir,
-      data,
-      model,
-      resume: await decidedByRoot(control, () => Boolean(control.resume) && runDir.hasCheckpoint()),
-      control,
-      hooks: recipe.method === 'kd' && teacher ? kdHooks(teacher, recipe) : {},
-      extras: { method: recipe.method, teacher: teacher?.source ?? null, pattern: 'dense' },
-      settings: recipe.method === 'kd' ? { kd: recipe.kd } : {},
-    });
+    return await studentStage(
+      {
+        recipe: trainPart(recipe),
+        runDir,
+        data,
+        model,
+        resume: await decidedByRoot(control, () => Boolean(control.resume) && runDir.hasCheckpoint()),
+        control,
+        hooks: recipe.method === 'kd' && teacher ? kdHooks(teacher, recipe) : {},
+        extras: { method: recipe.method, teacher: teacher?.source ?? null, pattern: 'dense' },
+        settings: { ...(recipe.method === 'kd' ? { kd: recipe.kd } : {}), ...quantSettings(recipe.quant) },
+      },
+      recipe.quant,
+    );
   } finally {
     model.dispose();
   }
@@ -108,8 +122,11 @@ async function studentFrom(dir: string, recipe: DistillRecipe, data: DataSplits,
   return model;
 }
 
+/** A run that ended with quantization-aware epochs hands on its float model: a pruning run starts from what the float epochs learned. */
 async function loadDense(dir: string, recipe: DistillRecipe, data: DataSplits): Promise<Module> {
-  const { model, info } = await loadModelFile(new RunDir(dir).model);
+  const run = new RunDir(dir);
+  const quantized = (await run.readSummary<RunSummary>()).quant !== undefined;
+  const { model, info } = await loadModelFile(quantized ? path.join(dir, FLOAT_MODEL) : run.model);
   if (info.model !== recipe.model) {
     model.dispose();
     throw new ConfigError('--init', `${dir} holds a ${info.model}, the recipe's student is ${recipe.model}`);
@@ -165,19 +182,22 @@ async function pruneStage(
         return kdLoss(logits, t, labels, recipe.kd);
       },
     };
-    return await runStage({
-      recipe: stageRecipe,
-      runDir,
-      data,
-      model,
-      resume,
-      control,
-      hooks,
-      masks: () => installedMasks(model),
-      pattern,
-      extras: { method: recipe.method, teacher: teacher?.source ?? null, pattern: formatPattern(pattern), denseRun: denseDir },
-      settings: { kd: recipe.kd, dst: recipe.dst, prune: recipe.prune },
-    });
+    return await studentStage(
+      {
+        recipe: stageRecipe,
+        runDir,
+        data,
+        model,
+        resume,
+        control,
+        hooks,
+        masks: () => installedMasks(model),
+        pattern,
+        extras: { method: recipe.method, teacher: teacher?.source ?? null, pattern: formatPattern(pattern), denseRun: denseDir },
+        settings: { kd: recipe.kd, dst: recipe.dst, prune: recipe.prune, ...quantSettings(recipe.quant) },
+      },
+      recipe.quant,
+    );
   } finally {
     model.dispose();
     denseStudent?.dispose();

@@ -103,6 +103,8 @@ export interface TorchAddon {
   logSoftmax(h: H, dim: number): H;
   crossEntropy(logits: H, target: H, reduction: number, labelSmoothing: number): H;
   klDiv(input: H, target: H, reduction: number, logTarget: boolean): H;
+  fakeQuantizePerTensor(x: H, scale: number, zeroPoint: number, quantMin: number, quantMax: number): H;
+  fakeQuantizePerChannel(x: H, scales: H, zeroPoints: H, axis: number, quantMin: number, quantMax: number): H;
   getNumThreads(): number;
   setNumThreads(n: number): void;
   versionInfo(): TorchVersionInfo & { config: string };

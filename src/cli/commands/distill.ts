@@ -19,6 +19,8 @@ const distillFlags: FlagKeys = [
   ['dstStart', 'dst.start'],
   ['pruneEpochs', 'prune.epochs'],
   ['gradualEpochs', 'prune.gradualEpochs'],
+  ['quantEpochs', 'quant.epochs'],
+  ['quantLr', 'quant.lr'],
 ];
 
 export function registerDistill(program: Command, print: (text: string) => void): void {
@@ -37,7 +39,9 @@ export function registerDistill(program: Command, print: (text: string) => void)
       .option('--beta <b>', 'DST: weight of the dense-student term (0 turns it off)', nonNegativeNumber('--beta'))
       .option('--dst-start <method>', 'DST: the dense student it prunes and learns from, kd (default) or scratch')
       .option('--prune-epochs <n>', 'epochs of the pruning stage', positiveInt('--prune-epochs'))
-      .option('--gradual-epochs <n>', 'epochs of the sparsity ramp (0: one-shot)', nonNegativeNumber('--gradual-epochs')),
+      .option('--gradual-epochs <n>', 'epochs of the sparsity ramp (0: one-shot)', nonNegativeNumber('--gradual-epochs'))
+      .option('--quant-epochs <n>', 'quantization-aware epochs after the last one, on the model as int8 export rounds it (recipe quant.epochs)', positiveInt('--quant-epochs'))
+      .option('--quant-lr <lr>', 'constant learning rate of the quantization-aware epochs (default: 1% of the stage\'s)', nonNegativeNumber('--quant-lr')),
   )).action(async (opts: Record<string, unknown>) => {
     const { raw, source } = await recipeFromFlags(opts, distillFlags);
     const recipe = validateRecipe(distillRecipeSchema, raw, source);

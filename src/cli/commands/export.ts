@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, DstError, ShapeError } from '../../errors.js';
 import { denseWeightBytes, writeUhp } from '../../export/uhp-writer.js';
@@ -7,6 +9,7 @@ import { formatPattern, parsePattern } from '../../sparsity/pattern.js';
 import { CALIBRATION_METHODS, DEFAULT_CALIBRATION_IMAGES, DEFAULT_CALIBRATION_METHOD, type CalibrationMethod } from '../../quant/ranges.js';
 import type { Graph } from '../../export/ir.js';
 import type { ModelFileInfo } from '../../train/model-file.js';
+import { RunDir } from '../../train/run-dir.js';
 import { positiveInt } from '../parse.js';
 import { ProgressPrinter } from '../progress.js';
 
@@ -60,8 +63,30 @@ function checkQuantizeOpts(opts: QuantizeOpts): void {
   }
 }
 
-/** The graph quantized to int8 on the run's training images (or --calibration-data), with a progress line. */
-async function quantizeRun(graph: Graph, info: ModelFileInfo, opts: QuantizeOpts): Promise<{ graph: Graph; note: string }> {
+const calibrationGiven = (opts: QuantizeOpts): boolean => opts.calibration !== undefined || opts.calibrationMethod !== undefined || opts.calibrationData !== undefined;
+
+/** The activation grids a run's quantization-aware epochs trained with, when it had any (its summary says so). */
+async function recordedRanges(run: string): Promise<string | null> {
+  const runDir = new RunDir(run);
+  if (!existsSync(runDir.summary)) return null;
+  const quant = (await runDir.readSummary<{ quant?: { ranges?: unknown } }>()).quant;
+  return typeof quant?.ranges === 'string' ? path.join(run, quant.ranges) : null;
+}
+
+/**
+ * The graph quantized to int8: with the grids its quantization-aware epochs
+ * trained with, or calibrated on the run's training images (or
+ * --calibration-data) when it had none or a --calibration option is given.
+ */
+async function quantizeRun(graph: Graph, info: ModelFileInfo, opts: QuantizeOpts, print: (text: string) => void): Promise<{ graph: Graph; note: string }> {
+  const recorded = await recordedRanges(opts.run);
+  if (recorded !== null && !calibrationGiven(opts)) {
+    const { quantizeWithRecorded, readRecordedRanges } = await import('../../quant/recorded-ranges.js');
+    const ranges = await readRecordedRanges(recorded);
+    const { method, images } = ranges.calibration;
+    return { graph: quantizeWithRecorded(graph, ranges, recorded), note: `int8 with the ranges its quantization-aware epochs trained with (${path.basename(recorded)}: ${method} on ${images} images)` };
+  }
+  if (recorded !== null) print(`note: a --calibration option is given, so the ranges are calibrated anew instead of taken from ${recorded}, which the quantization-aware epochs trained with`);
   const [{ runCalibrationSet }, { checkQuantizable, quantizeGraph }] = await Promise.all([import('../../quant/run-data.js'), import('../../quant/quantize.js')]);
   checkQuantizable(graph);
   const progress = new ProgressPrinter();
@@ -84,8 +109,8 @@ export function registerExport(program: Command, print: (text: string) => void):
     .option('--ram <size>', "static RAM the C project may use (arena and scratch), e.g. 256K: a model that needs more fails here, naming its peak layer", ramSize)
     .option('--pattern <spec>', "sparsity pattern of the pruned layers, e.g. 'uhp:2:4:16' (default: the run's own, else dense)")
     .option('--crop-from <HxW>', 'size of the images fed to the .uhp model when the test pipeline centre-crops', size)
-    .option('--quantize <int8>', 'post-training int8: integer-only weights and activations (.uhp version 2; ONNX QuantizeLinear/DequantizeLinear)', quantize)
-    .option('--calibration <n>', `training images the activation ranges are calibrated on (default ${DEFAULT_CALIBRATION_IMAGES})`, positiveInt('--calibration'))
+    .option('--quantize <int8>', "int8: integer-only weights and activations (.uhp version 2; ONNX QuantizeLinear/DequantizeLinear); a run with quantization-aware epochs (recipe key quant) keeps the activation ranges they trained with, unless a --calibration option is given", quantize)
+    .option('--calibration <n>', `training images the activation ranges are calibrated on (default ${DEFAULT_CALIBRATION_IMAGES}); given, it wins over a run's quantization-aware ranges`, positiveInt('--calibration'))
     .option(`--calibration-method <${CALIBRATION_METHODS.join('|')}>`, `how a range is chosen from the calibration statistics (default ${DEFAULT_CALIBRATION_METHOD})`, calibrationMethod)
     .option('--calibration-data <spec>', "data spec whose training split calibrates (default: the run's own data)")
     .action(async (opts: QuantizeOpts & { out: string; format: 'uhp' | 'onnx' | 'c'; target: string; ram?: number; pattern?: string; cropFrom?: [number, number] }) => {
@@ -94,7 +119,7 @@ export function registerExport(program: Command, print: (text: string) => void):
       const { describePatterns, graphOfRun } = await import('../../export/from-run.js');
       const run = await graphOfRun(opts.run, { pattern: requested, cropFrom: opts.cropFrom ?? null });
       const { info, pattern, patternLayers } = run;
-      const { graph, note } = opts.quantize ? await quantizeRun(run.graph, info, opts) : { graph: run.graph, note: null };
+      const { graph, note } = opts.quantize ? await quantizeRun(run.graph, info, opts, print) : { graph: run.graph, note: null };
       const shape = `${info.model} ${info.input.join('x')} -> ${info.classes.length} classes, ${graph.nodes.length} nodes${note ? `, ${note}` : ''}`;
       if (opts.format === 'onnx') {
         const { toOnnxModel } = await import('../../export/onnx.js');
