@@ -23,25 +23,66 @@ void dst_q8_pad(const int8_t *x, ptrdiff_t x_row, int h, int w, int c, int ph, i
   for (int i = 0; i < h; i++) memcpy(out + (i + ph) * row + (size_t)pw * c, x + i * x_row, (size_t)w * c);
 }
 
+/* Table entries are int64, stored bytewise: the scratch is an int32 array. */
+static void put64(unsigned char *t, int i, int64_t v) { memcpy(t + 8 * i, &v, 8); }
+static int64_t get64(const unsigned char *t, int i) {
+  int64_t v;
+  memcpy(&v, t + 8 * i, 8);
+  return v;
+}
+
 void dst_q8_add(const int8_t *a, const int8_t *b, size_t n, int za, int zb, const int32_t *rq, int zo, int lo, int32_t *lut, int8_t *y) {
+  unsigned char *ta = (unsigned char *)lut, *tb = ta + 256 * 8;
+  const int64_t mo = rq[4], round = (int64_t)1 << (rq[5] - 1);
   for (int v = -128; v < 128; v++) {
-    /* |v - z| * 2^20 < 2^28 times a factor below 1: int32 */
-    lut[v + 128] = (int32_t)dst_q8_requant((int64_t)(v - za) * (1 << 20), rq[0], rq[1]);
-    lut[v + 384] = (int32_t)dst_q8_requant((int64_t)(v - zb) * (1 << 20), rq[2], rq[3]);
+    /* |v - z| * 2^20 < 2^28 times a factor below 1, times mo < 2^31: the sum of two stays below 2^60 */
+    put64(ta, v + 128, dst_q8_requant((int64_t)(v - za) * (1 << 20), rq[0], rq[1]) * mo);
+    put64(tb, v + 128, dst_q8_requant((int64_t)(v - zb) * (1 << 20), rq[2], rq[3]) * mo + round);
   }
-  for (size_t i = 0; i < n; i++) y[i] = dst_q8_clamp(zo + (int32_t)dst_q8_requant((int64_t)lut[a[i] + 128] + lut[b[i] + 384], rq[4], rq[5]), lo);
+  /* the zero point is added after the clamp, |r| < 2^29 */
+  const int so = rq[5], rlo = lo - zo, rhi = 127 - zo;
+  const unsigned char *ma = ta + 128 * 8, *mb = tb + 128 * 8; /* indexed by the signed code */
+  for (size_t i = 0; i < n; i++) {
+    int32_t r = (int32_t)((get64(ma, a[i]) + get64(mb, b[i])) >> so);
+    /* two plain selects become conditional moves: with a fused relu about half the elements clamp, a branch would mispredict */
+    r = r < rlo ? rlo : r;
+    r = r > rhi ? rhi : r;
+    y[i] = (int8_t)(r + zo);
+  }
 }
 
 void dst_q8_relu(const int8_t *x, size_t n, int z, int8_t *y) {
   for (size_t i = 0; i < n; i++) y[i] = x[i] < z ? (int8_t)z : x[i];
 }
 
+/* Max pooling channel by channel in the innermost loop, which compilers vectorize: the window's pixels are c codes each. */
+static void max_pool(const int8_t *x, int h, int w, int c, int kh, int kw, int sh, int sw, int ph, int pw, int oh, int ow, int8_t *y) {
+  for (int oy = 0; oy < oh; oy++)
+    for (int ox = 0; ox < ow; ox++) {
+      int8_t *restrict out = y + ((size_t)oy * ow + ox) * c;
+      memset(out, -128, (size_t)c);
+      for (int i = 0; i < kh; i++) {
+        const int iy = oy * sh - ph + i;
+        if (iy < 0 || iy >= h) continue;
+        for (int j = 0; j < kw; j++) {
+          const int ix = ox * sw - pw + j;
+          if (ix < 0 || ix >= w) continue;
+          const int8_t *restrict in = x + ((size_t)iy * w + ix) * c;
+          for (int ch = 0; ch < c; ch++) out[ch] = in[ch] > out[ch] ? in[ch] : out[ch];
+        }
+      }
+    }
+}
+
 void dst_q8_pool(const int8_t *x, int h, int w, int c, int kh, int kw, int sh, int sw, int ph, int pw, int oh, int ow, int is_max, int z,
                  int8_t *y) {
+  if (is_max) {
+    max_pool(x, h, w, c, kh, kw, sh, sw, ph, pw, oh, ow, y);
+    return;
+  }
   for (int oy = 0; oy < oh; oy++)
     for (int ox = 0; ox < ow; ox++)
       for (int ch = 0; ch < c; ch++) {
-        int32_t best = -128;
         int64_t sum = 0;
         for (int i = 0; i < kh; i++) {
           const int iy = oy * sh - ph + i;
@@ -49,12 +90,10 @@ void dst_q8_pool(const int8_t *x, int h, int w, int c, int kh, int kw, int sh, i
           for (int j = 0; j < kw; j++) {
             const int ix = ox * sw - pw + j;
             if (ix < 0 || ix >= w) continue;
-            const int32_t v = x[((size_t)iy * w + ix) * c + ch];
-            best = v > best ? v : best;
-            sum += v - z;
+            sum += x[((size_t)iy * w + ix) * c + ch] - z;
           }
         }
-        y[((size_t)oy * ow + ox) * c + ch] = is_max ? (int8_t)best : dst_q8_clamp(z + dst_q8_div_round(sum, kh * kw), -128);
+        y[((size_t)oy * ow + ox) * c + ch] = dst_q8_clamp(z + dst_q8_div_round(sum, kh * kw), -128);
       }
 }
 

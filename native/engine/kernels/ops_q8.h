@@ -19,9 +19,12 @@ void dst_q8_pad(const int8_t *x, ptrdiff_t x_row, int h, int w, int c, int ph, i
 
 /*
  * y = clamp(zo + R(R((a - za) * 2^20, ma, sa) + R((b - zb) * 2^20, mb, sb), mo, so), lo, 127); rq = {ma, sa, mb, sb, mo, so}.
- * The inner R of each input takes 256 values only: lut (DST_Q8_ADD_LUT ints) holds them, one R per element is left.
+ * The inner R of each input takes 256 values only, and the outer R's product
+ * distributes over the sum: lut (DST_Q8_ADD_LUT ints) holds each input's
+ * 256 values times mo (b's with R's rounding term), so an element costs two
+ * loads, an add and a shift.
  */
-#define DST_Q8_ADD_LUT 512
+#define DST_Q8_ADD_LUT 1024
 void dst_q8_add(const int8_t *a, const int8_t *b, size_t n, int za, int zb, const int32_t *rq, int zo, int lo, int32_t *lut, int8_t *y);
 
 void dst_q8_relu(const int8_t *x, size_t n, int z, int8_t *y);
