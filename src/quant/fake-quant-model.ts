@@ -2,7 +2,8 @@
  * A model as its int8 export runs it, for quantization-aware training: the
  * exported graph (BatchNorm folded, ReLU fused) computed from the model's
  * live parameters, the folded weights fake-quantized per output channel,
- * and every value the int8 engine rounds put on its fixed grid. Gradients
+ * biases rounded to their int32 units, and every value the int8 engine
+ * rounds put on its fixed grid. Gradients
  * reach the model's own parameters straight through the rounding. BatchNorm
  * statistics are read, never updated: they stay frozen while it trains.
  */
@@ -14,12 +15,23 @@ import * as F from '../nn/functional.js';
 import { BatchNorm2d, Conv2d, Linear } from '../nn/layers.js';
 import { Module } from '../nn/module.js';
 import type { Parameter } from '../nn/parameter.js';
-import type { Tensor } from '../torch/tensor.js';
-import { fakeQuantActivation, fakeQuantWeights } from './fake-quant.js';
+import { noGrad, type Tensor } from '../torch/tensor.js';
+import { fakeQuantActivation, fakeQuantBias, fakeQuantWeights, weightScales } from './fake-quant.js';
 import { checkQuantizable } from './quantize.js';
 
 /** Ops whose output holds only values of their input, so it is on the input's grid already. */
 const ON_GRID = new Set(['relu', 'maxpool', 'flatten']);
+
+/**
+ * An average of `n` values on the grid of `q` lies on multiples of 1/n of a
+ * step, so it often falls exactly half-way: the int8 engine then rounds away
+ * from zero, LibTorch's rounding to even. A nudge of a quarter of 1/n step
+ * away from zero makes the halves round as the engine does and moves no
+ * other value across a rounding boundary.
+ */
+function awayFromZero(y: Tensor, q: QuantParams, n: number): Tensor {
+  return y.add(noGrad(() => y.sign().mul(q.scale / (4 * n))));
+}
 
 interface LayerSource {
   /** The folded float weight and bias, as the exporter computes them, from the live parameters. */
@@ -127,15 +139,19 @@ export class FakeQuantModel extends Module {
 
   #layer(node: ConvNode | LinearNode, x: Tensor): Tensor {
     const source = this.#sources.get(node.name)!;
-    const { weight, bias } = source.folded();
-    const w = fakeQuantWeights(weight, this.weightCodeMax);
+    const folded = source.folded();
+    const scales = weightScales(folded.weight, this.weightCodeMax);
+    const w = fakeQuantWeights(folded.weight, scales, this.weightCodeMax);
+    const bias = folded.bias === null ? null : fakeQuantBias(folded.bias, scales.mul(this.values[node.input]!.scale));
     if (node.op === 'linear') return F.linear(x, w, bias, source.layerWeight);
     return F.conv2d(x, w, bias, { stride: node.stride, padding: node.padding, dilation: node.dilation, groups: node.groups, layerWeight: source.layerWeight });
   }
 
-  forward(x: Tensor): Tensor {
+  /** `onValue` sees the input and every node's output as the int8 model holds them, e.g. to compare them with its codes. */
+  forward(x: Tensor, onValue?: (name: string, value: Tensor) => void): Tensor {
     const q = (name: string): QuantParams => this.values[name]!;
     const values = new Map<string, Tensor>([[GRAPH_INPUT, fakeQuantActivation(x, q(GRAPH_INPUT))]]);
+    onValue?.(GRAPH_INPUT, values.get(GRAPH_INPUT)!);
     const get = (name: string): Tensor => values.get(name)!;
     for (const node of this.graph.nodes) {
       let y: Tensor;
@@ -154,11 +170,13 @@ export class FakeQuantModel extends Module {
           y = F.maxPool2d(get(node.input), node.kernel, { stride: node.stride, padding: node.padding });
           break;
         case 'avgpool':
-          y = F.avgPool2d(get(node.input), node.kernel, { stride: node.stride, padding: node.padding });
+          y = awayFromZero(F.avgPool2d(get(node.input), node.kernel, { stride: node.stride, padding: node.padding }), q(node.output), node.kernel[0] * node.kernel[1]);
           break;
-        case 'globalavgpool':
-          y = F.adaptiveAvgPool2d(get(node.input), 1);
+        case 'globalavgpool': {
+          const x = get(node.input);
+          y = awayFromZero(F.adaptiveAvgPool2d(x, 1), q(node.output), x.shape[2]! * x.shape[3]!);
           break;
+        }
         case 'flatten':
           y = get(node.input).flatten(1);
           break;
@@ -168,6 +186,7 @@ export class FakeQuantModel extends Module {
       if ((node.op === 'conv' || node.op === 'linear' || node.op === 'add') && node.relu) y = y.relu();
       // Averages land between grid points; the int8 engine rounds them back onto their input's grid.
       values.set(node.output, ON_GRID.has(node.op) ? y : fakeQuantActivation(y, q(node.output)));
+      onValue?.(node.output, values.get(node.output)!);
     }
     return get(this.graph.output);
   }
