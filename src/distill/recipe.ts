@@ -54,12 +54,19 @@ const dstSchema = z
  * channel, activations on ranges calibrated once at its start), masks fixed,
  * the method's loss, at a constant rate `lr` (default: 1% of the stage's).
  */
+const quantShape = {
+  epochs: z.number().int().positive(),
+  lr: z.number().positive().optional(),
+};
+
+// Unknown keys first: a misspelt `epochs` should be named as such, not reported as a missing `epochs`.
 export const quantSchema = z
-  .object({
-    epochs: z.number().int().positive(),
-    lr: z.number().positive().optional(),
+  .looseObject({})
+  .superRefine((value, ctx) => {
+    const unknown = Object.keys(value).find((key) => !(key in quantShape));
+    if (unknown !== undefined) ctx.addIssue({ code: 'custom', message: `unknown key '${unknown}'; quant takes ${Object.keys(quantShape).join(' and ')}` });
   })
-  .strict();
+  .pipe(z.object(quantShape).strict());
 
 /**
  * A distillation recipe: a training recipe (the dense stage) plus the method,
