@@ -1,7 +1,8 @@
 /*
  * The int8 run-time (run.h's dst_run_q8): the layer loop of an int8 plan.
  * Plain C as run.c; convs through the kernel set's conv16 (kernels/q8.h),
- * every other op through kernels/ops_q8.h, so only conv16 varies by ISA.
+ * adds through its add where it has one, every other op through
+ * kernels/ops_q8.h.
  */
 #include <math.h>
 #include <string.h>
@@ -160,8 +161,8 @@ int dst_run_q8(const dst_plan *p, const dst_q8_kernels *k, int8_t *arena, int32_
       case DST_OP_LINEAR: run_conv(&r, i); break;
       case DST_OP_RELU: dst_q8_relu(storage(&r, nd->in[0]), n, zin, y); break;
       case DST_OP_ADD:
-        dst_q8_add(storage(&r, nd->in[0]), storage(&r, nd->in[1]), n, zin, zero_of(p, nd->in[1]), p->qnodes[i].rq, zero_of(p, i + 1),
-                   nd->relu ? zero_of(p, i + 1) : -128, r.scratch, y);
+        (k->add ? k->add : dst_q8_add)(storage(&r, nd->in[0]), storage(&r, nd->in[1]), n, zin, zero_of(p, nd->in[1]), p->qnodes[i].rq, zero_of(p, i + 1),
+                                       nd->relu ? zero_of(p, i + 1) : -128, r.scratch, y);
         break;
       case DST_OP_MAXPOOL:
       case DST_OP_AVGPOOL:

@@ -4,7 +4,8 @@
  * the block's valid lanes may change. Built natively for AVX2 and for
  * AArch64 (NEON, run under qemu) by test/engine/q8-kernels.test.ts.
  *
- *   q8-kernels-driver check TASKS SEED   random tasks; prints "<n> tasks: <set> matches scalar bit for bit"
+ *   q8-kernels-driver check TASKS SEED   random tasks, then TASKS / 4 random adds; prints "<n> tasks: <set> matches scalar bit for bit"
+ *                                        (and, for a set with its own add, "<m> adds: <set> matches the portable add bit for bit")
  *   q8-kernels-driver digest TASKS SEED  the scalar kernel's outputs hashed, to compare builds of it (its SMLAD variant)
  *   q8-kernels-driver bench [SECONDS]    scalar vs SIMD conv16 on ResNet-20-like layers, side by side
  */
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ops_q8.h"
 #include "q8.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -166,6 +168,38 @@ static int check(int tasks) {
   printf("%d tasks: %s matches scalar bit for bit\n", tasks, SIMD_NAME);
   return 0;
 }
+
+/*
+ * The set's add (where it has one) against the portable dst_q8_add on random
+ * adds: any zero points, multipliers and shifts a file may hold, lengths with
+ * and without a tail, every code; no byte past n may change.
+ */
+static int check_add(int adds) {
+  if (!SIMD_SET.add) return 0;
+  static int8_t a[300], b[300], y_ref8[316], y_simd8[316];
+  static int32_t lut[DST_Q8_ADD_LUT];
+  for (int it = 0; it < adds; it++) {
+    const size_t n = (size_t)range(0, 300);
+    fill_codes(a, n, -128, 127);
+    fill_codes(b, n, -128, 127);
+    int32_t rq[6];
+    for (int k = 0; k < 6; k += 2) rq[k] = (int32_t)range(1 << 30, INT32_MAX), rq[k + 1] = (int32_t)range(31, 62);
+    const int za = (int)range(-128, 127), zb = (int)range(-128, 127), zo = (int)range(-128, 127), lo = range(0, 1) ? zo : -128;
+    const uint8_t fill = (uint8_t)range(0, 255);
+    memset(y_ref8, fill, sizeof y_ref8);
+    memset(y_simd8, fill, sizeof y_simd8);
+    dst_q8_add(a, b, n, za, zb, rq, zo, lo, lut, y_ref8);
+    SIMD_SET.add(a, b, n, za, zb, rq, zo, lo, lut, y_simd8);
+    if (memcmp(y_ref8, y_simd8, sizeof y_ref8)) {
+      size_t i = 0;
+      while (y_ref8[i] == y_simd8[i]) i++;
+      fprintf(stderr, "add %d (n %zu, za %d, zb %d, zo %d, lo %d): byte %zu is %d, portable gives %d\n", it, n, za, zb, zo, lo, i, y_simd8[i], y_ref8[i]);
+      return 1;
+    }
+  }
+  printf("%d adds: %s matches the portable add bit for bit\n", adds, SIMD_NAME);
+  return 0;
+}
 #endif
 
 /* The scalar kernel's outputs over random tasks as one FNV-1a hash: equal across builds (generic C, SMLAD) when they compute the same. */
@@ -283,7 +317,7 @@ int main(int argc, char **argv) {
     printf("skipped: this CPU has no %s\n", SIMD_NAME);
     return 0;
   }
-  if (argc >= 4 && !strcmp(argv[1], "check")) return check(atoi(argv[2]));
+  if (argc >= 4 && !strcmp(argv[1], "check")) return check(atoi(argv[2])) || check_add(atoi(argv[2]) / 4);
   if (argc >= 2 && !strcmp(argv[1], "bench")) return bench(argc >= 3 ? atof(argv[2]) : 1.0);
 #endif
   fprintf(stderr, "usage: %s check TASKS SEED | digest TASKS SEED | bench [SECONDS]\n", argv[0]);

@@ -1,6 +1,6 @@
 /**
- * The SIMD int8 conv kernels (native/engine/kernels/q8_avx2.c, q8_neon.c)
- * against the scalar one outside the engine, through test/engine/q8-kernels-driver.c:
+ * The SIMD int8 conv kernels (native/engine/kernels/q8_avx2.c, q8_neon.c) and AVX2's add
+ * against the scalar conv and the portable add, outside the engine, through test/engine/q8-kernels-driver.c:
  * random tasks (odd and even entry counts, 1..16 valid lanes, pixel and row
  * strides, tails, extreme codes, any shift) must give the same output bytes.
  * AVX2 runs natively (and under ASan), NEON cross-compiled for AArch64 under
@@ -28,7 +28,7 @@ const has = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool
 const strict = ['-std=c99', '-O3', '-Wall', '-Wextra', '-Werror', `-I${kernels}`];
 const k = (f: string): string => path.join(kernels, f);
 /* Each SIMD file compiles to nothing off its architecture, so every build takes all three. */
-const q8Sources = ['q8_scalar.c', 'q8_avx2.c', 'q8_neon.c'].map(k);
+const q8Sources = ['q8_scalar.c', 'q8_avx2.c', 'q8_neon.c', 'ops_q8.c'].map(k);
 
 async function build(cc: string, name: string, flags: string[]): Promise<string> {
   const bin = path.join(dir, name);
@@ -54,13 +54,13 @@ describe('int8 conv kernels', () => {
     ] as [string, string, string[]][]);
     const outs = await Promise.all(builds.map(async ([cc, name, flags], i) => output(await build(cc, name, flags), ['check', '20000', String(i + 1)])));
     if (outs.some((o) => o.startsWith('skipped'))) console.warn(`AVX2 kernel not run: ${outs[0].trim()}`);
-    for (const out of outs) expect(out).toMatch(/^(20000 tasks: avx2 matches scalar bit for bit|skipped: this CPU has no avx2)\n$/);
+    for (const out of outs) expect(out).toMatch(/^(20000 tasks: avx2 matches scalar bit for bit\n5000 adds: avx2 matches the portable add bit for bit|skipped: this CPU has no avx2)\n$/);
   }, 300_000);
 
   it.skipIf(!x86 || !has('gcc'))('AVX2 reads and writes nothing outside its task (ASan + UBSan)', async () => {
     const bin = path.join(dir, 'avx2-san');
     await run('gcc', ['-std=c99', '-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-Wall', '-Wextra', '-Werror', `-I${kernels}`, '-o', bin, driver, ...q8Sources]);
-    expect(await output(bin, ['check', '4000', '11'])).toMatch(/^(4000 tasks: avx2 matches scalar bit for bit|skipped: this CPU has no avx2)\n$/);
+    expect(await output(bin, ['check', '4000', '11'])).toMatch(/^(4000 tasks: avx2 matches scalar bit for bit\n1000 adds: avx2 matches the portable add bit for bit|skipped: this CPU has no avx2)\n$/);
   }, 300_000);
 
   it.skipIf(!cross)("NEON gives the scalar kernel's bytes under qemu-aarch64: smlal (Armv8.0) and sdot (+dotprod)", async () => {

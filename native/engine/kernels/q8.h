@@ -37,8 +37,12 @@ typedef struct dst_q8_task {
 
 typedef void (*dst_q8_fn)(const dst_q8_task *t);
 
+/* ops_q8.h's dst_q8_add; lut is its scratch. */
+typedef void (*dst_q8_add_fn)(const int8_t *a, const int8_t *b, size_t n, int za, int zb, const int32_t *rq, int zo, int lo, int32_t *lut, int8_t *y);
+
 typedef struct dst_q8_kernels {
   dst_q8_fn conv16;
+  dst_q8_add_fn add; /* NULL: the portable dst_q8_add */
 } dst_q8_kernels;
 
 extern const dst_q8_kernels dst_q8_scalar;
@@ -51,6 +55,10 @@ extern const dst_q8_kernels dst_q8_neon;
 
 /* The scalar kernel by name, for a microcontroller build's table. */
 void dst_q8_scalar_conv16(const dst_q8_task *t);
+#if defined(__x86_64__) || defined(_M_X64)
+/* The AVX2 add by name, for test/engine/q8-kernels-driver.c (CPUs with AVX2 only). */
+void dst_q8_avx2_add(const int8_t *a, const int8_t *b, size_t n, int za, int zb, const int32_t *rq, int zo, int lo, int32_t *lut, int8_t *y);
+#endif
 
 /* R(x, mult, shift) = (x * mult + 2^(shift - 1)) >> shift in 64 bits, shift arithmetic: rounds half up. Files hold shift >= 31, so an int32 x gives an int32. */
 static inline int64_t dst_q8_requant(int64_t x, int32_t mult, int32_t shift) {

@@ -257,5 +257,5 @@ static void conv16(const dst_q8_task *t) {
   }
 }
 
-const dst_q8_kernels dst_q8_neon = {conv16};
+const dst_q8_kernels dst_q8_neon = {conv16, NULL};
 #endif

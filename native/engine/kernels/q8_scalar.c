@@ -92,4 +92,4 @@ void dst_q8_scalar_conv16(const dst_q8_task *t) {
 }
 #endif
 
-const dst_q8_kernels dst_q8_scalar = {dst_q8_scalar_conv16};
+const dst_q8_kernels dst_q8_scalar = {dst_q8_scalar_conv16, NULL};

@@ -134,7 +134,7 @@ ${scalarKernels}#define DST_K scalar_kernels
 #elif defined(DST_KERNELS_NEON)
 #define DST_Q8 dst_q8_neon
 #else
-static const dst_q8_kernels scalar_q8 = {dst_q8_scalar_conv16};
+static const dst_q8_kernels scalar_q8 = {dst_q8_scalar_conv16, NULL};
 #define DST_Q8 scalar_q8
 #endif`;
   const runFloat = `
