@@ -35,7 +35,8 @@ export async function readRecordedRanges(file: string): Promise<RecordedRanges> 
   try {
     parsed = JSON.parse(await readFile(file, 'utf8'));
   } catch (err) {
-    throw new FormatError(file, err instanceof SyntaxError ? 'not valid JSON' : 'cannot be read');
+    const reason = err instanceof SyntaxError ? 'not valid JSON' : (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot be read: ${(err as Error).message}`;
+    throw new FormatError(file, reason);
   }
   const r = parsed as Partial<RecordedRanges> | null;
   if (r?.format !== 'dst-quant-ranges' || r.version !== 1) throw new FormatError(file, 'not a dst quantization ranges file (format dst-quant-ranges, version 1)');

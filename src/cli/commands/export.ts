@@ -109,8 +109,8 @@ export function registerExport(program: Command, print: (text: string) => void):
     .option('--ram <size>', "static RAM the C project may use (arena and scratch), e.g. 256K: a model that needs more fails here, naming its peak layer", ramSize)
     .option('--pattern <spec>', "sparsity pattern of the pruned layers, e.g. 'uhp:2:4:16' (default: the run's own, else dense)")
     .option('--crop-from <HxW>', 'size of the images fed to the .uhp model when the test pipeline centre-crops', size)
-    .option('--quantize <int8>', "int8: integer-only weights and activations (.uhp version 2; ONNX QuantizeLinear/DequantizeLinear); a run with quantization-aware epochs (recipe key quant) keeps the activation ranges they trained with, unless a --calibration option is given", quantize)
-    .option('--calibration <n>', `training images the activation ranges are calibrated on (default ${DEFAULT_CALIBRATION_IMAGES}); given, it wins over a run's quantization-aware ranges`, positiveInt('--calibration'))
+    .option('--quantize <int8>', "int8: integer-only weights and activations (.uhp version 2; ONNX QuantizeLinear/DequantizeLinear); a run with quantization-aware epochs (recipe key quant) keeps the activation ranges they trained with unless --calibration, --calibration-method or --calibration-data is given, which then win", quantize)
+    .option('--calibration <n>', `training images the activation ranges are calibrated on (default ${DEFAULT_CALIBRATION_IMAGES})`, positiveInt('--calibration'))
     .option(`--calibration-method <${CALIBRATION_METHODS.join('|')}>`, `how a range is chosen from the calibration statistics (default ${DEFAULT_CALIBRATION_METHOD})`, calibrationMethod)
     .option('--calibration-data <spec>', "data spec whose training split calibrates (default: the run's own data)")
     .action(async (opts: QuantizeOpts & { out: string; format: 'uhp' | 'onnx' | 'c'; target: string; ram?: number; pattern?: string; cropFrom?: [number, number] }) => {
