@@ -83,4 +83,15 @@ describe('quantization-aware epochs', () => {
     expect(metrics().map((m) => m.qat)).toEqual([undefined, 1, 1]);
     expect(json<{ epochs: number }>(path.join(out, 'summary.json')).epochs).toBe(3);
   }, 120_000);
+
+  it('end a dense method too, whose float student is what a pruning run started from it starts from', async () => {
+    const kd = path.join(work, 'kd');
+    const r = await dstAsync(['distill', '--method', 'kd', '--teacher', teacher, '--student', 'resnet20', ...common, '--epochs', '1', '--quant-epochs', '1', '--quant-lr', '0.001', '--out', kd]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(json<{ quant: { lr: number } }>(path.join(kd, 'summary.json')).quant.lr).toBe(0.001);
+    rmSync(path.join(kd, 'float.safetensors'));
+    const pruned = dst(['distill', '--method', 'prune', '--init', kd, '--student', 'resnet20', ...common, '--prune-epochs', '1', '--gradual-epochs', '0', '--out', path.join(work, 'prune')]);
+    expect(pruned.code).not.toBe(0);
+    expect(pruned.stderr).toMatch(/float\.safetensors: no such file/);
+  }, 120_000);
 });
