@@ -3,9 +3,9 @@
  * exported graph (BatchNorm folded, ReLU fused) computed from the model's
  * live parameters, the folded weights fake-quantized per output channel,
  * biases rounded to their int32 units, and every value the int8 engine
- * rounds put on its fixed grid. Gradients
- * reach the model's own parameters straight through the rounding. BatchNorm
- * statistics are read, never updated: they stay frozen while it trains.
+ * rounds put on its fixed grid. Gradients reach the model's own parameters
+ * straight through the rounding. BatchNorm statistics are read, never
+ * updated: they stay frozen while it trains.
  */
 import { DstError, FormatError } from '../errors.js';
 import { lowerTrace } from '../export/fold.js';
@@ -173,8 +173,8 @@ export class FakeQuantModel extends Module {
           y = awayFromZero(F.avgPool2d(get(node.input), node.kernel, { stride: node.stride, padding: node.padding }), q(node.output), node.kernel[0] * node.kernel[1]);
           break;
         case 'globalavgpool': {
-          const x = get(node.input);
-          y = awayFromZero(F.adaptiveAvgPool2d(x, 1), q(node.output), x.shape[2]! * x.shape[3]!);
+          const input = get(node.input);
+          y = awayFromZero(F.adaptiveAvgPool2d(input, 1), q(node.output), input.shape[2]! * input.shape[3]!);
           break;
         }
         case 'flatten':
@@ -184,7 +184,7 @@ export class FakeQuantModel extends Module {
           throw new DstError('E_QUANT', `${node.name}: softmax cannot run in int8`);
       }
       if ((node.op === 'conv' || node.op === 'linear' || node.op === 'add') && node.relu) y = y.relu();
-      // Averages land between grid points; the int8 engine rounds them back onto their input's grid.
+      // Sums and averages leave the grid; the int8 engine rounds them onto the output's.
       values.set(node.output, ON_GRID.has(node.op) ? y : fakeQuantActivation(y, q(node.output)));
       onValue?.(node.output, values.get(node.output)!);
     }
