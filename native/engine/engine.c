@@ -147,7 +147,10 @@ static int plan_and_pack(dst_engine *e, char *err, size_t errlen) {
     nd->dense = NULL, nd->mask = NULL, nd->bias = NULL, nd->qw = NULL, nd->qbias = NULL, nd->qreq = NULL;
   }
   e->plan.scratch_ints = e->plan.compact ? scratch_ints : 0;
-  if (m->int8 && e->plan.scratch_ints < DST_Q8_ADD_LUT) e->plan.scratch_ints = scratch_ints = DST_Q8_ADD_LUT;
+  int adds = 0;
+  for (int i = 0; i < m->n_nodes; i++) adds |= m->nodes[i].op == DST_OP_ADD;
+  /* int8 adds take their tables from the scratch (a microcontroller build's RAM: only when the model has one) */
+  if (m->int8 && adds && e->plan.scratch_ints < DST_Q8_ADD_LUT) e->plan.scratch_ints = scratch_ints = DST_Q8_ADD_LUT;
   const size_t arena_bytes = (size_t)e->plan.arena_floats * (m->int8 ? 1 : sizeof(float));
   e->arena = aligned_alloc(64, arena_bytes);
   e->scratch = malloc(sizeof *e->scratch * (size_t)scratch_ints);
