@@ -70,7 +70,8 @@ export const quantSchema = z
 
 /**
  * A distillation recipe: a training recipe (the dense stage) plus the method,
- * the teacher, the loss weights and the pruning stage. Pruning methods start
+ * the teacher, the loss weights, the pruning stage and, optionally,
+ * quantization-aware epochs at the end. Pruning methods start
  * from a dense run: `init` names one, otherwise the dense stage runs first
  * (cross-entropy for `prune`, KD for `unstructured-kd`, `dst.start` for `dst`).
  */
