@@ -12,7 +12,7 @@ import { modelGraph } from '../export/from-run.js';
 import type { Module } from '../nn/module.js';
 import { LiveCurves } from '../plot/run-curves.js';
 import { fakeQuantModel } from '../quant/fake-quant-model.js';
-import { WEIGHT_CODE_MAX } from '../quant/fake-quant.js';
+import { WEIGHT_CODE_MAX } from '../quant/params.js';
 import { checkQuantizable, quantizeGraph } from '../quant/quantize.js';
 import { DEFAULT_CALIBRATION_IMAGES, DEFAULT_CALIBRATION_METHOD } from '../quant/ranges.js';
 import { RANGES_FILE, readRecordedRanges, writeRecordedRanges, type RecordedRanges } from '../quant/recorded-ranges.js';

@@ -7,9 +7,6 @@ import type { QuantParams } from '../export/ir.js';
 import { fakeQuantizePerChannel, fakeQuantizePerTensor } from '../torch/fake-quant.js';
 import { noGrad, where, zeros, type Tensor } from '../torch/tensor.js';
 
-/** The largest weight code of symmetric int8 weights (quantizeWeights' range, -127..127). */
-export const WEIGHT_CODE_MAX = 127;
-
 const INT32_MAX = 2 ** 31 - 1;
 
 /** An activation on its int8 grid: (clamp8(round(x / s) + z) - z) · s; zero gradient where clipped. */

@@ -1,5 +1,13 @@
-/** Public face of src/quant: post-training int8 quantization and the integer reference every int8 engine matches. */
-export { quantizeGraph, checkQuantizable } from './quantize.js';
+/**
+ * Public face of src/quant: post-training int8 quantization, the grids a
+ * quantization-aware run recorded, and the integer reference every int8
+ * engine matches. The fake-quantized training model (fake-quant*.ts) needs
+ * LibTorch and is imported from its own modules.
+ */
+export { quantizeGraph, quantizeWithValues, checkQuantizable } from './quantize.js';
+export { WEIGHT_CODE_MAX } from './params.js';
+export { quantizeWithRecorded, readRecordedRanges, writeRecordedRanges, RANGES_FILE } from './recorded-ranges.js';
+export type { RecordedRanges } from './recorded-ranges.js';
 export { calibrateRanges, checkCalibrationSet, DEFAULT_PERCENTILE } from './calibrate.js';
 export type { CalibrationOptions, CalibrationSet } from './calibrate.js';
 export { CALIBRATION_METHODS, DEFAULT_CALIBRATION_IMAGES, DEFAULT_CALIBRATION_METHOD } from './ranges.js';

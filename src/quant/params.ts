@@ -10,6 +10,9 @@ import { clamp8, quantizeMultiplier, roundHalfAway } from './fixed-point.js';
 
 const INT32_MAX = 2 ** 31 - 1;
 
+/** The largest weight code of symmetric int8 weights (-127..127: -128 would make the range asymmetric). */
+export const WEIGHT_CODE_MAX = 127;
+
 /** Activation scale and zero point for a calibrated [lo, hi], widened to hold 0 so that zero (padding, ReLU) is exact. */
 export function activationParams(lo: number, hi: number, value: string): QuantParams {
   if (!Number.isFinite(lo) || !Number.isFinite(hi) || lo > hi) {
@@ -31,10 +34,10 @@ export function quantizeWeights(weight: Float32Array, outChannels: number): { we
   for (let o = 0; o < outChannels; o++) {
     let max = 0;
     for (let k = o * per; k < (o + 1) * per; k++) max = Math.max(max, Math.abs(weight[k]!));
-    const s = Math.fround(max / 127);
+    const s = Math.fround(max / WEIGHT_CODE_MAX);
     const sw = s > 0 ? s : 1;
     scales[o] = sw;
-    for (let k = o * per; k < (o + 1) * per; k++) q[k] = Math.max(-127, Math.min(127, roundHalfAway(weight[k]! / sw)));
+    for (let k = o * per; k < (o + 1) * per; k++) q[k] = Math.max(-WEIGHT_CODE_MAX, Math.min(WEIGHT_CODE_MAX, roundHalfAway(weight[k]! / sw)));
   }
   return { weight: q, scales };
 }

@@ -40,17 +40,24 @@ export function quantizeGraph(graph: Graph, calibration: CalibrationSet, options
   // The top of the logits' range is where argmax reads: clipping it makes the leading classes tie at 127.
   const ranges = calibrateRanges(graph, calibration, calibrated, { ...options, fullRange: new Set([outputSource(graph)]) });
   const values: Record<string, QuantParams> = {};
-  const q = (name: string): QuantParams => values[name]!;
   const [inLo, inHi] = ranges.get(GRAPH_INPUT)!;
   values[GRAPH_INPUT] = activationParams(inLo, inHi, GRAPH_INPUT);
-  const quant: GraphQuant = { kind: 'int8', values, layers: {}, adds: {} };
   for (const node of graph.nodes) {
     if (PASS_THROUGH.has(node.op)) {
-      values[node.output] = q((node as { input: string }).input);
+      values[node.output] = values[(node as { input: string }).input]!;
       continue;
     }
     const [lo, hi] = ranges.get(node.output)!;
     values[node.output] = activationParams(lo, hi, node.name);
+  }
+  return quantizeWithValues(graph, values);
+}
+
+/** The graph's int8 annotation from every value's scale and zero point: weights, biases and rescalings derived from them. */
+export function quantizeWithValues(graph: Graph, values: Record<string, QuantParams>): Graph {
+  const q = (name: string): QuantParams => values[name]!;
+  const quant: GraphQuant = { kind: 'int8', values, layers: {}, adds: {} };
+  for (const node of graph.nodes) {
     if (node.op === 'conv' || node.op === 'linear') quant.layers[node.name] = quantizeLayer(node, q(node.input), q(node.output));
     else if (node.op === 'add') quant.adds[node.name] = addRequant(q(node.inputs[0]), q(node.inputs[1]), q(node.output), node.name);
   }

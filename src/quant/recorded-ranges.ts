@@ -5,12 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { FormatError } from '../errors.js';
-import { GRAPH_INPUT, type Graph, type GraphQuant, type QuantParams } from '../export/ir.js';
+import { GRAPH_INPUT, type Graph, type QuantParams } from '../export/ir.js';
 import { writeFileAtomic } from '../fsutil.js';
 import { quantFault } from './check.js';
-import { addRequant, quantizeLayer } from './params.js';
-import { WEIGHT_CODE_MAX } from './fake-quant.js';
-import { checkQuantizable } from './quantize.js';
+import { WEIGHT_CODE_MAX } from './params.js';
+import { checkQuantizable, quantizeWithValues } from './quantize.js';
 
 /** The file's name in a run folder. */
 export const RANGES_FILE = 'quant-ranges.json';
@@ -60,13 +59,7 @@ export function quantizeWithRecorded(graph: Graph, ranges: RecordedRanges, file:
   if (missing !== undefined) throw new FormatError(file, `has no scale and zero point for value '${missing}' of the model's graph (recorded for another model?)`);
   const extra = Object.keys(ranges.values).find((name) => !known.has(name));
   if (extra !== undefined) throw new FormatError(file, `names value '${extra}', which the model's graph does not have (recorded for another model?)`);
-  const values = Object.fromEntries(names.map((name) => [name, { ...ranges.values[name]! }]));
-  const quant: GraphQuant = { kind: 'int8', values, layers: {}, adds: {} };
-  for (const node of graph.nodes) {
-    if (node.op === 'conv' || node.op === 'linear') quant.layers[node.name] = quantizeLayer(node, values[node.input]!, values[node.output]!);
-    else if (node.op === 'add') quant.adds[node.name] = addRequant(values[node.inputs[0]]!, values[node.inputs[1]]!, values[node.output]!, node.name);
-  }
-  const quantized = { ...graph, quant };
+  const quantized = quantizeWithValues(graph, Object.fromEntries(names.map((name) => [name, { ...ranges.values[name]! }])));
   const fault = quantFault(quantized);
   if (fault !== null) throw new FormatError(file, fault);
   return quantized;
