@@ -128,20 +128,24 @@ static int readers(const dst_model *m, int v) {
   return n;
 }
 
+/*
+ * int8 plans fuse no add (it would need the conv's codes before its own
+ * requantization) and band the pooling only on microcontrollers (compact),
+ * where the RAM is; the pooling reads the conv's codes either way.
+ */
 static void plan_fusions(const dst_model *m, const dst_target *t, dst_step *steps) {
-  /* int8: every node runs alone (a fused add would need the conv's codes before its own requantization) */
-  for (int i = 0; i + 1 < m->n_nodes && !t->int8; i++) {
+  for (int i = 0; i + 1 < m->n_nodes; i++) {
     const dst_node *c = &m->nodes[i], *p = &m->nodes[i + 1];
     dst_step *s = &steps[i];
     const int alone = readers(m, i + 1) == 1;
     s->pool_next = c->op == DST_OP_CONV && (p->op == DST_OP_MAXPOOL || p->op == DST_OP_AVGPOOL) && p->in[0] == i + 1 && p->ph == 0 &&
-                   p->pw == 0 && alone;
+                   p->pw == 0 && alone && (!t->int8 || t->compact);
     /* the unfused add rounds the conv's output, then adds: the stores add the same two floats, so results are bit-identical */
     s->add_next = (c->op == DST_OP_CONV || c->op == DST_OP_LINEAR) && p->op == DST_OP_ADD && !c->relu && alone &&
-                  (p->in[0] == i + 1) != (p->in[1] == i + 1);
+                  (p->in[0] == i + 1) != (p->in[1] == i + 1) && !t->int8;
     if (s->add_next) s->res_value = p->in[p->in[0] == i + 1];
     if (s->pool_next && t->compact) {
-      const long row_bytes = (long)p->sh * c->out_shape.w * c->out_shape.c * 4;
+      const long row_bytes = (long)p->sh * c->out_shape.w * c->out_shape.c * (t->int8 ? 1 : 4);
       const long rows = BAND_BYTES / row_bytes;
       s->band_rows = rows < 1 ? 1 : rows < p->out_shape.h ? (int)rows : p->out_shape.h;
     }

@@ -44,10 +44,11 @@ typedef struct {
   const q8_runner *r;
   const dst_step *s;
   const dst_node *nd;
-  const int8_t *x;
+  const int8_t *x; /* window of output pixel 0 */
   ptrdiff_t x_row, x_col;
-  int8_t *y;
+  int8_t *y;       /* output pixel 0 */
   ptrdiff_t y_row;
+  int npix;        /* output pixels to compute: all, or a band's rows */
   int chunks, zq, lo;
 } conv_ctx;
 
@@ -57,7 +58,7 @@ static void conv_task(void *arg, int task) {
   const dst_step *s = c->s;
   const dst_node *nd = c->nd;
   const int b = task % s->nblocks, ch = task / s->nblocks;
-  const int p0 = (int)((long)s->npix * ch / c->chunks), p1 = (int)((long)s->npix * (ch + 1) / c->chunks);
+  const int p0 = (int)((long)c->npix * ch / c->chunks), p1 = (int)((long)c->npix * (ch + 1) / c->chunks);
   if (p0 == p1) return;
   if (s->path == DST_PATH_GROUPED) {
     const dst_q8_task t = {c->x, c->x_row, c->x_col, nd->out_shape.w, p0, p1, c->y, nd->o, c->y_row, nd->o, c->zq, c->lo,
@@ -77,25 +78,70 @@ static void conv_task(void *arg, int task) {
   c->r->k->conv16(&t);
 }
 
-static void run_conv(const q8_runner *r, int i) {
+/* The conv's (padded) input: where output pixel 0's window starts. */
+static const int8_t *conv_source(const q8_runner *r, int i) {
   const dst_plan *p = r->p;
   const dst_step *s = &p->steps[i];
   const dst_node *nd = &p->nodes[i];
   const int v = nd->in[0];
-  const int8_t *src = storage(r, v) + s->in_shift;
-  if (s->pad) {
-    int8_t *padded = r->arena + s->pad_at;
-    dst_q8_pad(origin(r, v), dst_value_row(p, v), nd->in_shape.h, nd->in_shape.w, s->cin_total, nd->ph, nd->pw, (int8_t)zero_of(p, v), padded);
-    src = padded;
-  }
+  if (!s->pad) return storage(r, v) + s->in_shift;
+  int8_t *padded = r->arena + s->pad_at;
+  dst_q8_pad(origin(r, v), dst_value_row(p, v), nd->in_shape.h, nd->in_shape.w, s->cin_total, nd->ph, nd->pw, (int8_t)zero_of(p, v), padded);
+  return padded;
+}
+
+static conv_ctx conv_context(const q8_runner *r, int i, const int8_t *src, int8_t *y, ptrdiff_t y_row) {
+  const dst_plan *p = r->p;
+  const dst_step *s = &p->steps[i];
+  const dst_node *nd = &p->nodes[i];
+  const conv_ctx c = {r, s, nd, src, (ptrdiff_t)nd->sh * s->wp * s->cin_total, (ptrdiff_t)nd->sw * s->cin_total, y, y_row, s->npix, 1,
+                      zero_of(p, i + 1), nd->relu ? zero_of(p, i + 1) : -128};
+  return c;
+}
+
+static void run_conv(const q8_runner *r, int i) {
+  const dst_plan *p = r->p;
+  const dst_step *s = &p->steps[i];
+  const int8_t *src = conv_source(r, i);
   fill_border(r, i + 1);
   /* compact plans expand each block's offsets into the one scratch: a single task at a time */
   const int threads = p->compact ? 1 : threads_of(r);
-  int chunks = s->npix / Q8_MIN_TASK_PIXELS;
-  chunks = chunks < 1 ? 1 : chunks > threads ? threads : chunks;
-  conv_ctx c = {r, s, nd, src, (ptrdiff_t)nd->sh * s->wp * s->cin_total, (ptrdiff_t)nd->sw * s->cin_total, origin(r, i + 1),
-                dst_value_row(p, i + 1), chunks, zero_of(p, i + 1), nd->relu ? zero_of(p, i + 1) : -128};
-  for_tasks(r, conv_task, &c, s->nblocks * chunks);
+  conv_ctx c = conv_context(r, i, src, origin(r, i + 1), dst_value_row(p, i + 1));
+  c.chunks = s->npix / Q8_MIN_TASK_PIXELS;
+  c.chunks = c.chunks < 1 ? 1 : c.chunks > threads ? threads : c.chunks;
+  for_tasks(r, conv_task, &c, s->nblocks * c.chunks);
+}
+
+/*
+ * A conv and the pooling of its output in bands of pooled rows (compact
+ * plans, plan.h's pool_next): its storage holds the conv rows one band
+ * reads, rows two bands share moving to its front, so the conv's whole
+ * output never exists. One task at a time, as every compact conv.
+ */
+static void run_conv_pool_banded(const q8_runner *r, int i) {
+  const dst_plan *p = r->p;
+  const dst_step *s = &p->steps[i];
+  const dst_node *cn = &p->nodes[i], *pn = &p->nodes[i + 1];
+  const int ow = cn->out_shape.w;
+  const size_t row = (size_t)ow * cn->o;
+  int8_t *band = storage(r, i + 1), *out = storage(r, i + 2);
+  conv_ctx c = conv_context(r, i, conv_source(r, i), band, (ptrdiff_t)row);
+  const int8_t *src = c.x;
+  int first = 0, done = 0; /* band holds conv rows [first, done) */
+  for (int p0 = 0; p0 < pn->out_shape.h; p0 += s->band_rows) {
+    const int p1 = pn->out_shape.h - p0 < s->band_rows ? pn->out_shape.h : p0 + s->band_rows;
+    const int r0 = p0 * pn->sh, need = (p1 - 1) * pn->sh + pn->kh, r1 = need < cn->out_shape.h ? need : cn->out_shape.h;
+    if (done > r0) memmove(band, band + (size_t)(r0 - first) * row, (size_t)(done - r0) * row);
+    else done = r0;
+    first = r0;
+    c.x = src + done * c.x_row;
+    c.y = band + (size_t)(done - r0) * row;
+    c.npix = (r1 - done) * ow;
+    for (int b = 0; b < s->nblocks; b++) conv_task(&c, b);
+    done = r1;
+    dst_q8_pool(band, r1 - r0, ow, cn->o, pn->kh, pn->kw, pn->sh, pn->sw, 0, 0, p1 - p0, pn->out_shape.w, pn->op == DST_OP_MAXPOOL,
+                zero_of(p, i + 1), out + (size_t)p0 * pn->out_shape.w * cn->o);
+  }
 }
 
 /* Crops and quantizes the image into the input value; -1 when a float pixel is not finite. */
@@ -158,7 +204,10 @@ int dst_run_q8(const dst_plan *p, const dst_q8_kernels *k, int8_t *arena, int32_
     int8_t *y = storage(&r, i + 1);
     switch (nd->op) {
       case DST_OP_CONV:
-      case DST_OP_LINEAR: run_conv(&r, i); break;
+      case DST_OP_LINEAR:
+        if (p->steps[i].pool_next) run_conv_pool_banded(&r, i);
+        else run_conv(&r, i);
+        break;
       case DST_OP_RELU: dst_q8_relu(storage(&r, nd->in[0]), n, zin, y); break;
       case DST_OP_ADD:
         (k->add ? k->add : dst_q8_add)(storage(&r, nd->in[0]), storage(&r, nd->in[1]), n, zin, zero_of(p, nd->in[1]), p->qnodes[i].rq, zero_of(p, i + 1),
@@ -177,6 +226,7 @@ int dst_run_q8(const dst_plan *p, const dst_q8_kernels *k, int8_t *arena, int32_
       default: break; /* softmax: the reader refuses it in int8 files */
     }
     if (t0 > 0.0) sched->node_ms[i] += sched->now_ms() - t0;
+    if (nd->op == DST_OP_CONV && p->steps[i].pool_next) i++; /* pooled in the conv's bands */
   }
   write_output(&r, out, out_q);
   return 0;
