@@ -7,7 +7,6 @@
  * back when a run resumes inside its quantized epochs.
  */
 import * as path from 'node:path';
-import { DstError } from '../errors.js';
 import { modelGraph } from '../export/from-run.js';
 import type { Module } from '../nn/module.js';
 import { LiveCurves } from '../plot/run-curves.js';
@@ -17,14 +16,13 @@ import { checkQuantizable, quantizeGraph } from '../quant/quantize.js';
 import { DEFAULT_CALIBRATION_IMAGES, DEFAULT_CALIBRATION_METHOD } from '../quant/ranges.js';
 import { RANGES_FILE, readRecordedRanges, writeRecordedRanges, type RecordedRanges } from '../quant/recorded-ranges.js';
 import { runCalibrationSet } from '../quant/run-data.js';
-import { formatPattern } from '../sparsity/pattern.js';
 import { checkpointEpoch } from '../train/checkpoint-epoch.js';
 import { DataParallel } from '../train/data-parallel.js';
 import { saveModelFile, type ModelFileInfo } from '../train/model-file.js';
 import type { TrainRecipe } from '../train/recipe.js';
 import { checkResumeRecipe } from '../train/resume-check.js';
 import type { RunDir } from '../train/run-dir.js';
-import { checkModelFitsInput, decidedByRoot, modelFileInfo, resolvedTransforms, writesRun, type RunControl, type StageOptions } from '../train/run.js';
+import { checkModelFitsInput, checkPatternMet, decidedByRoot, modelFileInfo, resolvedTransforms, writesRun, type RunControl, type StageOptions } from '../train/run.js';
 import { buildSummary, type RunSummary } from '../train/summary.js';
 import { train, type TrainEvent, type TrainHooks } from '../train/trainer.js';
 import type { QuantRecipe } from './recipe.js';
@@ -63,12 +61,6 @@ async function calibrate(runDir: RunDir, model: Module, info: ModelFileInfo, con
   await saveModelFile(path.join(runDir.root, FLOAT_MODEL), model, info);
   await writeRecordedRanges(path.join(runDir.root, RANGES_FILE), ranges);
   return ranges;
-}
-
-function checkPatternMet(summary: RunSummary, stage: StageOptions): void {
-  if (stage.pattern === undefined || summary.uniform !== false) return;
-  const layers = summary.layers.filter((l) => l.uniform === false).map((l) => l.name);
-  throw new DstError('E_PATTERN', `the final weights of ${layers.join(', ')} do not hold ${formatPattern(stage.pattern)}; no model was written; the last checkpoint is ${stage.runDir.lastCheckpoint}`);
 }
 
 /**
@@ -144,7 +136,7 @@ export async function runQuantStage(stage: StageOptions, quant: QuantRecipe): Pr
   });
   const floatTop1 = result.history[floatEpochs - 1]?.testTop1 ?? null;
   Object.assign(summary, stage.extras ?? {}, { quant: { epochs: quant.epochs, lr, floatTop1, ranges: RANGES_FILE, floatModel: FLOAT_MODEL, calibration: ranges.calibration }, history: result.history });
-  checkPatternMet(summary, stage);
+  if (stage.pattern !== undefined) checkPatternMet(summary, stage.pattern, stage.runDir);
   if (writes) {
     await saveModelFile(runDir.model, model, info);
     await runDir.writeSummary(summary);

@@ -148,7 +148,7 @@ export interface StageOptions {
 }
 
 /** A pruning run ends only with weights that hold its pattern: a model that is not what it claims is never written. */
-function checkPatternMet(summary: RunSummary, pattern: Pattern, runDir: RunDir): void {
+export function checkPatternMet(summary: RunSummary, pattern: Pattern, runDir: RunDir): void {
   if (summary.uniform !== false) return;
   const layers = summary.layers.filter((l) => l.uniform === false).map((l) => l.name);
   throw new DstError('E_PATTERN', `the final weights of ${layers.join(', ')} do not hold ${formatPattern(pattern)}; no model was written; the last checkpoint is ${runDir.lastCheckpoint}`);
