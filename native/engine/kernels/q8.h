@@ -55,10 +55,6 @@ extern const dst_q8_kernels dst_q8_neon;
 
 /* The scalar kernel by name, for a microcontroller build's table. */
 void dst_q8_scalar_conv16(const dst_q8_task *t);
-#if defined(__x86_64__) || defined(_M_X64)
-/* The AVX2 add by name, for test/engine/q8-kernels-driver.c (CPUs with AVX2 only). */
-void dst_q8_avx2_add(const int8_t *a, const int8_t *b, size_t n, int za, int zb, const int32_t *rq, int zo, int lo, int32_t *lut, int8_t *y);
-#endif
 
 /* R(x, mult, shift) = (x * mult + 2^(shift - 1)) >> shift in 64 bits, shift arithmetic: rounds half up. Files hold shift >= 31, so an int32 x gives an int32. */
 static inline int64_t dst_q8_requant(int64_t x, int32_t mult, int32_t shift) {

@@ -271,7 +271,7 @@ INL void add16(const int8_t *a, const int8_t *b, int8_t *y, const add_consts *c)
   _mm_storeu_si128((__m128i *)y, _mm_packs_epi16(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1)));
 }
 
-TGT void dst_q8_avx2_add(const int8_t *a, const int8_t *b, size_t n, int za, int zb, const int32_t *rq, int zo, int lo, int32_t *lut, int8_t *y) {
+TGT static void add(const int8_t *a, const int8_t *b, size_t n, int za, int zb, const int32_t *rq, int zo, int lo, int32_t *lut, int8_t *y) {
   (void)lut;
   const add_consts c = {uniform_of(rq[0], rq[1]), uniform_of(rq[2], rq[3]), uniform_of(rq[4], rq[5]), _mm256_set1_epi32(za), _mm256_set1_epi32(zb),
                         _mm256_set1_epi32(zo), _mm256_set1_epi32(lo - zo), _mm256_set1_epi32(127 - zo)};
@@ -285,5 +285,5 @@ TGT void dst_q8_avx2_add(const int8_t *a, const int8_t *b, size_t n, int za, int
   memcpy(y + i, ty, n - i);
 }
 
-const dst_q8_kernels dst_q8_avx2 = {conv16, dst_q8_avx2_add};
+const dst_q8_kernels dst_q8_avx2 = {conv16, add};
 #endif
