@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { ConfigError } from '../errors.js';
 import { readRecipeFile, setPath } from '../train/recipe.js';
+import { RunDir } from '../train/run-dir.js';
 import { nonNegativeNumber, positiveInt } from './parse.js';
 
 /** Flags shared by `dst train` and `dst distill`; each maps to a recipe key. */
@@ -42,18 +45,34 @@ export function addTrainingFlags(cmd: Command): Command {
     .option('--workers <n>', 'data worker threads (0: none)', nonNegativeNumber('--workers'))
     .option('--name <name>', 'run name recorded in summary.json')
     .requiredOption('--out <dir>', 'run directory to write, e.g. runs/mstar-aconvnet')
-    .option('--resume', 'continue the run in --out from its last checkpoint, with the settings it was started with')
+    .option('--resume', 'continue the run in --out from its last checkpoint, with the settings it was started with (read from its recipe.yaml unless --config is given)')
     .option('--allow-changes', 'with --resume: continue with changed settings, recorded in the run\'s changes.jsonl')
     .option('--force', 'overwrite a finished or unfinished run in --out');
 }
 
 export type FlagKeys = readonly (readonly [flag: string, key: string])[];
 
-/** The recipe as plain data: the file's keys (if any) with the flags (shared ones and `extra`) written over them. */
-export async function recipeFromFlags(opts: Record<string, unknown>, extra: FlagKeys = []): Promise<{ raw: Record<string, unknown>; source: string }> {
-  const raw = typeof opts.config === 'string' ? await readRecipeFile(opts.config) : {};
+/** How a command reads a run's recipe.yaml back as the recipe that started it. */
+export type FromRecord = (recorded: Record<string, unknown>, out: string) => Record<string, unknown>;
+
+/**
+ * The recipe as plain data: the file's keys (if any), or with `--resume` and
+ * no `--config` the ones the run in `--out` recorded, with the flags (shared
+ * ones and `extra`) written over them.
+ */
+export async function recipeFromFlags(opts: Record<string, unknown>, extra: FlagKeys = [], fromRecord: FromRecord = (recorded) => recorded): Promise<{ raw: Record<string, unknown>; source: string }> {
+  const { raw, source } = await baseRecipe(opts, fromRecord);
   for (const [flag, key] of [...flagKeys, ...extra]) {
     if (opts[flag] !== undefined) setPath(raw, key, opts[flag]);
   }
-  return { raw, source: typeof opts.config === 'string' ? opts.config : '' };
+  return { raw, source };
+}
+
+async function baseRecipe(opts: Record<string, unknown>, fromRecord: FromRecord): Promise<{ raw: Record<string, unknown>; source: string }> {
+  if (typeof opts.config === 'string') return { raw: await readRecipeFile(opts.config), source: opts.config };
+  if (!opts.resume) return { raw: {}, source: '' };
+  const out = opts.out as string;
+  const runDir = new RunDir(out);
+  if (!existsSync(runDir.recipe)) throw new ConfigError('--resume', `${out} holds no recipe.yaml to resume from; give the --config or flags the run was started with`);
+  return { raw: fromRecord(await runDir.readRecipe(), out), source: runDir.recipe };
 }

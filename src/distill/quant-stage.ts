@@ -37,6 +37,20 @@ export function quantLr(quant: QuantRecipe, recipe: TrainRecipe): number {
   return quant.lr ?? recipe.optimizer.lr / 100;
 }
 
+/** The recipe of the quantized epochs: epochs counted on from the float ones, the quantized rate and schedule, no BatchNorm re-estimation. */
+export function quantTrainRecipe(recipe: TrainRecipe, quant: QuantRecipe): TrainRecipe {
+  const floatEpochs = recipe.epochs;
+  return {
+    ...recipe,
+    epochs: floatEpochs + quant.epochs,
+    optimizer: { ...recipe.optimizer, lr: quantLr(quant, recipe) },
+    // A cosine over the quantized epochs only: the schedule's warm-up span covers the float epochs, which this recipe never trains.
+    schedule: quant.schedule === 'cosine' ? { ...recipe.schedule, kind: 'cosine', warmupEpochs: floatEpochs, minLrFraction: 0 } : { ...recipe.schedule, kind: 'constant', warmupEpochs: 0 },
+    // Re-estimating BatchNorm would move the folded weights away from what the quantized epochs trained.
+    recalibrateBn: 0,
+  };
+}
+
 /**
  * Calibrates the activation ranges of the float model with the int8
  * export's defaults (method, image count, training split through the test
@@ -66,8 +80,9 @@ async function calibrate(runDir: RunDir, model: Module, info: ModelFileInfo, con
 /**
  * runStage's run with `quant.epochs` quantization-aware epochs after
  * `stage.recipe.epochs` float ones: the same hooks (loss, masks) throughout,
- * BatchNorm statistics frozen, a constant learning rate, test top-1 of the
+ * BatchNorm statistics frozen, test top-1 of the
  * fake-quantized model in the quantized epochs' metrics and in the summary.
+ * The learning rate is constant, or a cosine from `quant.lr` to zero.
  */
 export async function runQuantStage(stage: StageOptions, quant: QuantRecipe): Promise<RunSummary> {
   const { recipe, runDir, data, model, control } = stage;
@@ -108,14 +123,7 @@ export async function runQuantStage(stage: StageOptions, quant: QuantRecipe): Pr
   const ranges = await decidedByRoot(control, () => (floatPhase ? calibrate(runDir, model, info, control) : readRecordedRanges(rangesFile)));
   const quantized = fakeQuantModel(model, info.input, ranges.values, ranges.weightCodeMax, rangesFile);
   const lr = quantLr(quant, recipe);
-  const quantRecipe: TrainRecipe = {
-    ...recipe,
-    epochs,
-    optimizer: { ...recipe.optimizer, lr },
-    schedule: { ...recipe.schedule, kind: 'constant', warmupEpochs: 0 },
-    // Re-estimating BatchNorm would move the folded weights away from what the quantized epochs trained.
-    recalibrateBn: 0,
-  };
+  const quantRecipe = quantTrainRecipe(recipe, quant);
   const hooks: TrainHooks = { ...stage.hooks, epochMetrics: (epoch) => ({ ...stage.hooks?.epochMetrics?.(epoch), qat: 1 }) };
   // Straight after the float epochs the run goes on: no second start line.
   const quantEvent = (event: TrainEvent): void => {
@@ -135,7 +143,7 @@ export async function runQuantStage(stage: StageOptions, quant: QuantRecipe): Pr
     pattern: stage.pattern,
   });
   const floatTop1 = result.history[floatEpochs - 1]?.testTop1 ?? null;
-  Object.assign(summary, stage.extras ?? {}, { quant: { epochs: quant.epochs, lr, floatTop1, ranges: RANGES_FILE, floatModel: FLOAT_MODEL, calibration: ranges.calibration }, history: result.history });
+  Object.assign(summary, stage.extras ?? {}, { quant: { epochs: quant.epochs, lr, schedule: quant.schedule ?? 'constant', floatTop1, ranges: RANGES_FILE, floatModel: FLOAT_MODEL, calibration: ranges.calibration }, history: result.history });
   if (stage.pattern !== undefined) checkPatternMet(summary, stage.pattern, stage.runDir);
   if (writes) {
     await saveModelFile(runDir.model, model, info);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parsePattern } from '../sparsity/pattern.js';
-import { optimizerSchema, scheduleSchema, trainRecipeSchema } from '../train/recipe.js';
+import { optimizerSchema, overridesOf, scheduleSchema, trainRecipeSchema } from '../train/recipe.js';
 
 export const METHODS = ['scratch', 'kd', 'prune', 'unstructured-kd', 'dst'] as const;
 export type Method = (typeof METHODS)[number];
@@ -31,8 +31,8 @@ export const pruneSchema = z
     srSteDecay: z.number().min(0).default(0.0002),
     include: z.array(z.string()).optional(),
     exclude: z.array(z.string()).optional(),
-    optimizer: optimizerSchema.partial().default({}),
-    schedule: scheduleSchema.partial().default({}),
+    optimizer: overridesOf(optimizerSchema).default({}),
+    schedule: overridesOf(scheduleSchema).default({}),
   })
   .strict();
 
@@ -52,11 +52,14 @@ const dstSchema = z
  * Quantization-aware fine-tuning after the student's last epoch: `epochs`
  * more epochs with the int8 export's rounding simulated (weights per output
  * channel, activations on ranges calibrated once at its start), masks fixed,
- * the method's loss, at a constant rate `lr` (default: 1% of the stage's).
+ * the method's loss, at rate `lr` (default: 1% of the stage's), constant or
+ * decayed to zero over the quantized epochs by a cosine (`schedule`).
  */
 const quantShape = {
   epochs: z.number().int().positive(),
   lr: z.number().positive().optional(),
+  // Optional rather than defaulted: runs recorded before it existed resume unchanged.
+  schedule: z.enum(['constant', 'cosine']).optional(),
 };
 
 // Unknown keys first: a misspelt `epochs` should be named as such, not reported as a missing `epochs`.
@@ -64,7 +67,7 @@ export const quantSchema = z
   .looseObject({})
   .superRefine((value, ctx) => {
     const unknown = Object.keys(value).find((key) => !(key in quantShape));
-    if (unknown !== undefined) ctx.addIssue({ code: 'custom', message: `unknown key '${unknown}'; quant takes ${Object.keys(quantShape).join(' and ')}` });
+    if (unknown !== undefined) ctx.addIssue({ code: 'custom', message: `unknown key '${unknown}'; quant takes ${Object.keys(quantShape).join(', ')}` });
   })
   .pipe(z.object(quantShape).strict());
 

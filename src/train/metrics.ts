@@ -38,14 +38,15 @@ export class ClassificationMeter {
       }
       const own = row[label]!;
       let predicted = 0;
-      let above = 0;
+      let ahead = 0;
       for (let c = 0; c < k; c++) {
         if (row[c]! > row[predicted]!) predicted = c;
-        // Ties count against the label, so a constant output never scores top-5.
-        if (c !== label && row[c]! >= own) above++;
+        // Equal scores rank by class index, as an arg-max (the generated C's) picks the first: top-1 is then the
+        // prediction the confusion matrix records, for int8 scores that often tie; a constant output is right only for class 0.
+        if (row[c]! > own || (row[c] === own && c < label)) ahead++;
       }
-      if (above === 0) this.#top1++;
-      if (above < 5) this.#top5++;
+      if (ahead === 0) this.#top1++;
+      if (ahead < 5) this.#top5++;
       this.confusion[label]![predicted]!++;
       predictions[i] = predicted;
     }

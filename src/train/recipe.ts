@@ -30,6 +30,16 @@ export const optimizerSchema = z
   })
   .strict();
 
+/**
+ * `schema`'s keys, each optional and without its default: a section that
+ * overrides only the keys it gives (a pruning stage's `optimizer`), where
+ * `.partial()` would fill every default in and override the rest too.
+ */
+export function overridesOf<Shape extends z.ZodRawShape>(schema: z.ZodObject<Shape>) {
+  const shape = Object.fromEntries(Object.entries(schema.shape).map(([key, field]) => [key, (field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : (field as z.ZodType)).optional()]));
+  return z.object(shape as unknown as { [K in keyof Shape]: z.ZodOptional<Shape[K] extends z.ZodDefault<infer Inner> ? Inner : Shape[K]> }).strict();
+}
+
 export const trainRecipeSchema = z
   .object({
     name: z.string().optional(),

@@ -70,18 +70,26 @@ describe('quantization-aware epochs', () => {
     expect(recalibrated.stdout).toMatch(/int8 calibrated \(mse\) on 16 images/);
   }, 120_000);
 
-  it('resume inside the quantized epochs with the recorded ranges, and refuse changed quant settings', async () => {
-    const refused = dst([...student, '--quant-epochs', '2', '--resume']);
+  it('resume inside the quantized epochs with the recorded ranges and settings, and refuse changed quant settings unless allowed', async () => {
+    // Without --config the run's own recipe.yaml gives every setting: only the change is on the command line.
+    const refused = dst(['distill', '--out', out, '--resume', '--quant-epochs', '2']);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/^dst: error: .*recipe\.yaml: the run was started with other settings \(settings\.quant\.epochs 1 -> 2\)/m);
     const before = readFileSync(path.join(out, 'quant-ranges.json'), 'utf8');
-    const r = await dstAsync([...student, '--quant-epochs', '2', '--resume', '--allow-changes']);
+    const r = await dstAsync(['distill', '--out', out, '--resume', '--quant-epochs', '2', '--quant-schedule', 'cosine', '--allow-changes']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^resuming at epoch 3\/3$/m);
     expect(r.stderr).not.toMatch(/calibrating/);
     expect(readFileSync(path.join(out, 'quant-ranges.json'), 'utf8')).toBe(before);
-    expect(metrics().map((m) => m.qat)).toEqual([undefined, 1, 1]);
-    expect(json<{ epochs: number }>(path.join(out, 'summary.json')).epochs).toBe(3);
+    const history = metrics();
+    expect(history.map((m) => m.qat)).toEqual([undefined, 1, 1]);
+    // The cosine runs over the two quantized epochs: at the last step of the second, near zero (the constant rate was 0.0005).
+    expect(history[1]!.lr).toBe(0.0005);
+    expect(history[2]!.lr).toBeLessThan(0.0005 * 0.05);
+    const summary = json<{ epochs: number; quant: { schedule: string } }>(path.join(out, 'summary.json'));
+    expect(summary.epochs).toBe(3);
+    expect(summary.quant.schedule).toBe('cosine');
+    expect(readFileSync(path.join(out, 'changes.jsonl'), 'utf8')).toMatch(/"key":"settings\.quant\.schedule","to":"cosine"/);
   }, 120_000);
 
   it('end a dense method too, whose float student is what a pruning run started from it starts from', async () => {

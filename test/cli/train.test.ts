@@ -27,7 +27,11 @@ describe('dst train / eval / info', () => {
       `dst: error: ${out}/recipe.yaml: the run was started with other settings (epochs 1 -> 2, batchSize 32 -> 16, optimizer.lr 0.05 -> 0.1); resume with the same ones, or pass --allow-changes to continue with these and record them in changes.jsonl\n`,
     );
     expect(readFileSync(path.join(out, 'recipe.yaml'), 'utf8')).toMatch(/epochs: 1\n/);
-    const resumed = dst(['train', ...common, '--epochs', '2', '--threads', '2', '--out', out, '--resume', '--allow-changes']);
+    const nothing = dst(['train', '--out', path.join(work, 'never-started'), '--resume']);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toBe(`dst: error: --resume: ${path.join(work, 'never-started')} holds no recipe.yaml to resume from; give the --config or flags the run was started with\n`);
+    // Without --config, --resume starts from the settings the run recorded: only the changed ones are given.
+    const resumed = dst(['train', '--epochs', '2', '--out', out, '--resume', '--allow-changes']);
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toMatch(/resuming at epoch 2\/2/);
     const changes = readFileSync(path.join(out, 'changes.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));

@@ -22,6 +22,17 @@ describe('the pruning schedule', () => {
     expect(resolvePattern(recipe({ epochs: 1, gradualEpochs: 0 }))?.kind).toBe('uhp');
   });
 
+  it('overrides only the optimizer and schedule keys a pruning stage gives; the rest stay the student\'s', () => {
+    const recipe = validateRecipe(
+      distillRecipeSchema,
+      { method: 'prune', model: 'resnet8x4', data: 'synthetic', optimizer: { lr: 0.1, nesterov: false }, schedule: { kind: 'step', milestones: [2] }, prune: { optimizer: { lr: 0.01 }, schedule: { gamma: 0.5 } } },
+      '',
+    );
+    expect(recipe.prune.optimizer).toEqual({ lr: 0.01 });
+    expect(recipe.prune.schedule).toEqual({ gamma: 0.5 });
+    expect(() => validateRecipe(distillRecipeSchema, { method: 'prune', model: 'm', data: 'd', prune: { optimizer: { rate: 1 } } }, 'r.yaml')).toThrow(/^r\.yaml: prune\.optimizer: .*rate/);
+  });
+
   it('never ends a pruning run whose final weights miss the pattern', async () => {
     const data = await openData('synthetic:size=16,trainPerClass=4,testPerClass=2', { cacheDir: false });
     const recipe = validateRecipe(trainRecipeSchema, { model: 'resnet8x4', data: 'synthetic', epochs: 1, batchSize: 20, threads: 1, workers: 0 }, '');

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { resolvePipeline } from '../../src/distill/pipeline.js';
 import { pipelineSchema } from '../../src/distill/pipeline-recipe.js';
-import { quantLr } from '../../src/distill/quant-stage.js';
+import { quantLr, quantTrainRecipe } from '../../src/distill/quant-stage.js';
 import { distillRecipeSchema } from '../../src/distill/recipe.js';
 import { validateRecipe } from '../../src/train/recipe.js';
+import { learningRateAt } from '../../src/train/schedule.js';
 
 const base = { method: 'dst', teacher: 'runs/t', model: 'resnet20', data: 'synthetic' };
 const distill = (quant: unknown) => validateRecipe(distillRecipeSchema, { ...base, quant }, 'r.yaml');
@@ -25,8 +26,22 @@ describe('recipe key quant', () => {
     expect(quantLr(distill({ epochs: 1, lr: 0.02 }).quant!, recipe)).toBe(0.02);
   });
 
+  it('keeps the rate constant, or decays it by a cosine from quant.lr to zero over the quantized epochs only', () => {
+    const recipe = { ...distill({ epochs: 4, lr: 0.004 }), epochs: 3 };
+    const rateAt = (quant: unknown, epoch: number) => {
+      const trained = quantTrainRecipe(recipe, distill(quant).quant!);
+      return learningRateAt(trained.optimizer.lr, trained.schedule, epoch, trained.epochs);
+    };
+    expect(quantTrainRecipe(recipe, recipe.quant!)).toMatchObject({ epochs: 7, recalibrateBn: 0 });
+    for (const epoch of [3, 4.5, 6.9]) expect(rateAt({ epochs: 4, lr: 0.004 }, epoch)).toBe(0.004);
+    expect(rateAt({ epochs: 4, lr: 0.004, schedule: 'cosine' }, 3)).toBeCloseTo(0.004, 12);
+    expect(rateAt({ epochs: 4, lr: 0.004, schedule: 'cosine' }, 5)).toBeCloseTo(0.002, 12);
+    expect(rateAt({ epochs: 4, lr: 0.004, schedule: 'cosine' }, 7)).toBeCloseTo(0, 12);
+    expect(refusal(() => distill({ epochs: 1, schedule: 'step' }))).toMatch(/^r\.yaml: quant\.schedule: /);
+  });
+
   it('refuses unknown keys and bad values in one line naming the key', () => {
-    expect(refusal(() => distill({ epoch: 2 }))).toBe("r.yaml: quant: unknown key 'epoch'; quant takes epochs and lr");
+    expect(refusal(() => distill({ epoch: 2 }))).toBe("r.yaml: quant: unknown key 'epoch'; quant takes epochs, lr, schedule");
     expect(refusal(() => distill({ epochs: 2, lr: 0.01, calibrate: true }))).toMatch(/^r\.yaml: quant: .*calibrate/);
     expect(refusal(() => distill({ epochs: 0 }))).toMatch(/^r\.yaml: quant\.epochs: /);
     expect(refusal(() => distill({ epochs: 1.5 }))).toMatch(/^r\.yaml: quant\.epochs: /);

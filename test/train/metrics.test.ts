@@ -20,6 +20,20 @@ describe('ClassificationMeter', () => {
     expect(meter.perClassAccuracy().slice(0, 2)).toEqual([0.5, 0]);
   });
 
+  it('ranks equal scores by class index, as an arg-max picks the first: top-1 is the confusion matrix\'s diagonal', () => {
+    const meter = new ClassificationMeter(6);
+    // Ties at the top (labels 1 and 0), a constant output (labels 0 and 5), and a label tied with five classes before it.
+    const scores = [4, 4, 0, 0, 0, 0, 4, 4, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2];
+    const logits = tensor(new Float32Array(scores), [5, 6]);
+    const predictions = meter.add(logits, new Int32Array([1, 0, 0, 5, 4]), 1);
+    logits.dispose();
+    expect([...predictions]).toEqual([0, 0, 0, 0, 0]);
+    expect(meter.top1).toBe(2 / 5);
+    expect(meter.top5).toBe(4 / 5);
+    const diagonal = meter.confusion.reduce((sum, row, i) => sum + row[i]!, 0);
+    expect(meter.top1).toBe(diagonal / meter.count);
+  });
+
   it('combines the meters of two halves of a set into the meter of the whole (data-parallel evaluation)', () => {
     const scores = [3, 1, 2, 0, 5, 1, 1, 1, 4, 2, 0, 1, 0, 0, 9, 7, 1, 1];
     const labels = [0, 1, 2, 2, 0, 1];

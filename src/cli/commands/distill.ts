@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { distillRecipeSchema } from '../../distill/recipe.js';
+import { distillRecipeFromRecord } from '../../distill/recorded-recipe.js';
 import { validateRecipe } from '../../train/recipe.js';
 import { addTrainingFlags, recipeFromFlags, type FlagKeys } from '../recipe-flags.js';
 import { runStageCommand } from '../run-stage-command.js';
@@ -21,6 +22,7 @@ const distillFlags: FlagKeys = [
   ['gradualEpochs', 'prune.gradualEpochs'],
   ['quantEpochs', 'quant.epochs'],
   ['quantLr', 'quant.lr'],
+  ['quantSchedule', 'quant.schedule'],
 ];
 
 export function registerDistill(program: Command, print: (text: string) => void): void {
@@ -41,9 +43,10 @@ export function registerDistill(program: Command, print: (text: string) => void)
       .option('--prune-epochs <n>', 'epochs of the pruning stage', positiveInt('--prune-epochs'))
       .option('--gradual-epochs <n>', 'epochs of the sparsity ramp (0: one-shot)', nonNegativeNumber('--gradual-epochs'))
       .option('--quant-epochs <n>', 'quantization-aware epochs after the last one, on the model as int8 export rounds it (recipe quant.epochs)', positiveInt('--quant-epochs'))
-      .option('--quant-lr <lr>', 'constant learning rate of the quantization-aware epochs (default: 1% of the stage\'s)', nonNegativeNumber('--quant-lr')),
+      .option('--quant-lr <lr>', 'learning rate of the quantization-aware epochs (default: 1% of the stage\'s)', nonNegativeNumber('--quant-lr'))
+      .option('--quant-schedule <kind>', 'learning-rate schedule of the quantization-aware epochs: constant (default) or cosine to zero'),
   )).action(async (opts: Record<string, unknown>) => {
-    const { raw, source } = await recipeFromFlags(opts, distillFlags);
+    const { raw, source } = await recipeFromFlags(opts, distillFlags, distillRecipeFromRecord);
     const recipe = validateRecipe(distillRecipeSchema, raw, source);
     const { distillRun } = await import('../../distill/run.js');
     await runStageCommand(opts, recipe.threads, (out, control) => distillRun(recipe, out, control), print);
