@@ -55,23 +55,45 @@ void dst_q8_relu(const int8_t *x, size_t n, int z, int8_t *y) {
   for (size_t i = 0; i < n; i++) y[i] = x[i] < z ? (int8_t)z : x[i];
 }
 
-/* Max pooling channel by channel in the innermost loop, which compilers vectorize: the window's pixels are c codes each. */
+/*
+ * Max pooling, channel-innermost, which compilers vectorize. The common case
+ * (channels in 16s, the window inside the input) keeps each running maximum
+ * in one 16-code vector and tests no bounds; the rest skip what lies outside.
+ */
 static void max_pool(const int8_t *x, int h, int w, int c, int kh, int kw, int sh, int sw, int ph, int pw, int oh, int ow, int8_t *y) {
-  for (int oy = 0; oy < oh; oy++)
+  for (int oy = 0; oy < oh; oy++) {
+    const int y0 = oy * sh - ph;
+    const int rows_inside = y0 >= 0 && y0 + kh <= h;
     for (int ox = 0; ox < ow; ox++) {
+      const int x0 = ox * sw - pw;
       int8_t *restrict out = y + ((size_t)oy * ow + ox) * c;
+      if (c % 16 == 0 && rows_inside && x0 >= 0 && x0 + kw <= w) {
+        for (int ch = 0; ch < c; ch += 16) {
+          const int8_t *win = x + ((size_t)y0 * w + x0) * c + ch;
+          int8_t m[16];
+          memcpy(m, win, 16);
+          for (int i = 0; i < kh; i++)
+            for (int j = i == 0; j < kw; j++) {
+              const int8_t *in = win + ((size_t)i * w + j) * c;
+              for (int k = 0; k < 16; k++) m[k] = in[k] > m[k] ? in[k] : m[k];
+            }
+          memcpy(out + ch, m, 16);
+        }
+        continue;
+      }
       memset(out, -128, (size_t)c);
       for (int i = 0; i < kh; i++) {
-        const int iy = oy * sh - ph + i;
+        const int iy = y0 + i;
         if (iy < 0 || iy >= h) continue;
         for (int j = 0; j < kw; j++) {
-          const int ix = ox * sw - pw + j;
+          const int ix = x0 + j;
           if (ix < 0 || ix >= w) continue;
           const int8_t *restrict in = x + ((size_t)iy * w + ix) * c;
           for (int ch = 0; ch < c; ch++) out[ch] = in[ch] > out[ch] ? in[ch] : out[ch];
         }
       }
     }
+  }
 }
 
 void dst_q8_pool(const int8_t *x, int h, int w, int c, int kh, int kw, int sh, int sw, int ph, int pw, int oh, int ow, int is_max, int z,
