@@ -4,6 +4,7 @@
  * recorded under `resolved` and `settings` (see run.ts's stages).
  */
 import * as path from 'node:path';
+import { ConfigError } from '../errors.js';
 
 function record(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
@@ -16,6 +17,7 @@ function record(value: unknown): Record<string, unknown> {
  */
 export function distillRecipeFromRecord(recorded: Record<string, unknown>, out: string): Record<string, unknown> {
   const { resolved, settings, ...train } = recorded;
+  if (resolved === undefined) throw new ConfigError('--resume', `${out} is a run of dst train; resume it with dst train --out ${out} --resume`);
   const { method, teacher, pattern, denseRun } = record(resolved);
   const recipe: Record<string, unknown> = { ...train, ...record(settings), method };
   if (typeof teacher === 'string') recipe.teacher = teacher;

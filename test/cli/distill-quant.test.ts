@@ -75,6 +75,9 @@ describe('quantization-aware epochs', () => {
     const refused = dst(['distill', '--out', out, '--resume', '--quant-epochs', '2']);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/^dst: error: .*recipe\.yaml: the run was started with other settings \(settings\.quant\.epochs 1 -> 2\)/m);
+    const wrongCommand = dst(['train', '--out', out, '--resume']);
+    expect(wrongCommand.code).toBe(1);
+    expect(wrongCommand.stderr).toBe(`dst: error: --resume: ${out} is a run of dst distill; resume it with dst distill --out ${out} --resume\n`);
     const before = readFileSync(path.join(out, 'quant-ranges.json'), 'utf8');
     const r = await dstAsync(['distill', '--out', out, '--resume', '--quant-epochs', '2', '--quant-schedule', 'cosine', '--allow-changes']);
     expect(r.code, r.stderr).toBe(0);

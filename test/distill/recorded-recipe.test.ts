@@ -14,6 +14,10 @@ describe('a distill run\'s recipe.yaml read back as its recipe', () => {
     expect(validateRecipe(distillRecipeSchema, recipe, 'r.yaml').quant).toEqual({ epochs: 2 });
   });
 
+  it('refuses a train run, naming the command that resumes it', () => {
+    expect(() => distillRecipeFromRecord(train, 'runs/t')).toThrow(/^--resume: runs\/t is a run of dst train; resume it with dst train --out runs\/t --resume$/);
+  });
+
   it('leaves out init when the dense run is the run\'s own, and the pattern of a dense method', () => {
     const pruned = distillRecipeFromRecord({ ...train, resolved: { method: 'prune', teacher: null, pattern: 'uhp:2:4', denseRun: 'runs/p/dense' } }, 'runs/p');
     expect(pruned).toEqual({ ...train, method: 'prune', sparsity: 'uhp:2:4' });
