@@ -122,8 +122,16 @@ static int make_task(random_task *r, int it) {
     for (int l = 0; l < 16; l++) w[(size_t)(pairs - 1) * 32 + 2 * l + 1] = 0;
   const int lanes = range(0, 1) ? 16 : (int)range(1, 16);
   const ptrdiff_t y_pix = lanes + range(0, 5), y_row = ow * y_pix + range(0, 7);
+  /*
+   * biases anywhere, or small enough for AVX2's scaled sums (|sum| < 2^23),
+   * or at that bound's edge: the largest bias the products still leave room for
+   */
+  const int bias_kind = (int)range(0, 2);
+  const int64_t room = ((int64_t)1 << 23) - 1 - (int64_t)n * 128 * 127;
   for (int l = 0; l < 16; l++) {
-    r->bias[l] = (int32_t)range(-(1 << 24), 1 << 24);
+    r->bias[l] = bias_kind == 0 ? (int32_t)range(-(1 << 24), 1 << 24)
+                 : bias_kind == 1 ? (int32_t)range(-(1 << 15), 1 << 15)
+                                  : (int32_t)(room > 0 ? (range(0, 1) ? room : -room) : range(-(1 << 24), 1 << 24));
     r->mult[l] = (int32_t)range(1 << 30, INT32_MAX);
     /* the shifts a file may hold (uhp-format.md): every factor below 1 */
     r->shift[l] = (int32_t)range(31, 62);
