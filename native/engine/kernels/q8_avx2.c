@@ -256,7 +256,7 @@ TGT static void conv16(const dst_q8_task *t) {
     for (int e = 0; e + 1 < t->n; e += 2) wt[e / 2] = window_of(t->off[e], t->off[e + 1], top);
     path = PAIR_TABLE;
   }
-  /* scaled sums for the window pairs a table holds: a 2:4 layer's, whose n is far inside the bound */
+  /* scaled sums for the window pairs a table holds, when the bound allows them (up to about 500 entries) */
   if (path == PAIR_TABLE && fits_scaled(t)) tiles(t, &r, PAIR_TABLE, top, wt, 1);
   else tiles(t, &r, path, top, wt, 0);
 }
