@@ -87,7 +87,8 @@ async function calibrate(runDir: RunDir, model: Module, info: ModelFileInfo, con
 export async function runQuantStage(stage: StageOptions, quant: QuantRecipe): Promise<RunSummary> {
   const { recipe, runDir, data, model, control } = stage;
   const floatEpochs = recipe.epochs;
-  const epochs = floatEpochs + quant.epochs;
+  const quantRecipe = quantTrainRecipe(recipe, quant);
+  const { epochs } = quantRecipe;
   const transforms = resolvedTransforms(recipe, data);
   const info = modelFileInfo(recipe, data, transforms);
   checkModelFitsInput(model, recipe.model, info.input);
@@ -122,8 +123,6 @@ export async function runQuantStage(stage: StageOptions, quant: QuantRecipe): Pr
   const rangesFile = path.join(runDir.root, RANGES_FILE);
   const ranges = await decidedByRoot(control, () => (floatPhase ? calibrate(runDir, model, info, control) : readRecordedRanges(rangesFile)));
   const quantized = fakeQuantModel(model, info.input, ranges.values, ranges.weightCodeMax, rangesFile);
-  const lr = quantLr(quant, recipe);
-  const quantRecipe = quantTrainRecipe(recipe, quant);
   const hooks: TrainHooks = { ...stage.hooks, epochMetrics: (epoch) => ({ ...stage.hooks?.epochMetrics?.(epoch), qat: 1 }) };
   // Straight after the float epochs the run goes on: no second start line.
   const quantEvent = (event: TrainEvent): void => {
@@ -143,7 +142,7 @@ export async function runQuantStage(stage: StageOptions, quant: QuantRecipe): Pr
     pattern: stage.pattern,
   });
   const floatTop1 = result.history[floatEpochs - 1]?.testTop1 ?? null;
-  Object.assign(summary, stage.extras ?? {}, { quant: { epochs: quant.epochs, lr, schedule: quant.schedule ?? 'constant', floatTop1, ranges: RANGES_FILE, floatModel: FLOAT_MODEL, calibration: ranges.calibration }, history: result.history });
+  Object.assign(summary, stage.extras ?? {}, { quant: { epochs: quant.epochs, lr: quantRecipe.optimizer.lr, schedule: quant.schedule ?? 'constant', floatTop1, ranges: RANGES_FILE, floatModel: FLOAT_MODEL, calibration: ranges.calibration }, history: result.history });
   if (stage.pattern !== undefined) checkPatternMet(summary, stage.pattern, stage.runDir);
   if (writes) {
     await saveModelFile(runDir.model, model, info);
